@@ -1,0 +1,163 @@
+// Package config loads, checks and holds mentord's YAML configuration.
+//
+// The flow:
+//  1. Parse reads the YAML into a node tree and walks it against the schema,
+//     so every unknown key is reported with its line and key path.
+//  2. The tree is decoded into Config; type errors keep their line numbers.
+//  3. Defaults fill what was left out (ports from the TLS mode, folders, timings,
+//     and the embedded dev mail server's addresses when it is enabled).
+//  4. Validate checks every value and collects all errors before giving up.
+//  5. Load also reads the secrets, from password files or from systemd
+//     credentials ($CREDENTIALS_DIRECTORY, LoadCredential=), into Secret values
+//     that never print.
+package config
+
+import (
+	"crypto/x509"
+	"time"
+)
+
+// DefaultPath is where the service looks for its configuration.
+const DefaultPath = "/etc/mentord/config.yaml"
+
+// Languages are the languages mentord writes to people in.
+var Languages = []string{"en", "da"}
+
+// Config is the whole configuration file.
+type Config struct {
+	Programme Programme `yaml:"programme"`
+	Mailbox   Mailbox   `yaml:"mailbox"`
+	SMTP      SMTP      `yaml:"smtp"`
+	IMAP      IMAP      `yaml:"imap"`
+	Database  Database  `yaml:"database"`
+	Defaults  Defaults  `yaml:"defaults"`
+	Timings   Timings   `yaml:"timings"`
+	Templates Templates `yaml:"templates"`
+	HTTP      HTTP      `yaml:"http"`
+	DevServer DevServer `yaml:"devserver"`
+	Log       Log       `yaml:"log"`
+	Service   Service   `yaml:"service"`
+
+	// File is the path the configuration was read from.
+	File string `yaml:"-"`
+	// Location is Defaults.Timezone, loaded.
+	Location *time.Location `yaml:"-"`
+
+	lines map[string]int // key path → line, for errors found after parsing
+}
+
+// Programme names the mentoring programme in every message.
+type Programme struct {
+	Name         string `yaml:"name"`
+	Organisation string `yaml:"organisation"`
+	AdminEmail   string `yaml:"admin_email"`
+}
+
+// Mailbox is the programme's own address: invites come from it, replies go to it.
+type Mailbox struct {
+	Address       string `yaml:"address"`
+	DisplayName   string `yaml:"display_name"`
+	PlusDelimiter string `yaml:"plus_delimiter"` // "+" (default), "-", "_", "=", or "none"
+}
+
+// Server is what SMTP and IMAP share: where, how protected, who logs in.
+type Server struct {
+	Host               string   `yaml:"host"`
+	Port               int      `yaml:"port"`
+	TLS                TLSMode  `yaml:"tls"`
+	CAFile             string   `yaml:"ca_file"`
+	ServerName         string   `yaml:"server_name"`
+	Username           string   `yaml:"username"`
+	PasswordFile       string   `yaml:"password_file"`
+	PasswordCredential string   `yaml:"password_credential"`
+	Timeout            Duration `yaml:"timeout"`
+
+	// Password is read from PasswordFile or PasswordCredential by Load.
+	Password Secret `yaml:"-"`
+	// RootCAs is CAFile, loaded by Load; nil means the system's roots.
+	RootCAs *x509.CertPool `yaml:"-"`
+}
+
+// SMTP is the submission server for outgoing mail.
+type SMTP struct {
+	Server `yaml:",inline"`
+	Auth   string `yaml:"auth"` // plain, login or none
+}
+
+// IMAP is the server holding the programme mailbox.
+type IMAP struct {
+	Server         `yaml:",inline"`
+	Folders        Folders  `yaml:"folders"`
+	PollInterval   Duration `yaml:"poll_interval"`
+	MaxMessageSize ByteSize `yaml:"max_message_size"`
+}
+
+// Folders are where handled mail is moved to; created when missing.
+type Folders struct {
+	Inbox      string `yaml:"inbox"`
+	Processed  string `yaml:"processed"`
+	Quarantine string `yaml:"quarantine"`
+	Unrelated  string `yaml:"unrelated"`
+}
+
+// Database is the SQLite file.
+type Database struct {
+	Path string `yaml:"path"`
+}
+
+// Defaults apply to people added without their own time zone or language.
+type Defaults struct {
+	Timezone string `yaml:"timezone"`
+	Language string `yaml:"language"`
+}
+
+// Timings set the rhythm of prompts around each session.
+type Timings struct {
+	ChecklistLead    Duration   `yaml:"checklist_lead"`
+	ChecklistTime    ClockTime  `yaml:"checklist_time"`
+	ReflectionDelay  Duration   `yaml:"reflection_delay"`
+	NudgeAfter       Duration   `yaml:"nudge_after"`
+	ReflectionWindow Duration   `yaml:"reflection_window"`
+	QuietHours       QuietHours `yaml:"quiet_hours"`
+}
+
+// QuietHours is a daily window, in each recipient's own time zone, in which no
+// prompt is sent. Start after End wraps over midnight; both empty disables it.
+type QuietHours struct {
+	Start ClockTime `yaml:"start"`
+	End   ClockTime `yaml:"end"`
+}
+
+// Templates may override the embedded message wording.
+type Templates struct {
+	Dir string `yaml:"dir"`
+}
+
+// HTTP is the optional health and metrics listener.
+type HTTP struct {
+	Listen string `yaml:"listen"`
+}
+
+// DevServer is the embedded loopback SMTP + IMAP server for development.
+type DevServer struct {
+	Enabled    bool   `yaml:"enabled"`
+	SMTPListen string `yaml:"smtp_listen"`
+	IMAPListen string `yaml:"imap_listen"`
+}
+
+// Log sets the log level and format.
+type Log struct {
+	Level  string `yaml:"level"`  // debug, info, warn, error
+	Format string `yaml:"format"` // text or json
+}
+
+// Service holds process-level settings.
+type Service struct {
+	ShutdownTimeout Duration `yaml:"shutdown_timeout"`
+}
+
+// Line returns the line of the key at path (like "smtp.port"), or 0.
+func (c *Config) Line(path string) int { return c.lines[path] }
+
+// PlusAddressing reports whether reply tokens go into the address.
+func (c *Config) PlusAddressing() bool { return c.Mailbox.PlusDelimiter != "none" }

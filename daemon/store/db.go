@@ -1,0 +1,164 @@
+// Package store keeps mentord's state in SQLite: the roster, the outbox, the
+// inbound mail and the progress log.
+//
+// The flow:
+//  1. Open creates the file (mode 0600: the log is confidential), opens one writer
+//     connection and a small pool of read-only ones, every connection with WAL,
+//     synchronous=FULL, a busy timeout, foreign keys and BEGIN IMMEDIATE.
+//  2. The embedded numbered migrations (migrations/NNNN_name.sql) are applied,
+//     each in its own transaction together with PRAGMA user_version; a database
+//     newer than this binary is refused.
+//  3. Callers write through DB.Tx, which commits or rolls back as a whole; the
+//     query functions take a Querier, so they run on the DB or inside a Tx.
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+	_ "github.com/mattn/go-sqlite3" // the sqlite3 driver
+)
+
+// ErrNotFound is returned when a row asked for by id does not exist.
+var ErrNotFound = errors.New("not found")
+
+// DB is the database: one writer connection and a read-only pool.
+type DB struct {
+	w    *sqlx.DB
+	r    *sqlx.DB
+	path string
+}
+
+// Querier runs queries: a *DB's reader, a *sqlx.Tx, or a *sqlx.DB.
+type Querier interface {
+	sqlx.ExtContext
+}
+
+// Open opens (creating if needed) the database at path and migrates it.
+func Open(ctx context.Context, path string) (*DB, error) {
+	return open(ctx, path, migrations)
+}
+
+func open(ctx context.Context, path string, ms []migration) (*DB, error) {
+	if path == "" || strings.ContainsAny(path, "?#") {
+		return nil, fmt.Errorf("open database %q: the path must be non-empty and contain no ? or #", path)
+	}
+	if err := createPrivate(path); err != nil {
+		return nil, fmt.Errorf("open database: %w", err)
+	}
+	w, err := sqlx.Open("sqlite3", dsn(path, false))
+	if err != nil {
+		return nil, fmt.Errorf("open database %s: %w", path, err)
+	}
+	w.SetMaxOpenConns(1) // one writer: SQLite allows no more, and this avoids SQLITE_BUSY between our own goroutines
+	w.SetConnMaxIdleTime(0)
+	if err := w.PingContext(ctx); err != nil {
+		w.Close()
+		return nil, fmt.Errorf("open database %s: %w", path, err)
+	}
+	if err := migrate(ctx, w, ms); err != nil {
+		w.Close()
+		return nil, fmt.Errorf("database %s: %w", path, err)
+	}
+	r, err := sqlx.Open("sqlite3", dsn(path, true))
+	if err != nil {
+		w.Close()
+		return nil, fmt.Errorf("open database %s: %w", path, err)
+	}
+	r.SetMaxOpenConns(4)
+	return &DB{w: w, r: r, path: path}, nil
+}
+
+func dsn(path string, readOnly bool) string {
+	v := url.Values{}
+	v.Set("_journal_mode", "WAL")
+	v.Set("_synchronous", "FULL")
+	v.Set("_busy_timeout", "10000")
+	v.Set("_foreign_keys", "1")
+	v.Set("_txlock", "immediate")
+	if readOnly {
+		v.Set("_query_only", "1")
+		v.Set("_txlock", "deferred")
+	}
+	return "file:" + path + "?" + v.Encode()
+}
+
+// createPrivate creates the database file readable by its owner only, unless it exists.
+func createPrivate(path string) error {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+	if errors.Is(err, os.ErrExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	return f.Close()
+}
+
+// Path is the database file.
+func (db *DB) Path() string { return db.path }
+
+// R is the read-only pool, for queries outside a transaction.
+func (db *DB) R() *sqlx.DB { return db.r }
+
+// Close closes both pools.
+func (db *DB) Close() error {
+	return errors.Join(db.r.Close(), db.w.Close())
+}
+
+// Tx runs fn in one write transaction (BEGIN IMMEDIATE), committing when fn
+// returns nil and rolling back otherwise. A panic in fn rolls back and re-panics.
+func (db *DB) Tx(ctx context.Context, fn func(tx *sqlx.Tx) error) (err error) {
+	tx, err := db.w.BeginTxx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("begin: %w", err)
+	}
+	defer func() {
+		if p := recover(); p != nil {
+			_ = tx.Rollback()
+			panic(p)
+		}
+		if err != nil {
+			_ = tx.Rollback()
+		}
+	}()
+	if err = fn(tx); err != nil {
+		return err
+	}
+	if err = tx.Commit(); err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
+	return nil
+}
+
+// QuickCheck runs PRAGMA quick_check and returns an error unless it says ok.
+func (db *DB) QuickCheck(ctx context.Context) error {
+	var res string
+	if err := db.r.GetContext(ctx, &res, "PRAGMA quick_check"); err != nil {
+		return fmt.Errorf("quick_check: %w", err)
+	}
+	if res != "ok" {
+		return fmt.Errorf("database %s is damaged: quick_check says %q; restore a backup", db.path, res)
+	}
+	return nil
+}
+
+// Ping checks that the database answers.
+func (db *DB) Ping(ctx context.Context) error { return db.r.PingContext(ctx) }
+
+// UTC returns t as the database stores it: UTC, whole seconds.
+func UTC(t time.Time) time.Time { return t.UTC().Truncate(time.Second) }
+
+func notFound(err error, what string, id int64) error {
+	if errors.Is(err, sql.ErrNoRows) {
+		return fmt.Errorf("%s %d: %w", what, id, ErrNotFound)
+	}
+	return err
+}

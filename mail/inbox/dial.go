@@ -1,0 +1,107 @@
+package inbox
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"net"
+	"strconv"
+	"time"
+
+	"github.com/emersion/go-imap/v2/imapclient"
+)
+
+// Security is how the connection to the server is protected.
+type Security string
+
+// The connection security modes.
+const (
+	TLSImplicit Security = "implicit" // TLS from the first byte (port 993)
+	TLSStartTLS Security = "starttls" // STARTTLS, required: no fallback to plain text
+	TLSNone     Security = "none"     // plain text; the configuration allows it only on loopback
+)
+
+// Config says where the programme mailbox is and how to log in.
+type Config struct {
+	Host       string
+	Port       int
+	Security   Security
+	Username   string
+	Password   string
+	RootCAs    *x509.CertPool // nil: the system's roots
+	ServerName string         // name checked in the server's certificate; default Host
+	Timeout    time.Duration  // dial and login; default 30s
+}
+
+func (c Config) addr() string { return net.JoinHostPort(c.Host, strconv.Itoa(c.Port)) }
+
+// Dial connects, secures the connection (verifying the certificate) and logs in.
+// The caller closes the client.
+func Dial(ctx context.Context, cfg Config) (*imapclient.Client, error) {
+	return dial(ctx, cfg, &imapclient.Options{})
+}
+
+func dial(ctx context.Context, cfg Config, opts *imapclient.Options) (*imapclient.Client, error) {
+	timeout := cfg.Timeout
+	if timeout <= 0 {
+		timeout = 30 * time.Second
+	}
+	serverName := cfg.ServerName
+	if serverName == "" {
+		serverName = cfg.Host
+	}
+	opts.TLSConfig = &tls.Config{ServerName: serverName, RootCAs: cfg.RootCAs, MinVersion: tls.VersionTLS12}
+
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	dialer := &net.Dialer{Timeout: timeout}
+	var (
+		client *imapclient.Client
+		err    error
+	)
+	switch cfg.Security {
+	case TLSImplicit:
+		var conn net.Conn
+		conn, err = (&tls.Dialer{NetDialer: dialer, Config: opts.TLSConfig}).DialContext(ctx, "tcp", cfg.addr())
+		if err == nil {
+			client = imapclient.New(conn, opts)
+		}
+	case TLSStartTLS:
+		var conn net.Conn
+		conn, err = dialer.DialContext(ctx, "tcp", cfg.addr())
+		if err == nil {
+			stop := context.AfterFunc(ctx, func() { _ = conn.Close() })
+			client, err = imapclient.NewStartTLS(conn, opts)
+			stop()
+		}
+	case TLSNone:
+		var conn net.Conn
+		conn, err = dialer.DialContext(ctx, "tcp", cfg.addr())
+		if err == nil {
+			client = imapclient.New(conn, opts)
+		}
+	default:
+		return nil, fmt.Errorf("imap %s: unknown security mode %q", cfg.addr(), cfg.Security)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("imap connect to %s: %w", cfg.addr(), err)
+	}
+
+	// Commands take no context: closing the client unblocks them when ctx ends.
+	stop := context.AfterFunc(ctx, func() { _ = client.Close() })
+	defer stop()
+	if err := client.WaitGreeting(); err != nil {
+		_ = client.Close()
+		return nil, fmt.Errorf("imap greeting from %s: %w", cfg.addr(), err)
+	}
+	if err := client.Login(cfg.Username, cfg.Password).Wait(); err != nil {
+		_ = client.Close()
+		if ctx.Err() != nil {
+			err = errors.Join(ctx.Err(), err)
+		}
+		return nil, fmt.Errorf("imap login to %s: %w", cfg.addr(), err)
+	}
+	return client, nil
+}

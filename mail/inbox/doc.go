@@ -1,0 +1,11 @@
+// Package inbox reads the programme mailbox over IMAP (go-imap v2).
+//
+// The flow:
+//  1. Dial connects with implicit TLS or required STARTTLS (certificate verified,
+//     TLS 1.2 or later), or plain text on loopback, and logs in.
+//  2. Watch selects the inbox folder, reports its UIDVALIDITY and message count,
+//     then waits for news with IDLE (re-issued before the 29 minutes of RFC 2177
+//     section 3) or, on servers without IDLE, by polling with NOOP.
+//  3. On any error the connection is dropped and re-dialled after an exponential
+//     backoff with jitter, so a server that is down costs no busy loop.
+package inbox
