@@ -145,6 +145,9 @@ func (c *Conn) Send(ctx context.Context, env Envelope, msg []byte) error {
 	if len(env.To) == 0 {
 		return &Error{Op: "send", Err: errors.New("no recipients"), Permanent: true}
 	}
+	if err := ctx.Err(); err != nil {
+		return &Error{Op: "send", Err: err}
+	}
 	if err := c.smtp.UpdateDeadline(c.timeout); err != nil {
 		return &Error{Op: "send", Err: err}
 	}

@@ -1,0 +1,100 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"strconv"
+
+	"github.com/mentord/mentord/daemon"
+	"github.com/mentord/mentord/daemon/config"
+	"github.com/mentord/mentord/daemon/store"
+)
+
+// commands is every subcommand, in the order help lists them.
+var commands = []command{
+	{name: "serve", summary: "run the daemon (under systemd: Type=notify; INT/TERM stop, HUP reloads)", setup: setupServe},
+	{name: "check-config", summary: "load and validate the configuration, reporting every error with file, line and key", setup: setupCheckConfig},
+	{name: "pair add", summary: "add a mentoring pair with its agreement and planned sessions; prints the pair's id", setup: setupPairAdd},
+	{name: "pair list", summary: "list the pairs", setup: setupPairList},
+	{name: "pair show", args: "ID", summary: "show a pair: people, agreement and sessions", setup: setupPairShow},
+	{name: "pair end", args: "ID", summary: "end a pair and cancel its sessions still to come", setup: setupPairEnd},
+	{name: "session list", summary: "list a pair's sessions (--pair ID)", setup: setupSessionList},
+	{name: "session move", args: "ID", summary: "move a session to a new local time (--to 2027-03-09T15:00)", setup: setupSessionMove},
+	{name: "session cancel", args: "ID", summary: "cancel a session", setup: setupSessionCancel},
+	{name: "session add", summary: "add a session to a pair (--pair ID --at 2027-03-09T15:00)", setup: setupSessionAdd},
+	{name: "import", args: "FILE.csv", summary: "add pairs from a CSV file, all or nothing (--dry-run to check only)", setup: setupImport},
+}
+
+func setupServe(fs *flag.FlagSet) func(*env, *cmdline) error {
+	return func(e *env, c *cmdline) error {
+		if len(c.args) > 0 {
+			return usagef("serve takes no arguments")
+		}
+		return e.serve(e, c.configPath)
+	}
+}
+
+func setupCheckConfig(fs *flag.FlagSet) func(*env, *cmdline) error {
+	return func(e *env, c *cmdline) error {
+		if len(c.args) > 0 {
+			return usagef("check-config takes no arguments")
+		}
+		cfg, err := config.Load(c.configPath)
+		if err != nil {
+			return &daemon.ConfigError{Err: err}
+		}
+		fmt.Fprintf(e.stdout, "%s: OK\n", cfg.File)
+		fmt.Fprintf(e.stdout, "  programme  %s (%s)\n", cfg.Programme.Name, cfg.Mailbox.Address)
+		fmt.Fprintf(e.stdout, "  smtp       %s:%d tls=%s auth=%s\n", cfg.SMTP.Host, cfg.SMTP.Port, cfg.SMTP.TLS, cfg.SMTP.Auth)
+		fmt.Fprintf(e.stdout, "  imap       %s:%d tls=%s folder=%s\n", cfg.IMAP.Host, cfg.IMAP.Port, cfg.IMAP.TLS, cfg.IMAP.Folders.Inbox)
+		fmt.Fprintf(e.stdout, "  database   %s\n", cfg.Database.Path)
+		if cfg.DevServer.Enabled {
+			fmt.Fprintf(e.stdout, "  devserver  smtp %s, imap %s (development only)\n", cfg.DevServer.SMTPListen, cfg.DevServer.IMAPListen)
+		}
+		return nil
+	}
+}
+
+// openRoster loads the configuration and opens the database for a roster command.
+func openRoster(e *env, c *cmdline) (*daemon.Roster, func(), error) {
+	cfg, err := config.Load(c.configPath)
+	if err != nil {
+		return nil, nil, &daemon.ConfigError{Err: err}
+	}
+	db, err := store.Open(context.Background(), cfg.Database.Path)
+	if err != nil {
+		return nil, nil, err
+	}
+	return &daemon.Roster{DB: db, Cfg: cfg, Now: e.now}, func() { db.Close() }, nil
+}
+
+// withRoster runs fn with an open roster, closing it afterwards.
+func withRoster(e *env, c *cmdline, fn func(r *daemon.Roster) error) error {
+	r, closeDB, err := openRoster(e, c)
+	if err != nil {
+		return err
+	}
+	defer closeDB()
+	return fn(r)
+}
+
+// oneID reads the single positional ID argument.
+func oneID(c *cmdline, what string) (int64, error) {
+	if len(c.args) != 1 {
+		return 0, usagef("give exactly one %s id", what)
+	}
+	return parseID(c.args[0], what)
+}
+
+func parseID(s, what string) (int64, error) {
+	id, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || id < 1 {
+		return 0, usagef("%q is not a %s id (a positive number)", s, what)
+	}
+	return id, nil
+}
+
+func jsonFlag(fs *flag.FlagSet) {
+	fs.Bool("json", false, "print JSON only")
+}

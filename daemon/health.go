@@ -1,0 +1,135 @@
+package daemon
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// Health is what the loops report about themselves, for /healthz, the
+// watchdog and `mentord status`.
+type Health struct {
+	clock Clock
+	mu    sync.Mutex
+	parts map[string]*Part
+}
+
+// Part is one component's state.
+type Part struct {
+	Name         string    `json:"name"`
+	OK           bool      `json:"ok"`
+	State        string    `json:"state"`
+	Error        string    `json:"error,omitempty"`
+	LastProgress time.Time `json:"last_progress,omitzero"`
+	Since        time.Time `json:"since"`
+}
+
+func newHealth(c Clock) *Health { return &Health{clock: c, parts: map[string]*Part{}} }
+
+// Set records a component's state; the time of the change is kept while the
+// state stays the same.
+func (h *Health) Set(name string, ok bool, state string, err error) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	p := h.parts[name]
+	if p == nil {
+		p = &Part{Name: name}
+		h.parts[name] = p
+	}
+	if p.OK != ok || p.State != state || p.Since.IsZero() {
+		p.Since = h.clock.Now()
+	}
+	p.OK, p.State, p.Error = ok, state, ""
+	if err != nil {
+		p.Error = err.Error()
+	}
+}
+
+// Progress records that a component did its work just now.
+func (h *Health) Progress(name string) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if p := h.parts[name]; p != nil {
+		p.LastProgress = h.clock.Now()
+	}
+}
+
+// Parts returns a copy of every component's state, by name.
+func (h *Health) Parts() []Part {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	out := make([]Part, 0, len(h.parts))
+	for _, p := range h.parts {
+		out = append(out, *p)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out
+}
+
+func (d *Daemon) startHTTP(addr string) error {
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Namespace: "mentord", Name: "up", Help: "1 when every component of mentord reports ok.",
+	}, func() float64 {
+		if d.healthy(context.Background()) == nil {
+			return 1
+		}
+		return 0
+	}))
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
+	mux.HandleFunc("GET /healthz", d.serveHealth)
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("http.listen %s: %w", addr, err)
+	}
+	d.http = &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second, ErrorLog: nil}
+	go func() {
+		if err := d.http.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			d.log.Error("http listener stopped", "err", err)
+		}
+	}()
+	d.log.Info("health and metrics listening", "addr", ln.Addr().String())
+	return nil
+}
+
+// healthy returns nil when the database answers and every component is ok.
+func (d *Daemon) healthy(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	if err := d.db.Ping(ctx); err != nil {
+		return fmt.Errorf("database: %w", err)
+	}
+	for _, p := range d.health.Parts() {
+		if !p.OK {
+			return fmt.Errorf("%s: %s %s", p.Name, p.State, p.Error)
+		}
+	}
+	return nil
+}
+
+func (d *Daemon) serveHealth(w http.ResponseWriter, r *http.Request) {
+	body := struct {
+		Status string `json:"status"`
+		Error  string `json:"error,omitempty"`
+		Parts  []Part `json:"components"`
+	}{Status: "ok", Parts: d.health.Parts()}
+	code := http.StatusOK
+	if err := d.healthy(r.Context()); err != nil {
+		body.Status, body.Error, code = "failing", err.Error(), http.StatusServiceUnavailable
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(code)
+	_ = json.NewEncoder(w).Encode(body)
+}

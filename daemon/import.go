@@ -1,0 +1,259 @@
+package daemon
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+
+	"github.com/jmoiron/sqlx"
+)
+
+// ErrImportFailed means at least one row was bad, so nothing was imported.
+var ErrImportFailed = errors.New("import failed: nothing was imported")
+
+// errDryRun rolls back a dry run's transaction.
+var errDryRun = errors.New("dry run")
+
+// MaxImportBytes bounds an import file (about 100,000 rows).
+const MaxImportBytes = 32 << 20
+
+// importColumns maps each CSV column to its PairInput field; the header may
+// spell them with "_" or "-" and in any case.
+var importColumns = map[string]func(*PairInput) *string{
+	"mentor_name": func(p *PairInput) *string { return &p.MentorName }, "mentor_email": func(p *PairInput) *string { return &p.MentorEmail },
+	"mentee_name": func(p *PairInput) *string { return &p.MenteeName }, "mentee_email": func(p *PairInput) *string { return &p.MenteeEmail },
+	"start": func(p *PairInput) *string { return &p.Start }, "tz": func(p *PairInput) *string { return &p.TZ },
+	"every": func(p *PairInput) *string { return &p.Every }, "sessions": func(p *PairInput) *string { return &p.Sessions },
+	"duration": func(p *PairInput) *string { return &p.Duration }, "location": func(p *PairInput) *string { return &p.Location },
+	"lang": func(p *PairInput) *string { return &p.Lang }, "mentor_tz": func(p *PairInput) *string { return &p.MentorTZ },
+	"mentor_lang": func(p *PairInput) *string { return &p.MentorLang }, "review_every": func(p *PairInput) *string { return &p.ReviewEvery },
+	"objectives": func(p *PairInput) *string { return &p.Objectives }, "contact": func(p *PairInput) *string { return &p.Contact },
+	"progress": func(p *PairInput) *string { return &p.Progress }, "end": func(p *PairInput) *string { return &p.End },
+}
+
+var requiredColumns = []string{"mentor_name", "mentor_email", "mentee_name", "mentee_email", "start", "every", "sessions", "duration", "location"}
+
+// ImportRow is what happened to one row.
+type ImportRow struct {
+	Line   int      `json:"line"`
+	Mentor string   `json:"mentor,omitempty"`
+	Mentee string   `json:"mentee,omitempty"`
+	Action string   `json:"action"` // created, unchanged, error
+	PairID int64    `json:"pair_id,omitempty"`
+	Errors []string `json:"errors,omitempty"`
+	Notes  []string `json:"notes,omitempty"`
+}
+
+// ImportReport is the result of an import: every row, and whether it was kept.
+type ImportReport struct {
+	DryRun    bool        `json:"dry_run"`
+	Committed bool        `json:"committed"`
+	Created   int         `json:"created"`
+	Unchanged int         `json:"unchanged"`
+	Failed    int         `json:"failed"`
+	Rows      []ImportRow `json:"rows"`
+}
+
+// Import loads pairs from CSV: a header row naming the columns, then one pair
+// per row. It is all or nothing: one bad row and nothing is imported, and the
+// report names every bad row with its line. Rows for pairs that already exist
+// with the same details change nothing, so importing a file twice is harmless.
+// With dryRun everything is checked, nothing is kept.
+func (r *Roster) Import(ctx context.Context, src io.Reader, dryRun bool) (ImportReport, error) {
+	rep := ImportReport{DryRun: dryRun}
+	inputs, rows, err := readImport(src)
+	if err != nil {
+		return rep, err
+	}
+	specs := make([]pairSpec, len(inputs))
+	for i, in := range inputs {
+		if rows[i].Action == "error" {
+			continue
+		}
+		sp, err := in.validate(r.Cfg)
+		if err != nil {
+			rows[i].Action = "error"
+			rows[i].Errors = fieldMessages(err)
+			continue
+		}
+		specs[i] = sp
+	}
+	err = r.DB.Tx(ctx, func(tx *sqlx.Tx) error {
+		for i := range rows {
+			if rows[i].Action == "error" {
+				continue
+			}
+			res, err := r.addPairSavepoint(ctx, tx, specs[i])
+			if err != nil {
+				rows[i].Action, rows[i].Errors = "error", []string{err.Error()}
+				continue
+			}
+			rows[i].PairID, rows[i].Notes = res.PairID, res.Notes
+			rows[i].Action = "unchanged"
+			if res.Created {
+				rows[i].Action = "created"
+			}
+		}
+		for _, row := range rows {
+			switch row.Action {
+			case "created":
+				rep.Created++
+			case "unchanged":
+				rep.Unchanged++
+			default:
+				rep.Failed++
+			}
+		}
+		switch {
+		case rep.Failed > 0:
+			return ErrImportFailed
+		case dryRun:
+			return errDryRun
+		}
+		return nil
+	})
+	rep.Rows = rows
+	if err != nil {
+		for i := range rep.Rows {
+			if rep.Rows[i].Action == "created" {
+				rep.Rows[i].PairID = 0 // rolled back: the id was never kept
+			}
+		}
+	}
+	switch {
+	case err == nil:
+		rep.Committed = true
+		return rep, nil
+	case errors.Is(err, errDryRun):
+		return rep, nil
+	case errors.Is(err, ErrImportFailed):
+		return rep, fmt.Errorf("%w (%d of %d rows bad)", ErrImportFailed, rep.Failed, len(rows))
+	}
+	return rep, fmt.Errorf("import: %w", err)
+}
+
+// addPairSavepoint adds one row inside the import's transaction; a row that
+// fails is undone alone, so the others can still be checked against the database.
+func (r *Roster) addPairSavepoint(ctx context.Context, tx *sqlx.Tx, sp pairSpec) (AddResult, error) {
+	if _, err := tx.ExecContext(ctx, "SAVEPOINT import_row"); err != nil {
+		return AddResult{}, err
+	}
+	res, err := r.addPair(ctx, tx, sp)
+	if err != nil {
+		if _, rerr := tx.ExecContext(ctx, "ROLLBACK TO import_row"); rerr != nil {
+			return res, errors.Join(err, rerr)
+		}
+	}
+	if _, rerr := tx.ExecContext(ctx, "RELEASE import_row"); rerr != nil {
+		return res, errors.Join(err, rerr)
+	}
+	return res, err
+}
+
+// readImport parses the CSV: comma or semicolon separated (as spreadsheets in
+// many European locales write it), an optional UTF-8 byte order mark, lines
+// starting with # ignored.
+func readImport(src io.Reader) ([]PairInput, []ImportRow, error) {
+	data, err := io.ReadAll(io.LimitReader(src, MaxImportBytes+1))
+	if err != nil {
+		return nil, nil, fmt.Errorf("read import: %w", err)
+	}
+	if len(data) > MaxImportBytes {
+		return nil, nil, fmt.Errorf("import file is over %d MiB; split it", MaxImportBytes>>20)
+	}
+	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))
+	cr := csv.NewReader(bytes.NewReader(data))
+	cr.Comment = '#'
+	cr.FieldsPerRecord = -1
+	if first, _ := bufio.NewReader(bytes.NewReader(data)).ReadString('\n'); strings.Count(first, ";") > strings.Count(first, ",") {
+		cr.Comma = ';'
+	}
+	header, err := cr.Read()
+	if err == io.EOF {
+		return nil, nil, errors.New("import: the file is empty; the first row must name the columns")
+	}
+	if err != nil {
+		return nil, nil, fmt.Errorf("import: %w", err)
+	}
+	setters, err := importHeader(header)
+	if err != nil {
+		return nil, nil, err
+	}
+	var inputs []PairInput
+	var rows []ImportRow
+	for {
+		rec, err := cr.Read()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, nil, fmt.Errorf("import: %w", err)
+		}
+		line, _ := cr.FieldPos(0)
+		row := ImportRow{Line: line}
+		var in PairInput
+		if len(rec) != len(header) {
+			row.Action, row.Errors = "error", []string{fmt.Sprintf("has %d fields, the header has %d", len(rec), len(header))}
+		} else {
+			for i, v := range rec {
+				*setters[i](&in) = v
+			}
+			row.Mentor, row.Mentee = strings.TrimSpace(in.MentorEmail), strings.TrimSpace(in.MenteeEmail)
+		}
+		inputs = append(inputs, in)
+		rows = append(rows, row)
+	}
+	if len(rows) == 0 {
+		return nil, nil, errors.New("import: no rows after the header")
+	}
+	return inputs, rows, nil
+}
+
+func importHeader(header []string) ([]func(*PairInput) *string, error) {
+	setters := make([]func(*PairInput) *string, len(header))
+	seen := map[string]bool{}
+	var problems []string
+	for i, h := range header {
+		name := strings.ReplaceAll(strings.ToLower(strings.TrimSpace(h)), "-", "_")
+		set, ok := importColumns[name]
+		switch {
+		case !ok:
+			problems = append(problems, fmt.Sprintf("unknown column %q", h))
+		case seen[name]:
+			problems = append(problems, fmt.Sprintf("column %q appears twice", h))
+		}
+		seen[name], setters[i] = true, set
+	}
+	for _, c := range requiredColumns {
+		if !seen[c] {
+			problems = append(problems, fmt.Sprintf("missing column %q", c))
+		}
+	}
+	if len(problems) > 0 {
+		known := make([]string, 0, len(importColumns))
+		for k := range importColumns {
+			known = append(known, k)
+		}
+		sort.Strings(known)
+		return nil, fmt.Errorf("import: line 1: %s (the columns are: %s)", strings.Join(problems, "; "), strings.Join(known, ", "))
+	}
+	return setters, nil
+}
+
+func fieldMessages(err error) []string {
+	var ie InputError
+	if errors.As(err, &ie) {
+		out := make([]string, len(ie))
+		for i, f := range ie {
+			out[i] = f.Error()
+		}
+		return out
+	}
+	return []string{err.Error()}
+}

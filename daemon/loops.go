@@ -1,0 +1,209 @@
+package daemon
+
+import (
+	"context"
+	"fmt"
+	"reflect"
+	"runtime/debug"
+	"sync"
+	"time"
+
+	"github.com/emersion/go-imap/v2/imapclient"
+
+	"github.com/mentord/mentord/daemon/config"
+	"github.com/mentord/mentord/mail/inbox"
+	"github.com/mentord/mentord/mail/sender"
+)
+
+// loopFunc is one of the daemon's loops. It returns when soft ends (stop taking
+// new work); hard ends when in-flight work must be cut off.
+type loopFunc func(soft, hard context.Context) error
+
+// startLoops starts the schedule, outbox and inbox loops under supervision and
+// returns a channel closed when all have returned.
+func (d *Daemon) startLoops(soft, hard context.Context) <-chan struct{} {
+	loops := []struct {
+		name string
+		run  loopFunc
+	}{
+		{"schedule", d.scheduleLoop},
+		{"outbox", d.outboxLoop},
+		{"inbox", d.inboxLoop},
+	}
+	var wg sync.WaitGroup
+	for _, l := range loops {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			d.supervise(soft, hard, l.name, l.run)
+		}()
+	}
+	done := make(chan struct{})
+	go func() {
+		wg.Wait()
+		close(done)
+	}()
+	return done
+}
+
+// supervise runs a loop until soft ends, restarting it after a backoff when it
+// fails or panics, so one bad message or bug cannot stop the daemon.
+func (d *Daemon) supervise(soft, hard context.Context, name string, run loopFunc) {
+	backoff := time.Second
+	for {
+		d.health.Set(name, true, "running", nil)
+		err := safeRun(func() error { return run(soft, hard) })
+		if soft.Err() != nil {
+			d.health.Set(name, true, "stopped", nil)
+			return
+		}
+		if err == nil {
+			err = fmt.Errorf("returned unexpectedly")
+		}
+		d.log.Error("loop failed; restarting it", "loop", name, "err", err, "retry_in", backoff)
+		d.health.Set(name, false, "restarting", err)
+		select {
+		case <-soft.Done():
+			d.health.Set(name, true, "stopped", nil)
+			return
+		case <-time.After(backoff):
+		}
+		backoff = min(2*backoff, time.Minute)
+	}
+}
+
+// safeRun calls fn, turning a panic into an error with its stack.
+func safeRun(fn func() error) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("panic: %v\n%s", p, debug.Stack())
+		}
+	}()
+	return fn()
+}
+
+// scheduleTick is how often the schedule loop looks for due work.
+const scheduleTick = time.Minute
+
+// scheduleLoop decides, once a minute, what is due. Its rules arrive with the
+// sending capability; for now it checks the roster each tick.
+func (d *Daemon) scheduleLoop(soft, hard context.Context) error {
+	for {
+		var upcoming int
+		if err := d.db.R().GetContext(hard, &upcoming,
+			`SELECT COUNT(*) FROM sessions s JOIN pairs p ON p.id = s.pair_id
+			 WHERE p.status = 'active' AND s.status = 'planned' AND s.starts_at > ?`, d.clock.Now().UTC()); err != nil {
+			return fmt.Errorf("schedule: %w", err)
+		}
+		d.health.Progress("schedule")
+		d.log.Debug("schedule tick", "upcoming_sessions", upcoming)
+		select {
+		case <-soft.Done():
+			return nil
+		case <-d.clock.After(scheduleTick):
+		}
+	}
+}
+
+// outboxLoop waits for work in the outbox: a kick after an enqueue, or the
+// next retry time.
+func (d *Daemon) outboxLoop(soft, hard context.Context) error {
+	for {
+		var due int
+		if err := d.db.R().GetContext(hard, &due,
+			`SELECT COUNT(*) FROM outbox WHERE state = 'pending' AND next_attempt_at <= ?`, d.clock.Now().UTC()); err != nil {
+			return fmt.Errorf("outbox: %w", err)
+		}
+		d.health.Progress("outbox")
+		if due > 0 {
+			d.log.Debug("outbox has messages due", "due", due)
+		}
+		select {
+		case <-soft.Done():
+			return nil
+		case <-d.kick:
+		case <-d.clock.After(scheduleTick):
+		}
+	}
+}
+
+// inboxLoop keeps a connection to the programme mailbox, reconnecting when a
+// reload changes the IMAP settings.
+func (d *Daemon) inboxLoop(soft, hard context.Context) error {
+	for soft.Err() == nil {
+		cfg := d.Config()
+		ctx, cancel := context.WithCancel(soft)
+		go func() {
+			for {
+				select {
+				case <-d.Reloaded():
+					if !sameIMAP(d.Config().IMAP, cfg.IMAP) {
+						d.log.Info("imap settings changed; reconnecting")
+						cancel()
+						return
+					}
+				case <-ctx.Done():
+					return
+				}
+			}
+		}()
+		err := inbox.Watch(ctx, IMAPConfig(cfg), inbox.WatchOptions{
+			Folder:       cfg.IMAP.Folders.Inbox,
+			PollInterval: cfg.IMAP.PollInterval.D(),
+			Log:          d.log.With("component", "imap"),
+			OnState:      d.imapState,
+		}, d.handleInbox)
+		cancel()
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// sameIMAP compares IMAP settings by value (the CA pool by its file's name).
+func sameIMAP(a, b config.IMAP) bool {
+	a.RootCAs, b.RootCAs = nil, nil
+	return reflect.DeepEqual(a, b)
+}
+
+func (d *Daemon) imapState(s inbox.State) {
+	switch {
+	case s.Connected:
+		mode := "idle"
+		if !s.Idle {
+			mode = "polling"
+		}
+		d.health.Set("imap", true, "connected ("+mode+")", nil)
+	case s.Err != nil:
+		d.health.Set("imap", false, "disconnected, retrying in "+s.Retry.Round(time.Second).String(), s.Err)
+	default:
+		d.health.Set("imap", true, "closed", nil)
+	}
+}
+
+// handleInbox is called on every change of the inbox. Reading replies arrives
+// with the reading capability; for now it records that the mailbox is in sync.
+func (d *Daemon) handleInbox(ctx context.Context, c *imapclient.Client, mb inbox.Mailbox) error {
+	d.health.Progress("inbox")
+	d.log.Debug("inbox checked", "folder", mb.Name, "messages", mb.Messages, "uidvalidity", mb.UIDValidity)
+	return nil
+}
+
+// IMAPConfig turns the configuration into the IMAP client's settings.
+func IMAPConfig(cfg *config.Config) inbox.Config {
+	s := cfg.IMAP.Server
+	return inbox.Config{
+		Host: s.Host, Port: s.Port, Security: inbox.Security(s.TLS), Username: s.Username,
+		Password: s.Password.Reveal(), RootCAs: s.RootCAs, ServerName: s.ServerName, Timeout: s.Timeout.D(),
+	}
+}
+
+// SMTPConfig turns the configuration into the SMTP client's settings.
+func SMTPConfig(cfg *config.Config) sender.Config {
+	s := cfg.SMTP.Server
+	return sender.Config{
+		Host: s.Host, Port: s.Port, Security: sender.Security(s.TLS), Auth: cfg.SMTP.Auth, Username: s.Username,
+		Password: s.Password.Reveal(), RootCAs: s.RootCAs, ServerName: s.ServerName, Timeout: s.Timeout.D(),
+	}
+}

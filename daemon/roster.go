@@ -1,0 +1,271 @@
+package daemon
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+
+	"github.com/mentord/mentord/daemon/config"
+	"github.com/mentord/mentord/daemon/schedule"
+	"github.com/mentord/mentord/daemon/store"
+)
+
+// Errors of roster operations that the admin can act on.
+var (
+	ErrPairExists  = errors.New("an active pair of these two people already exists")
+	ErrPairEnded   = errors.New("the pair has ended")
+	ErrNotPlanned  = errors.New("the session is cancelled")
+	ErrInThePast   = errors.New("that time is in the past")
+	ErrSessionOver = errors.New("the session has already taken place")
+)
+
+// Roster manages the programme's people, pairs and sessions. Every operation
+// runs in one transaction: it happens whole or not at all.
+type Roster struct {
+	DB  *store.DB
+	Cfg *config.Config
+	Now func() time.Time
+}
+
+func (r *Roster) now() time.Time {
+	if r.Now != nil {
+		return r.Now()
+	}
+	return time.Now()
+}
+
+// AddResult tells what AddPair did.
+type AddResult struct {
+	PairID  int64
+	Created bool     // false: the same pair already existed and nothing changed
+	Notes   []string // things the admin should know, such as an existing person's name kept
+}
+
+// AddPair creates the pair with its agreement and planned sessions, and the
+// mentor and mentee when they are new. Adding the same input again returns
+// the existing pair unchanged.
+func (r *Roster) AddPair(ctx context.Context, in PairInput) (AddResult, error) {
+	sp, err := in.validate(r.Cfg)
+	if err != nil {
+		return AddResult{}, err
+	}
+	var res AddResult
+	err = r.DB.Tx(ctx, func(tx *sqlx.Tx) error {
+		res, err = r.addPair(ctx, tx, sp)
+		return err
+	})
+	return res, err
+}
+
+func (r *Roster) addPair(ctx context.Context, tx *sqlx.Tx, sp pairSpec) (AddResult, error) {
+	var res AddResult
+	now := r.now()
+	mentor, note, err := ensurePerson(ctx, tx, sp.mentor, now)
+	if err != nil {
+		return res, err
+	}
+	res.Notes = append(res.Notes, note...)
+	mentee, note, err := ensurePerson(ctx, tx, sp.mentee, now)
+	if err != nil {
+		return res, err
+	}
+	res.Notes = append(res.Notes, note...)
+
+	existing, err := store.FindActivePair(ctx, tx, mentor.ID, mentee.ID)
+	switch {
+	case err == nil && existing.SpecHash == sp.hash:
+		return AddResult{PairID: existing.ID}, nil
+	case err == nil:
+		return res, fmt.Errorf("%w (pair %d) with other details; change its sessions with `mentord session`, or end it first", ErrPairExists, existing.ID)
+	case !errors.Is(err, store.ErrNotFound):
+		return res, err
+	}
+	if sp.plan[0].Start.Before(now) {
+		return res, fmt.Errorf("start: the first session (%s) %w", sp.plan[0].Start.Format("2006-01-02 15:04 MST"), ErrInThePast)
+	}
+
+	pair := &store.Pair{MentorID: mentor.ID, MenteeID: mentee.ID, Status: store.PairActive, SpecHash: sp.hash, CreatedAt: now}
+	agreement := sp.agreement
+	if err := store.InsertPair(ctx, tx, pair, &agreement); err != nil {
+		return res, err
+	}
+	for _, p := range sp.plan {
+		s := &store.Session{
+			PairID: pair.ID, Number: p.Number, Kind: string(p.Kind), StartsAt: p.Start,
+			DurationMin: agreement.SessionMinutes, Timezone: agreement.Timezone, Location: agreement.Location,
+			Status: store.SessionPlanned, UID: r.newUID(), CreatedAt: now, UpdatedAt: now,
+		}
+		if err := store.InsertSession(ctx, tx, s, mentor.ID, mentee.ID); err != nil {
+			return res, err
+		}
+	}
+	res.PairID, res.Created = pair.ID, true
+	return res, nil
+}
+
+// ensurePerson returns the person with want's address, creating them when new.
+// An existing person keeps their details; a note says when they differ.
+func ensurePerson(ctx context.Context, tx *sqlx.Tx, want store.Person, now time.Time) (store.Person, []string, error) {
+	p, err := store.GetPersonByEmail(ctx, tx, want.Email)
+	if errors.Is(err, store.ErrNotFound) {
+		want.CreatedAt = now
+		err = store.InsertPerson(ctx, tx, &want)
+		return want, nil, err
+	}
+	if err != nil {
+		return p, nil, err
+	}
+	var notes []string
+	if p.Name != want.Name || p.Timezone != want.Timezone || p.Language != want.Language {
+		notes = append(notes, fmt.Sprintf("%s is already known as %q (%s, %s); kept as is", p.Email, p.Name, p.Timezone, p.Language))
+	}
+	return p, notes, nil
+}
+
+// newUID makes a calendar UID: 128 random bits at the programme's domain, so
+// it is unique everywhere and never reused (RFC 5545 section 3.8.4.7).
+func (r *Roster) newUID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	domain := r.Cfg.Mailbox.Address[strings.LastIndexByte(r.Cfg.Mailbox.Address, '@')+1:]
+	return "mentord-" + hex.EncodeToString(b[:]) + "@" + domain
+}
+
+// EndPair ends the pair and cancels its sessions still to come. It returns how
+// many sessions it cancelled.
+func (r *Roster) EndPair(ctx context.Context, id int64) (int, error) {
+	var n int
+	err := r.DB.Tx(ctx, func(tx *sqlx.Tx) error {
+		p, err := store.GetPair(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		if p.Status == store.PairEnded {
+			return fmt.Errorf("pair %d: %w", id, ErrPairEnded)
+		}
+		now := r.now()
+		if n, err = store.CancelFutureSessions(ctx, tx, id, now); err != nil {
+			return err
+		}
+		return store.EndPair(ctx, tx, id, now)
+	})
+	return n, err
+}
+
+// changeableSession loads a session that may still be moved or cancelled.
+func (r *Roster) changeableSession(ctx context.Context, tx *sqlx.Tx, id int64) (store.Session, error) {
+	s, err := store.GetSession(ctx, tx, id)
+	if err != nil {
+		return s, err
+	}
+	p, err := store.GetPair(ctx, tx, s.PairID)
+	if err != nil {
+		return s, err
+	}
+	switch {
+	case p.Status == store.PairEnded:
+		return s, fmt.Errorf("session %d: pair %d: %w", id, p.ID, ErrPairEnded)
+	case s.Status != store.SessionPlanned:
+		return s, fmt.Errorf("session %d: %w", id, ErrNotPlanned)
+	case !s.StartsAt.After(r.now()):
+		return s, fmt.Errorf("session %d: %w", id, ErrSessionOver)
+	}
+	return s, nil
+}
+
+// MoveSession moves a planned session to a new local time in its own zone.
+func (r *Roster) MoveSession(ctx context.Context, id int64, to string) (store.Session, error) {
+	var s store.Session
+	err := r.DB.Tx(ctx, func(tx *sqlx.Tx) error {
+		var err error
+		if s, err = r.changeableSession(ctx, tx, id); err != nil {
+			return err
+		}
+		loc, err := time.LoadLocation(s.Timezone)
+		if err != nil {
+			return err
+		}
+		start, err := schedule.ParseLocal(to, loc)
+		if err != nil {
+			return InputError{{Field: "to", Msg: err.Error()}}
+		}
+		if !start.After(r.now()) {
+			return InputError{{Field: "to", Msg: ErrInThePast.Error()}}
+		}
+		if start.Equal(s.StartsAt) {
+			return nil // already there: nothing changes, no update goes out
+		}
+		if err := store.MoveSession(ctx, tx, id, start, r.now()); err != nil {
+			return err
+		}
+		s, err = store.GetSession(ctx, tx, id)
+		return err
+	})
+	return s, err
+}
+
+// CancelSession cancels a planned session.
+func (r *Roster) CancelSession(ctx context.Context, id int64) (store.Session, error) {
+	var s store.Session
+	err := r.DB.Tx(ctx, func(tx *sqlx.Tx) error {
+		if _, err := r.changeableSession(ctx, tx, id); err != nil {
+			return err
+		}
+		if err := store.CancelSession(ctx, tx, id, r.now()); err != nil {
+			return err
+		}
+		var err error
+		s, err = store.GetSession(ctx, tx, id)
+		return err
+	})
+	return s, err
+}
+
+// AddSession adds a regular session to an active pair at a local time in the
+// pair's zone; duration and location default to the agreement's.
+func (r *Roster) AddSession(ctx context.Context, pairID int64, at, duration, location string) (store.Session, error) {
+	var s store.Session
+	err := r.DB.Tx(ctx, func(tx *sqlx.Tx) error {
+		p, err := store.GetPair(ctx, tx, pairID)
+		if err != nil {
+			return err
+		}
+		if p.Status == store.PairEnded {
+			return fmt.Errorf("pair %d: %w", pairID, ErrPairEnded)
+		}
+		v := &validator{}
+		loc, _ := time.LoadLocation(p.Agreement.Timezone)
+		start, err := schedule.ParseLocal(at, loc)
+		if err != nil {
+			v.fail("at", "%v", err)
+		} else if !start.After(r.now()) {
+			v.fail("at", "%v", ErrInThePast)
+		}
+		minutes := v.sessionLength("duration", duration, p.Agreement.SessionMinutes)
+		place := v.text("location", location, false, maxLine, false)
+		if place == "" {
+			place = p.Agreement.Location
+		}
+		if len(v.errs) > 0 {
+			return v.errs
+		}
+		n, err := store.MaxSessionNumber(ctx, tx, pairID)
+		if err != nil {
+			return err
+		}
+		now := r.now()
+		s = store.Session{
+			PairID: pairID, Number: n + 1, Kind: store.KindRegular, StartsAt: start, DurationMin: minutes,
+			Timezone: p.Agreement.Timezone, Location: place, Status: store.SessionPlanned, UID: r.newUID(),
+			CreatedAt: now, UpdatedAt: now,
+		}
+		return store.InsertSession(ctx, tx, &s, p.MentorID, p.MenteeID)
+	})
+	return s, err
+}

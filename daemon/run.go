@@ -1,0 +1,229 @@
+// Package daemon is the running mentord process and the admin operations on
+// its state. It joins the leaf packages: config, store, schedule, mail.
+//
+// The flow of Run:
+//  1. Load and validate the configuration; open and migrate the database and
+//     check it (quick_check); start the embedded dev mail server when enabled.
+//  2. Start the three loops under a supervisor that recovers panics and
+//     restarts a failed loop after a backoff: schedule (decides what is due),
+//     outbox (sends it), inbox (reads the programme mailbox).
+//  3. Tell systemd READY=1; on SIGHUP reload the configuration (RELOADING=1,
+//     then READY=1), keeping the old one when the new one is invalid.
+//  4. On INT or TERM: STOPPING=1, stop taking new work, let in-flight work
+//     finish for up to service.shutdown_timeout, then cut it off and return.
+package daemon
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/mentord/mentord/daemon/config"
+	"github.com/mentord/mentord/daemon/store"
+	"github.com/mentord/mentord/mail/devserver"
+)
+
+// ConfigError is a configuration that cannot be used; the process should exit
+// with status 2 so that systemd does not restart it in a loop.
+type ConfigError struct{ Err error }
+
+func (e *ConfigError) Error() string { return e.Err.Error() }
+func (e *ConfigError) Unwrap() error { return e.Err }
+
+// Options are what the process passes to Run.
+type Options struct {
+	ConfigPath string
+	LogOutput  io.Writer       // where logs go; default stderr
+	Logger     *slog.Logger    // overrides the logger built from the configuration
+	Clock      Clock           // default: the real clock
+	Reload     <-chan struct{} // a receive reloads the configuration (SIGHUP)
+	Notify     func(state string)
+}
+
+// Daemon is the running process's state, shared by the loops.
+type Daemon struct {
+	cfg    atomic.Pointer[config.Config]
+	db     *store.DB
+	log    *slog.Logger
+	clock  Clock
+	notify func(string)
+	health *Health
+	dev    *devserver.Server
+	http   *http.Server
+
+	// reloaded is closed and replaced on every successful reload, so loops
+	// holding connections can reconnect with the new settings.
+	mu       sync.Mutex
+	reloaded chan struct{}
+	// kick wakes the outbox loop when something was enqueued.
+	kick chan struct{}
+}
+
+// Config returns the configuration in force.
+func (d *Daemon) Config() *config.Config { return d.cfg.Load() }
+
+// Run runs the daemon until ctx ends, then shuts down gracefully.
+func Run(ctx context.Context, opts Options) error {
+	cfg, err := config.Load(opts.ConfigPath)
+	if err != nil {
+		return &ConfigError{Err: err}
+	}
+	d := &Daemon{clock: opts.Clock, notify: opts.Notify, reloaded: make(chan struct{}), kick: make(chan struct{}, 1)}
+	d.cfg.Store(cfg)
+	d.log = opts.Logger
+	if d.log == nil {
+		d.log = NewLogger(opts.LogOutput, cfg.Log.Level, cfg.Log.Format)
+	}
+	if d.clock == nil {
+		d.clock = RealClock{}
+	}
+	if d.notify == nil {
+		d.notify = SdNotify
+	}
+	d.health = newHealth(d.clock)
+
+	if err := d.start(ctx); err != nil {
+		d.close()
+		return err
+	}
+	defer d.close()
+
+	soft, stopWork := context.WithCancel(context.Background())
+	hard, cutWork := context.WithCancel(context.Background())
+	defer cutWork()
+	loops := d.startLoops(soft, hard)
+
+	d.notify("READY=1\nSTATUS=running")
+	d.log.Info("mentord running", "config", cfg.File, "database", cfg.Database.Path, "pid", pidOf())
+
+	for done := false; !done; {
+		select {
+		case <-ctx.Done():
+			done = true
+		case <-opts.Reload:
+			d.reload(opts.ConfigPath)
+		}
+	}
+
+	timeout := d.Config().Service.ShutdownTimeout.D()
+	d.notify("STOPPING=1\nSTATUS=stopping")
+	d.log.Info("shutting down: finishing in-flight work", "timeout", timeout)
+	stopWork()
+	select {
+	case <-loops:
+	case <-time.After(timeout):
+		d.log.Warn("in-flight work did not finish in time; cutting it off", "timeout", timeout)
+		cutWork()
+		<-loops
+	}
+	d.log.Info("mentord stopped")
+	return nil
+}
+
+// start opens what the loops need: the database, the dev mail server, the HTTP listener.
+func (d *Daemon) start(ctx context.Context) error {
+	cfg := d.Config()
+	db, err := store.Open(ctx, cfg.Database.Path)
+	if err != nil {
+		return fmt.Errorf("%w (database.path at %s:%d)", err, cfg.File, cfg.Line("database.path"))
+	}
+	d.db = db
+	if err := db.QuickCheck(ctx); err != nil {
+		return err
+	}
+	if cfg.DevServer.Enabled {
+		d.dev, err = devserver.Start(devserver.Config{
+			SMTPAddr: cfg.DevServer.SMTPListen, IMAPAddr: cfg.DevServer.IMAPListen, Logger: d.log.With("component", "devserver"),
+		})
+		if err != nil {
+			return fmt.Errorf("start the dev mail server: %w (is another mentord running? change devserver.smtp_listen and imap_listen)", err)
+		}
+	}
+	if cfg.HTTP.Listen != "" {
+		if err := d.startHTTP(cfg.HTTP.Listen); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (d *Daemon) close() {
+	if d.http != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		_ = d.http.Shutdown(ctx)
+		cancel()
+	}
+	if d.dev != nil {
+		_ = d.dev.Close()
+	}
+	if d.db != nil {
+		if err := d.db.Close(); err != nil {
+			d.log.Error("close database", "err", err)
+		}
+	}
+}
+
+// reload swaps in a new configuration when it is valid; otherwise the old one stays.
+func (d *Daemon) reload(path string) {
+	d.notify(reloadingState())
+	defer d.notify("READY=1\nSTATUS=running")
+	old := d.Config()
+	cfg, err := config.Load(path)
+	if err != nil {
+		d.log.Error("reload: the new configuration is invalid; keeping the old one", "err", err)
+		return
+	}
+	for _, key := range restartOnly(old, cfg) {
+		d.log.Warn("reload: this setting changes only at the next restart", "key", key)
+	}
+	d.cfg.Store(cfg)
+	if lv, ok := parseLevel(cfg.Log.Level); ok {
+		logLevel.Set(lv)
+	}
+	d.mu.Lock()
+	close(d.reloaded)
+	d.reloaded = make(chan struct{})
+	d.mu.Unlock()
+	d.log.Info("configuration reloaded", "config", cfg.File)
+}
+
+// Reloaded returns a channel closed at the next successful reload.
+func (d *Daemon) Reloaded() <-chan struct{} {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.reloaded
+}
+
+// restartOnly names the changed settings that a reload cannot apply.
+func restartOnly(old, cfg *config.Config) []string {
+	var keys []string
+	if old.Database.Path != cfg.Database.Path {
+		keys = append(keys, "database.path")
+	}
+	if old.DevServer != cfg.DevServer {
+		keys = append(keys, "devserver")
+	}
+	if old.HTTP != cfg.HTTP {
+		keys = append(keys, "http.listen")
+	}
+	if old.Log.Format != cfg.Log.Format {
+		keys = append(keys, "log.format")
+	}
+	return keys
+}
+
+// Kick wakes the outbox loop.
+func (d *Daemon) Kick() {
+	select {
+	case d.kick <- struct{}{}:
+	default:
+	}
+}
+
+var errStopped = errors.New("stopped")

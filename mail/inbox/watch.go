@@ -1,0 +1,197 @@
+package inbox
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"time"
+
+	"github.com/emersion/go-imap/v2"
+	"github.com/emersion/go-imap/v2/imapclient"
+)
+
+// Mailbox is the selected folder's state.
+type Mailbox struct {
+	Name        string
+	UIDValidity uint32
+	UIDNext     imap.UID
+	Messages    uint32
+}
+
+// Handler is called once the folder is selected and again after every change
+// the server announces (and at least every poll interval). It may run commands
+// on c; it must not start IDLE. An error drops the connection and reconnects.
+type Handler func(ctx context.Context, c *imapclient.Client, mb Mailbox) error
+
+// State is the connection state Watch reports.
+type State struct {
+	Connected bool
+	Idle      bool  // the server supports IDLE (else polling)
+	Err       error // why the last connection ended, when not connected
+	Retry     time.Duration
+}
+
+// WatchOptions tune Watch.
+type WatchOptions struct {
+	Folder       string        // default INBOX
+	PollInterval time.Duration // without IDLE: how often to look; with IDLE: a safety re-check. Default 5m.
+	MinBackoff   time.Duration // first wait after a failure; default 1s
+	MaxBackoff   time.Duration // longest wait; default 5m
+	OnState      func(State)   // called on every connect and disconnect; may be nil
+	Log          *slog.Logger
+}
+
+func (o *WatchOptions) defaults() {
+	if o.Folder == "" {
+		o.Folder = "INBOX"
+	}
+	if o.PollInterval <= 0 {
+		o.PollInterval = 5 * time.Minute
+	}
+	if o.MinBackoff <= 0 {
+		o.MinBackoff = time.Second
+	}
+	if o.MaxBackoff <= 0 {
+		o.MaxBackoff = 5 * time.Minute
+	}
+	if o.Log == nil {
+		o.Log = slog.New(slog.DiscardHandler)
+	}
+	if o.OnState == nil {
+		o.OnState = func(State) {}
+	}
+}
+
+// Watch keeps a connection to the folder until ctx ends, calling h on every
+// change. Failures reconnect after an exponential backoff with jitter, so a
+// server that is down costs no busy loop. It returns nil when ctx ends.
+func Watch(ctx context.Context, cfg Config, opts WatchOptions, h Handler) error {
+	opts.defaults()
+	backoff := opts.MinBackoff
+	for {
+		started := time.Now()
+		err := watchOnce(ctx, cfg, opts, h)
+		if ctx.Err() != nil {
+			opts.OnState(State{})
+			return nil
+		}
+		if time.Since(started) > opts.MaxBackoff {
+			backoff = opts.MinBackoff // it worked for a while: start the backoff afresh
+		}
+		wait := Jitter(backoff)
+		opts.Log.Warn("imap connection lost, will retry", "err", err, "retry_in", wait.Round(time.Millisecond))
+		opts.OnState(State{Err: err, Retry: wait})
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-time.After(wait):
+		}
+		backoff = min(2*backoff, opts.MaxBackoff)
+	}
+}
+
+// Jitter spreads a wait over [d/2, d) so reconnecting clients do not stampede.
+func Jitter(d time.Duration) time.Duration {
+	if d <= 1 {
+		return d
+	}
+	return d/2 + rand.N(d/2)
+}
+
+func watchOnce(ctx context.Context, cfg Config, opts WatchOptions, h Handler) error {
+	news := make(chan struct{}, 1)
+	notify := func() {
+		select {
+		case news <- struct{}{}:
+		default:
+		}
+	}
+	c, err := dial(ctx, cfg, &imapclient.Options{UnilateralDataHandler: &imapclient.UnilateralDataHandler{
+		Mailbox: func(d *imapclient.UnilateralDataMailbox) {
+			if d.NumMessages != nil {
+				notify()
+			}
+		},
+		Expunge: func(uint32) { notify() },
+	}})
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	stop := context.AfterFunc(ctx, func() { _ = c.Close() })
+	defer stop()
+
+	sel, err := c.Select(opts.Folder, nil).Wait()
+	if err != nil {
+		return fmt.Errorf("imap select %s: %w", opts.Folder, err)
+	}
+	mb := Mailbox{Name: opts.Folder, UIDValidity: sel.UIDValidity, UIDNext: sel.UIDNext, Messages: sel.NumMessages}
+	idle := c.Caps().Has(imap.CapIdle)
+	opts.Log.Info("imap connected", "server", cfg.addr(), "folder", opts.Folder, "messages", mb.Messages, "idle", idle)
+	opts.OnState(State{Connected: true, Idle: idle})
+
+	for {
+		if err := h(ctx, c, mb); err != nil {
+			return fmt.Errorf("handle %s: %w", opts.Folder, err)
+		}
+		if idle {
+			err = waitIdle(ctx, c, news, opts.PollInterval)
+		} else {
+			err = waitPoll(ctx, c, opts.PollInterval)
+		}
+		if err != nil {
+			return err
+		}
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		if st, err := c.Status(opts.Folder, &imap.StatusOptions{NumMessages: true, UIDNext: true, UIDValidity: true}).Wait(); err == nil {
+			mb.UIDValidity, mb.UIDNext = st.UIDValidity, st.UIDNext
+			if st.NumMessages != nil {
+				mb.Messages = *st.NumMessages
+			}
+		}
+	}
+}
+
+// waitIdle holds IDLE (go-imap re-issues it every 28 minutes, inside RFC 2177's
+// 29) until the server announces news, the re-check interval passes or ctx ends.
+func waitIdle(ctx context.Context, c *imapclient.Client, news <-chan struct{}, recheck time.Duration) error {
+	cmd, err := c.Idle()
+	if err != nil {
+		return fmt.Errorf("imap idle: %w", err)
+	}
+	t := time.NewTimer(recheck)
+	defer t.Stop()
+	select {
+	case <-news:
+	case <-t.C:
+	case <-ctx.Done():
+	case <-c.Closed():
+		return errors.New("imap: the server closed the connection")
+	}
+	if err := cmd.Close(); err != nil {
+		return fmt.Errorf("imap idle done: %w", err)
+	}
+	if err := cmd.Wait(); err != nil && ctx.Err() == nil {
+		return fmt.Errorf("imap idle: %w", err)
+	}
+	return nil
+}
+
+// waitPoll sleeps one poll interval and asks the server for news with NOOP.
+func waitPoll(ctx context.Context, c *imapclient.Client, every time.Duration) error {
+	select {
+	case <-ctx.Done():
+		return nil
+	case <-c.Closed():
+		return errors.New("imap: the server closed the connection")
+	case <-time.After(every):
+	}
+	if err := c.Noop().Wait(); err != nil {
+		return fmt.Errorf("imap noop: %w", err)
+	}
+	return nil
+}
