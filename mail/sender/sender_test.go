@@ -41,7 +41,9 @@ func startSink(t *testing.T) *sink {
 	return s
 }
 
-func (s *sink) NewSession(c *smtp.Conn) (smtp.Session, error) { return &sinkSession{s: s, conn: c}, nil }
+func (s *sink) NewSession(c *smtp.Conn) (smtp.Session, error) {
+	return &sinkSession{s: s, conn: c}, nil
+}
 
 func (s *sink) messages() [][]byte {
 	s.mu.Lock()
