@@ -11,6 +11,7 @@ import (
 	"github.com/emersion/go-imap/v2/imapclient"
 
 	"github.com/mentord/mentord/daemon/config"
+	"github.com/mentord/mentord/daemon/store"
 	"github.com/mentord/mentord/mail/inbox"
 	"github.com/mentord/mentord/mail/sender"
 )
@@ -82,47 +83,60 @@ func safeRun(fn func() error) (err error) {
 	return fn()
 }
 
-// scheduleTick is how often the schedule loop looks for due work.
+// scheduleTick is the longest the schedule loop sleeps: roster changes made
+// by the mentord command (another process) are seen within it.
 const scheduleTick = time.Minute
 
-// scheduleLoop decides, once a minute, what is due. Its rules arrive with the
-// sending capability; for now it checks the roster each tick.
+// scheduleLoop runs a pass of the schedule rules every tick and wakes the
+// outbox when it enqueued something.
 func (d *Daemon) scheduleLoop(soft, hard context.Context) error {
 	for {
-		var upcoming int
-		if err := d.db.R().GetContext(hard, &upcoming,
-			`SELECT COUNT(*) FROM sessions s JOIN pairs p ON p.id = s.pair_id
-			 WHERE p.status = 'active' AND s.status = 'planned' AND s.starts_at > ?`, d.clock.Now().UTC()); err != nil {
+		now := d.clock.Now()
+		res, err := Plan(hard, d.db, d.Config(), d.templates(), now, d.log)
+		if err != nil {
 			return fmt.Errorf("schedule: %w", err)
 		}
 		d.health.Progress("schedule")
-		d.log.Debug("schedule tick", "upcoming_sessions", upcoming)
+		if res.Enqueued > 0 {
+			d.log.Info("messages enqueued", "count", res.Enqueued)
+			d.Kick()
+		}
+		wait := scheduleTick
+		if !res.Next.IsZero() {
+			wait = min(max(res.Next.Sub(now), time.Second), scheduleTick)
+		}
 		select {
 		case <-soft.Done():
 			return nil
-		case <-d.clock.After(scheduleTick):
+		case <-d.clock.After(wait):
 		}
 	}
 }
 
-// outboxLoop waits for work in the outbox: a kick after an enqueue, or the
-// next retry time.
+// outboxLoop sends what is due, then sleeps until the next retry is due, a
+// kick after an enqueue, or a tick.
 func (d *Daemon) outboxLoop(soft, hard context.Context) error {
 	for {
-		var due int
-		if err := d.db.R().GetContext(hard, &due,
-			`SELECT COUNT(*) FROM outbox WHERE state = 'pending' AND next_attempt_at <= ?`, d.clock.Now().UTC()); err != nil {
-			return fmt.Errorf("outbox: %w", err)
+		cfg := d.Config()
+		o := &Outbox{DB: d.db, Sender: sender.New(SMTPConfig(cfg), d.log.With("component", "smtp")), Cfg: cfg,
+			Log: d.log, Now: d.clock.Now}
+		_, err := o.SendDue(soft, hard)
+		switch {
+		case err != nil:
+			d.health.Set("smtp", false, "failing", err)
+		default:
+			d.health.Set("smtp", true, "ok", nil)
 		}
 		d.health.Progress("outbox")
-		if due > 0 {
-			d.log.Debug("outbox has messages due", "due", due)
+		wait := scheduleTick
+		if next, err := store.NextDue(hard, d.db.R()); err == nil && next != nil {
+			wait = min(max(next.Sub(d.clock.Now()), time.Second), scheduleTick)
 		}
 		select {
 		case <-soft.Done():
 			return nil
 		case <-d.kick:
-		case <-d.clock.After(scheduleTick):
+		case <-d.clock.After(wait):
 		}
 	}
 }

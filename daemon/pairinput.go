@@ -24,6 +24,7 @@ type PairInput struct {
 	Start, TZ, Every, Sessions, Duration          string
 	Location, ReviewEvery, Objectives             string
 	Contact, Progress, End                        string
+	MentorBrief                                   string // yes (default) or no
 }
 
 // FieldError is one bad field of an input.
@@ -61,6 +62,7 @@ const DefaultProgressRecording = "Planning and reflection answers by email, kept
 // pairSpec is a validated PairInput.
 type pairSpec struct {
 	mentor, mentee store.Person
+	mentorBrief    bool
 	agreement      store.Agreement
 	plan           []schedule.Planned
 	hash           string // identifies the input, so adding it again changes nothing
@@ -139,6 +141,19 @@ func (v *validator) integer(field, s string, def, lo, hi int) int {
 	return n
 }
 
+func (v *validator) yesNo(field, s string, def bool) bool {
+	switch strings.ToLower(strings.TrimSpace(s)) {
+	case "":
+		return def
+	case "yes", "true", "1", "on":
+		return true
+	case "no", "false", "0", "off":
+		return false
+	}
+	v.fail(field, "must be yes or no, not %q", s)
+	return def
+}
+
 // sessionLength reads "60m", "1h30m" or a bare number of minutes.
 func (v *validator) sessionLength(field, s string, def int) int {
 	s = strings.TrimSpace(s)
@@ -199,6 +214,7 @@ func (in PairInput) validate(cfg *config.Config) (pairSpec, error) {
 	if strings.TrimSpace(in.Sessions) == "" {
 		v.fail("sessions", "required: how many sessions, the chemistry meeting and the final one included")
 	}
+	sp.mentorBrief = v.yesNo("mentor_brief", in.MentorBrief, true)
 	a.ReviewEvery = v.integer("review_every", in.ReviewEvery, DefaultReviewEvery, 0, 60)
 	cadence, err := schedule.ParseCadence(in.Every)
 	if err != nil {
@@ -258,7 +274,7 @@ func specHash(sp pairSpec) string {
 		strings.ToLower(sp.mentee.Email), sp.mentee.Name, sp.mentee.Timezone, sp.mentee.Language,
 		a.StartsAt.UTC().Format(time.RFC3339), a.EndsAt.UTC().Format(time.RFC3339), a.Timezone, a.Cadence,
 		strconv.Itoa(len(sp.plan)), strconv.Itoa(a.SessionMinutes), strconv.Itoa(a.ReviewEvery),
-		a.Location, a.Objectives, a.Contact, a.ProgressRecording,
+		a.Location, a.Objectives, a.Contact, a.ProgressRecording, strconv.FormatBool(sp.mentorBrief),
 	} {
 		fmt.Fprintf(h, "%d:%s\n", len(s), s)
 	}

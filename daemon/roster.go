@@ -90,7 +90,8 @@ func (r *Roster) addPair(ctx context.Context, tx *sqlx.Tx, sp pairSpec) (AddResu
 		return res, fmt.Errorf("start: the first session (%s) %w", sp.plan[0].Start.Format("2006-01-02 15:04 MST"), ErrInThePast)
 	}
 
-	pair := &store.Pair{MentorID: mentor.ID, MenteeID: mentee.ID, Status: store.PairActive, SpecHash: sp.hash, CreatedAt: now}
+	pair := &store.Pair{MentorID: mentor.ID, MenteeID: mentee.ID, Status: store.PairActive, SpecHash: sp.hash,
+		MentorBrief: sp.mentorBrief, CreatedAt: now}
 	agreement := sp.agreement
 	if err := store.InsertPair(ctx, tx, pair, &agreement); err != nil {
 		return res, err
@@ -268,4 +269,48 @@ func (r *Roster) AddSession(ctx context.Context, pairID int64, at, duration, loc
 		return store.InsertSession(ctx, tx, &s, p.MentorID, p.MenteeID)
 	})
 	return s, err
+}
+
+// ReplaceMentor gives the pair a new mentor from now on: the sessions still to
+// come change attendee (and SEQUENCE), so the old mentor is sent a
+// cancellation and the new mentor and the mentee an invite or update; the
+// sessions held keep the mentor who was there.
+func (r *Roster) ReplaceMentor(ctx context.Context, pairID int64, name, email, tz, lang string) (store.PairView, error) {
+	var view store.PairView
+	err := r.DB.Tx(ctx, func(tx *sqlx.Tx) error {
+		p, err := store.GetPair(ctx, tx, pairID)
+		if err != nil {
+			return err
+		}
+		if p.Status == store.PairEnded {
+			return fmt.Errorf("pair %d: %w", pairID, ErrPairEnded)
+		}
+		v := &validator{}
+		want := store.Person{Name: v.text("mentor_name", name, true, maxName, false), Email: v.email("mentor_email", email)}
+		want.Timezone, _ = v.zone("mentor_tz", tz, p.Mentor.Timezone)
+		want.Language = v.lang("mentor_lang", lang, p.Mentor.Language)
+		if strings.EqualFold(want.Email, p.Mentee.Email) {
+			v.fail("mentor_email", "the mentor and the mentee must be different people")
+		}
+		if len(v.errs) > 0 {
+			return v.errs
+		}
+		if strings.EqualFold(want.Email, p.Mentor.Email) {
+			view = p
+			return nil // already the mentor
+		}
+		mentor, _, err := ensurePerson(ctx, tx, want, r.now())
+		if err != nil {
+			return err
+		}
+		if other, err := store.FindActivePair(ctx, tx, mentor.ID, p.MenteeID); err == nil {
+			return fmt.Errorf("%w (pair %d)", ErrPairExists, other.ID)
+		}
+		if err := store.ReplaceMentor(ctx, tx, pairID, p.MentorID, mentor.ID, r.now()); err != nil {
+			return err
+		}
+		view, err = store.GetPair(ctx, tx, pairID)
+		return err
+	})
+	return view, err
 }

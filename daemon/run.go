@@ -24,9 +24,12 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/jmoiron/sqlx"
+
 	"github.com/mentord/mentord/daemon/config"
 	"github.com/mentord/mentord/daemon/store"
 	"github.com/mentord/mentord/mail/devserver"
+	"github.com/mentord/mentord/templates"
 )
 
 // ConfigError is a configuration that cannot be used; the process should exit
@@ -49,6 +52,7 @@ type Options struct {
 // Daemon is the running process's state, shared by the loops.
 type Daemon struct {
 	cfg    atomic.Pointer[config.Config]
+	tpl    atomic.Pointer[templates.Set]
 	db     *store.DB
 	log    *slog.Logger
 	clock  Clock
@@ -67,6 +71,8 @@ type Daemon struct {
 
 // Config returns the configuration in force.
 func (d *Daemon) Config() *config.Config { return d.cfg.Load() }
+
+func (d *Daemon) templates() *templates.Set { return d.tpl.Load() }
 
 // Run runs the daemon until ctx ends, then shuts down gracefully.
 func Run(ctx context.Context, opts Options) error {
@@ -129,6 +135,11 @@ func Run(ctx context.Context, opts Options) error {
 // start opens what the loops need: the database, the dev mail server, the HTTP listener.
 func (d *Daemon) start(ctx context.Context) error {
 	cfg := d.Config()
+	tpl, err := templates.Load(cfg.Templates.Dir)
+	if err != nil {
+		return &ConfigError{Err: fmt.Errorf("templates: %w", err)}
+	}
+	d.tpl.Store(tpl)
 	db, err := store.Open(ctx, cfg.Database.Path)
 	if err != nil {
 		return fmt.Errorf("%w (database.path at %s:%d)", err, cfg.File, cfg.Line("database.path"))
@@ -136,6 +147,13 @@ func (d *Daemon) start(ctx context.Context) error {
 	d.db = db
 	if err := db.QuickCheck(ctx); err != nil {
 		return err
+	}
+	var n int
+	if err := db.Tx(ctx, func(tx *sqlx.Tx) (err error) { n, err = store.ReleaseClaims(ctx, tx); return err }); err != nil {
+		return err
+	}
+	if n > 0 {
+		d.log.Warn("messages claimed by a process that stopped are queued again", "count", n)
 	}
 	if cfg.DevServer.Enabled {
 		d.dev, err = devserver.Start(devserver.Config{
@@ -179,9 +197,15 @@ func (d *Daemon) reload(path string) {
 		d.log.Error("reload: the new configuration is invalid; keeping the old one", "err", err)
 		return
 	}
+	tpl, err := templates.Load(cfg.Templates.Dir)
+	if err != nil {
+		d.log.Error("reload: the templates are invalid; keeping the old configuration", "err", err)
+		return
+	}
 	for _, key := range restartOnly(old, cfg) {
 		d.log.Warn("reload: this setting changes only at the next restart", "key", key)
 	}
+	d.tpl.Store(tpl)
 	d.cfg.Store(cfg)
 	if lv, ok := parseLevel(cfg.Log.Level); ok {
 		logLevel.Set(lv)

@@ -19,10 +19,12 @@ var commands = []command{
 	{name: "pair list", summary: "list the pairs", setup: setupPairList},
 	{name: "pair show", args: "ID", summary: "show a pair: people, agreement and sessions", setup: setupPairShow},
 	{name: "pair end", args: "ID", summary: "end a pair and cancel its sessions still to come", setup: setupPairEnd},
+	{name: "pair replace-mentor", args: "ID", summary: "give a pair a new mentor for its sessions still to come (--mentor-name N --mentor-email E)", setup: setupPairReplaceMentor},
 	{name: "session list", summary: "list a pair's sessions (--pair ID)", setup: setupSessionList},
 	{name: "session move", args: "ID", summary: "move a session to a new local time (--to 2027-03-09T15:00)", setup: setupSessionMove},
 	{name: "session cancel", args: "ID", summary: "cancel a session", setup: setupSessionCancel},
 	{name: "session add", summary: "add a session to a pair (--pair ID --at 2027-03-09T15:00)", setup: setupSessionAdd},
+	{name: "preview", summary: "write the messages mentord would send for a pair as .eml files (--pair ID -o DIR)", setup: setupPreview},
 	{name: "import", args: "FILE.csv", summary: "add pairs from a CSV file, all or nothing (--dry-run to check only)", setup: setupImport},
 }
 

@@ -37,6 +37,7 @@ func setupPairAdd(fs *flag.FlagSet) func(*env, *cmdline) error {
 		{"contact", "how they stay in touch between sessions", &in.Contact},
 		{"progress", "how progress is recorded (default: by email, in the progress log)", &in.Progress},
 		{"end", "last day of the agreement, YYYY-MM-DD (default: one year after the start)", &in.End},
+		{"mentor-brief", "yes or no: the mentor gets the mentee's planning answers the day before each session (default yes)", &in.MentorBrief},
 	} {
 		fs.StringVar(f.dst, f.name, "", f.usage)
 	}
@@ -181,6 +182,31 @@ func setupPairEnd(fs *flag.FlagSet) func(*env, *cmdline) error {
 				return printJSON(e.stdout, map[string]any{"pair_id": id, "status": store.PairEnded, "sessions_cancelled": n})
 			}
 			fmt.Fprintf(e.stdout, "pair %d ended; %d sessions still to come were cancelled\n", id, n)
+			return nil
+		})
+	}
+}
+
+func setupPairReplaceMentor(fs *flag.FlagSet) func(*env, *cmdline) error {
+	name := fs.String("mentor-name", "", "the new mentor's name (required)")
+	email := fs.String("mentor-email", "", "the new mentor's address (required)")
+	tz := fs.String("mentor-tz", "", "the new mentor's time zone (default: the old mentor's)")
+	lang := fs.String("mentor-lang", "", "the new mentor's language (default: the old mentor's)")
+	jsonFlag(fs)
+	return func(e *env, c *cmdline) error {
+		id, err := oneID(c, "pair")
+		if err != nil {
+			return err
+		}
+		return withRoster(e, c, func(r *daemon.Roster) error {
+			v, err := r.ReplaceMentor(context.Background(), id, *name, *email, *tz, *lang)
+			if err != nil {
+				return err
+			}
+			if c.json {
+				return printJSON(e.stdout, v)
+			}
+			fmt.Fprintf(e.stdout, "pair %d: %s <%s> now mentors %s for the sessions still to come\n", v.ID, v.Mentor.Name, v.Mentor.Email, v.Mentee.Name)
 			return nil
 		})
 	}

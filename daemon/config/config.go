@@ -51,6 +51,9 @@ type Programme struct {
 	Name         string `yaml:"name"`
 	Organisation string `yaml:"organisation"`
 	AdminEmail   string `yaml:"admin_email"`
+	// MentorBrief sends mentors the mentee's planning answers the day before a
+	// session (each pair can also opt out). Nil means the default, true.
+	MentorBrief *bool `yaml:"mentor_brief"`
 }
 
 // Mailbox is the programme's own address: invites come from it, replies go to it.
@@ -82,6 +85,8 @@ type Server struct {
 type SMTP struct {
 	Server `yaml:",inline"`
 	Auth   string `yaml:"auth"` // plain, login or none
+	// MaxPerDomainPerMinute limits messages to one recipient domain; 0 is no limit.
+	MaxPerDomainPerMinute int `yaml:"max_per_domain_per_minute"`
 }
 
 // IMAP is the server holding the programme mailbox.
@@ -113,6 +118,7 @@ type Defaults struct {
 
 // Timings set the rhythm of prompts around each session.
 type Timings struct {
+	InviteAhead      Duration   `yaml:"invite_ahead"`
 	ChecklistLead    Duration   `yaml:"checklist_lead"`
 	ChecklistTime    ClockTime  `yaml:"checklist_time"`
 	ReflectionDelay  Duration   `yaml:"reflection_delay"`
@@ -158,6 +164,11 @@ type Service struct {
 
 // Line returns the line of the key at path (like "smtp.port"), or 0.
 func (c *Config) Line(path string) int { return c.lines[path] }
+
+// BriefsEnabled reports whether the programme sends mentor briefs.
+func (c *Config) BriefsEnabled() bool {
+	return c.Programme.MentorBrief == nil || *c.Programme.MentorBrief
+}
 
 // PlusAddressing reports whether reply tokens go into the address.
 func (c *Config) PlusAddressing() bool { return c.Mailbox.PlusDelimiter != "none" }

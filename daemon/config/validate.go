@@ -59,6 +59,7 @@ func (c *Config) applyDefaults() {
 	c.Defaults.Timezone = cmpOr(c.Defaults.Timezone, "UTC")
 	c.Defaults.Language = cmpOr(c.Defaults.Language, "en")
 	t := &c.Timings
+	t.InviteAhead = cmpOr(t.InviteAhead, Duration(90*24*time.Hour))
 	t.ChecklistLead = cmpOr(t.ChecklistLead, Duration(72*time.Hour))
 	if !t.ChecklistTime.Set {
 		t.ChecklistTime = ClockTime{Minutes: 9 * 60, Set: true}
@@ -170,6 +171,9 @@ func (c *Config) validate() Errors {
 	default:
 		k.errorf("smtp.auth", "must be plain, login or none, not %q", c.SMTP.Auth)
 	}
+	if n := c.SMTP.MaxPerDomainPerMinute; n < 0 || n > 100000 {
+		k.errorf("smtp.max_per_domain_per_minute", "must be 0 (no limit) or a positive number of messages")
+	}
 	k.server("imap", &c.IMAP.Server)
 	if c.IMAP.Username == "" {
 		k.errorf("imap.username", "required (defaults to mailbox.address)")
@@ -273,6 +277,9 @@ func (k *checker) defaults() {
 
 func (k *checker) timings() {
 	t := k.c.Timings
+	if d := t.InviteAhead.D(); d < 24*time.Hour || d > 800*24*time.Hour {
+		k.errorf("timings.invite_ahead", "must be between 1d and 800d")
+	}
 	if d := t.ChecklistLead.D(); d < time.Hour || d > 30*24*time.Hour {
 		k.errorf("timings.checklist_lead", "must be between 1h and 30d")
 	}

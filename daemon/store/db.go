@@ -23,7 +23,7 @@ import (
 	"time"
 
 	"github.com/jmoiron/sqlx"
-	_ "github.com/mattn/go-sqlite3" // the sqlite3 driver
+	"github.com/mattn/go-sqlite3"
 )
 
 // ErrNotFound is returned when a row asked for by id does not exist.
@@ -161,4 +161,44 @@ func notFound(err error, what string, id int64) error {
 		return fmt.Errorf("%s %d: %w", what, id, ErrNotFound)
 	}
 	return err
+}
+
+// NullTime scans a time that SQLite returns without its column's type (from
+// an expression such as MIN(sent_at)), as text in the driver's format.
+type NullTime struct {
+	Time  time.Time
+	Valid bool
+}
+
+// Scan implements sql.Scanner.
+func (n *NullTime) Scan(v any) error {
+	switch x := v.(type) {
+	case nil:
+		*n = NullTime{}
+		return nil
+	case time.Time:
+		*n = NullTime{Time: x, Valid: true}
+		return nil
+	case []byte:
+		v = string(x)
+	}
+	s, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("scan %T into a time", v)
+	}
+	for _, layout := range sqlite3.SQLiteTimestampFormats {
+		if t, err := time.ParseInLocation(layout, s, time.UTC); err == nil {
+			*n = NullTime{Time: t.UTC(), Valid: true}
+			return nil
+		}
+	}
+	return fmt.Errorf("scan %q into a time", s)
+}
+
+// Ptr returns the time, or nil when NULL.
+func (n NullTime) Ptr() *time.Time {
+	if !n.Valid {
+		return nil
+	}
+	return &n.Time
 }

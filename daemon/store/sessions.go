@@ -140,3 +140,20 @@ func CancelFutureSessions(ctx context.Context, q Querier, pairID int64, now time
 	n, err := res.RowsAffected()
 	return int(n), err
 }
+
+// ReplaceMentor makes newID the pair's mentor and the mentor attendee of its
+// planned sessions still to come, raising their SEQUENCE.
+func ReplaceMentor(ctx context.Context, q Querier, pairID, oldID, newID int64, now time.Time) error {
+	if _, err := q.ExecContext(ctx, `UPDATE pairs SET mentor_id = ? WHERE id = ?`, newID, pairID); err != nil {
+		return fmt.Errorf("replace mentor of pair %d: %w", pairID, err)
+	}
+	if _, err := q.ExecContext(ctx, `UPDATE session_attendees SET person_id = ?, partstat = 'NEEDS-ACTION', replied_at = NULL
+		WHERE person_id = ? AND role = 'mentor' AND session_id IN
+		(SELECT id FROM sessions WHERE pair_id = ? AND status = 'planned' AND starts_at > ?)`,
+		newID, oldID, pairID, UTC(now)); err != nil {
+		return fmt.Errorf("replace mentor of pair %d: %w", pairID, err)
+	}
+	_, err := q.ExecContext(ctx, `UPDATE sessions SET sequence = sequence + 1, updated_at = ?
+		WHERE pair_id = ? AND status = 'planned' AND starts_at > ?`, UTC(now), pairID, UTC(now))
+	return err
+}

@@ -1,0 +1,360 @@
+package daemon
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"sort"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+
+	"github.com/mentord/mentord/calendar"
+	"github.com/mentord/mentord/daemon/config"
+	"github.com/mentord/mentord/daemon/schedule"
+	"github.com/mentord/mentord/daemon/store"
+	"github.com/mentord/mentord/mail"
+	"github.com/mentord/mentord/templates"
+)
+
+// outgoing is one composed message and the state to record with it.
+type outgoing struct {
+	action    schedule.Action
+	item      store.OutboxItem
+	prompt    *store.Prompt // created if new; its id goes on the item
+	tokenHash string
+	calendar  *store.CalendarSent // the calendar state this message announces
+}
+
+// composer turns due actions into messages. It reads the database (through
+// the read pool) and caches what several actions of one pass share.
+type composer struct {
+	cfg     *config.Config
+	tpl     *templates.Set
+	q       store.Querier
+	now     time.Time
+	preview bool // no tokens are kept: a stand-in token is used
+
+	pairs    map[int64]store.PairView
+	sessions map[int64][]store.Session // by pair, in time order
+	people   map[int64]store.Person
+}
+
+func newComposer(cfg *config.Config, tpl *templates.Set, q store.Querier, now time.Time) *composer {
+	return &composer{cfg: cfg, tpl: tpl, q: q, now: now,
+		pairs: map[int64]store.PairView{}, sessions: map[int64][]store.Session{}, people: map[int64]store.Person{}}
+}
+
+func (c *composer) pair(ctx context.Context, id int64) (store.PairView, []store.Session, error) {
+	if p, ok := c.pairs[id]; ok {
+		return p, c.sessions[id], nil
+	}
+	p, err := store.GetPair(ctx, c.q, id)
+	if err != nil {
+		return p, nil, err
+	}
+	ss, err := store.ListSessions(ctx, c.q, id)
+	if err != nil {
+		return p, nil, err
+	}
+	c.pairs[id], c.sessions[id] = p, ss
+	return p, ss, nil
+}
+
+func (c *composer) person(ctx context.Context, p store.PairView, id int64) (store.Person, error) {
+	switch id {
+	case p.Mentor.ID:
+		return p.Mentor, nil
+	case p.Mentee.ID:
+		return p.Mentee, nil
+	}
+	if pp, ok := c.people[id]; ok {
+		return pp, nil
+	}
+	var pp store.Person
+	err := sqlx.GetContext(ctx, c.q, &pp, `SELECT * FROM people WHERE id = ?`, id)
+	c.people[id] = pp
+	return pp, err
+}
+
+// compose renders the message for one action.
+func (c *composer) compose(ctx context.Context, a schedule.Action) (*outgoing, error) {
+	s, err := store.GetSession(ctx, c.q, a.SessionID)
+	if err != nil {
+		return nil, err
+	}
+	p, sessions, err := c.pair(ctx, s.PairID)
+	if err != nil {
+		return nil, err
+	}
+	to, err := c.person(ctx, p, a.PersonID)
+	if err != nil {
+		return nil, err
+	}
+	d, err := c.data(p, sessions, s, to)
+	if err != nil {
+		return nil, err
+	}
+	out := &outgoing{action: a}
+	var kind templates.Kind
+	purpose := store.PurposeInvite
+	switch a.Kind {
+	case schedule.ActInvite, schedule.ActUpdate, schedule.ActCancel:
+		kind = templates.Kind(a.Kind)
+		if a.Kind == schedule.ActUpdate {
+			d.Previous = c.previous(ctx, s, to)
+		}
+	case schedule.ActChecklist:
+		kind, purpose = templates.Checklist, store.PurposeChecklist
+		if d.Promises, err = c.promises(ctx, s); err != nil {
+			return nil, err
+		}
+		d.Questions = c.tpl.Questions(to.Language, "checklist", s.Kind, len(d.Promises) > 0)
+	case schedule.ActReflection:
+		kind, purpose = templates.Reflection, store.PurposeReflection
+		d.Questions = c.tpl.Questions(to.Language, "reflection", s.Kind, false)
+	case schedule.ActNudge:
+		kind, purpose = templates.Nudge, string(a.NudgeOf)
+		d.NudgeOf = templates.Kind(a.NudgeOf)
+		if err := c.nudgeQuestions(ctx, s, to, purpose, &d); err != nil {
+			return nil, err
+		}
+	case schedule.ActBrief:
+		kind, purpose = templates.Brief, store.PurposeBrief
+		if d.Agenda, err = c.agenda(ctx, s, p.Mentee.ID); err != nil {
+			return nil, err
+		}
+	default:
+		return nil, fmt.Errorf("unknown action %q", a.Kind)
+	}
+	r, err := c.tpl.Render(kind, d)
+	if err != nil {
+		return nil, fmt.Errorf("render %s: %w", kind, err)
+	}
+	qs, _ := json.Marshal(d.Questions)
+	out.prompt = &store.Prompt{SessionID: s.ID, PersonID: to.ID, Purpose: purpose, Language: to.Language, Questions: string(qs), CreatedAt: c.now}
+	if d.Questions == nil {
+		out.prompt.Questions = "[]"
+	}
+	return out, c.message(ctx, out, p, s, to, r)
+}
+
+// message builds the email bytes and the outbox row.
+func (c *composer) message(ctx context.Context, out *outgoing, p store.PairView, s store.Session, to store.Person, r templates.Rendered) error {
+	a := out.action
+	box := c.cfg.Mailbox
+	domain := mail.Domain(box.Address)
+	token := mail.NewToken()
+	if c.preview {
+		token = "previewpreviewpreviewprevi" // same form, never stored: a reply to it matches nothing
+	}
+	out.tokenHash = mail.HashToken(token)
+	msg := &mail.Message{
+		From:      mail.Address{Name: box.DisplayName, Email: box.Address},
+		To:        mail.Address{Name: to.Name, Email: to.Email},
+		ReplyTo:   mail.ReplyAddress(box.Address, box.PlusDelimiter, token),
+		Subject:   r.Subject,
+		Date:      c.now,
+		MessageID: mail.MessageID(a.Key(), domain),
+		Text:      r.Text,
+		HTML:      r.HTML,
+	}
+	if a.Kind == schedule.ActNudge {
+		if first, err := c.firstMessage(ctx, s.ID, to.ID, string(a.NudgeOf)); err == nil && first != "" {
+			msg.InReplyTo, msg.References = first, []string{first}
+		}
+	}
+	if a.Kind == schedule.ActInvite || a.Kind == schedule.ActUpdate || a.Kind == schedule.ActCancel {
+		ics, err := c.ics(ctx, a, p, s, r)
+		if err != nil {
+			return err
+		}
+		method := "REQUEST"
+		if a.Kind == schedule.ActCancel {
+			method = "CANCEL"
+		}
+		msg.Calendar = &mail.Calendar{Method: method, Data: ics}
+		out.calendar = &store.CalendarSent{SessionID: s.ID, PersonID: to.ID, Sequence: a.Sequence, Method: method, StartsAt: s.StartsAt}
+	}
+	raw, err := msg.Bytes()
+	if err != nil {
+		return fmt.Errorf("build %s: %w", a.Key(), err)
+	}
+	out.item = store.OutboxItem{
+		Key: a.Key(), Kind: string(a.Kind), PairID: &p.ID, SessionID: &s.ID, Recipient: to.Email,
+		RecipientDomain: mail.Domain(to.Email), EnvelopeFrom: mail.BounceAddress(box.Address, box.PlusDelimiter, msg.MessageID),
+		MessageID: msg.MessageID, Subject: r.Subject, Payload: raw, NextAttemptAt: c.now, CreatedAt: c.now,
+	}
+	return nil
+}
+
+// ics builds the calendar object: the whole session for invites, updates and
+// cancellations of the session; only the removed person for a mentor replaced.
+func (c *composer) ics(ctx context.Context, a schedule.Action, p store.PairView, s store.Session, r templates.Rendered) ([]byte, error) {
+	as, err := store.ListAttendees(ctx, c.q, s.ID)
+	if err != nil {
+		return nil, err
+	}
+	var atts []calendar.Attendee
+	removed := true
+	for _, at := range as {
+		pp, err := c.person(ctx, p, at.PersonID)
+		if err != nil {
+			return nil, err
+		}
+		atts = append(atts, calendar.Attendee{Person: calendar.Person{Name: pp.Name, Email: pp.Email}, Partstat: at.Partstat})
+		removed = removed && at.PersonID != a.PersonID
+	}
+	if removed && a.Kind == schedule.ActCancel {
+		pp, err := c.person(ctx, p, a.PersonID)
+		if err != nil {
+			return nil, err
+		}
+		atts = []calendar.Attendee{{Person: calendar.Person{Name: pp.Name, Email: pp.Email}}}
+	}
+	ev := calendar.Event{
+		UID: s.UID, Sequence: a.Sequence, Stamp: c.now, Start: s.StartsAt, End: s.End(),
+		Summary: r.Summary, Description: r.Description, Location: s.Location,
+		Organizer: calendar.Person{Name: c.cfg.Mailbox.DisplayName, Email: c.cfg.Mailbox.Address},
+		Attendees: atts,
+	}
+	if a.Kind == schedule.ActCancel {
+		return calendar.Cancel(ev)
+	}
+	return calendar.Request(ev)
+}
+
+// data is what every template gets: the people, the session in the
+// recipient's own zone, and the agreement.
+func (c *composer) data(p store.PairView, sessions []store.Session, s store.Session, to store.Person) (templates.Data, error) {
+	loc, err := time.LoadLocation(to.Timezone)
+	if err != nil {
+		return templates.Data{}, fmt.Errorf("time zone of person %d: %w", to.ID, err)
+	}
+	a := p.Agreement
+	return templates.Data{
+		Lang: to.Language, Programme: c.cfg.Programme.Name, Organisation: c.cfg.Programme.Organisation,
+		Mailbox:   c.cfg.Mailbox.Address,
+		Recipient: templates.Person{Name: to.Name, Email: to.Email},
+		Mentor:    templates.Person{Name: p.Mentor.Name, Email: p.Mentor.Email},
+		Mentee:    templates.Person{Name: p.Mentee.Name, Email: p.Mentee.Email},
+		Session:   sessionInfo(s, sessions, loc),
+		Agreement: templates.Agreement{Objectives: a.Objectives, Cadence: a.Cadence, Location: a.Location, Contact: a.Contact,
+			Progress: a.ProgressRecording, ReviewEvery: a.ReviewEvery, Minutes: a.SessionMinutes},
+		MentorSeesPlan: c.cfg.BriefsEnabled() && p.MentorBrief,
+	}, nil
+}
+
+// sessionInfo numbers s among the pair's sessions still planned ("3 of 12").
+func sessionInfo(s store.Session, sessions []store.Session, loc *time.Location) templates.Session {
+	n, count := 1, 0
+	for _, o := range sessions {
+		if o.Status == store.SessionCancelled {
+			continue
+		}
+		count++
+		if o.StartsAt.Before(s.StartsAt) || o.StartsAt.Equal(s.StartsAt) && o.ID < s.ID {
+			n++
+		}
+	}
+	if s.Status == store.SessionCancelled {
+		count++ // it still counts in its own cancellation notice
+	}
+	return templates.Session{
+		Number: n, Count: max(count, n), Kind: s.Kind, Start: s.StartsAt.In(loc), End: s.End().In(loc),
+		Zone: loc.String(), Location: s.Location, Minutes: s.DurationMin,
+	}
+}
+
+// previous is the session's time as last announced to the person, when it moved.
+func (c *composer) previous(ctx context.Context, s store.Session, to store.Person) *templates.Session {
+	sent, err := store.GetCalendarSent(ctx, c.q, s.ID, to.ID)
+	if err != nil || sent.StartsAt.Equal(s.StartsAt) {
+		return nil
+	}
+	loc, err := time.LoadLocation(to.Timezone)
+	if err != nil {
+		return nil
+	}
+	prev := s
+	prev.StartsAt = sent.StartsAt
+	info := sessionInfo(prev, nil, loc)
+	return &info
+}
+
+// promises are the mentee's open promises from earlier sessions of the pair.
+func (c *composer) promises(ctx context.Context, s store.Session) ([]string, error) {
+	var texts []string
+	err := sqlx.SelectContext(ctx, c.q, &texts, `SELECT ai.text FROM action_items ai JOIN sessions ps ON ps.id = ai.session_id
+		WHERE ai.pair_id = ? AND ai.status = 'open' AND ps.starts_at < ? ORDER BY ps.starts_at, ai.id`, s.PairID, store.UTC(s.StartsAt))
+	return texts, err
+}
+
+// agenda is the mentee's current planning answers for the session.
+func (c *composer) agenda(ctx context.Context, s store.Session, menteeID int64) ([]templates.Answer, error) {
+	var rows []struct {
+		Number   int    `db:"question_no"`
+		Question string `db:"question"`
+		Answer   string `db:"answer"`
+	}
+	err := sqlx.SelectContext(ctx, c.q, &rows, `SELECT question_no, question, answer FROM progress_entries
+		WHERE session_id = ? AND person_id = ? AND prompt_kind = 'checklist' AND superseded_by IS NULL
+		ORDER BY question_no`, s.ID, menteeID)
+	out := make([]templates.Answer, len(rows))
+	for i, r := range rows {
+		out[i] = templates.Answer{Number: r.Number, Question: r.Question, Text: r.Answer}
+	}
+	return out, err
+}
+
+// nudgeQuestions repeats exactly the questions of the prompt being nudged.
+func (c *composer) nudgeQuestions(ctx context.Context, s store.Session, to store.Person, purpose string, d *templates.Data) error {
+	pr, err := store.GetPrompt(ctx, c.q, s.ID, to.ID, purpose)
+	if err != nil {
+		if !c.preview {
+			return fmt.Errorf("nudge without its %s: %w", purpose, err)
+		}
+		d.Questions = c.tpl.Questions(to.Language, purpose, s.Kind, false) // preview of a nudge never sent
+		return nil
+	}
+	if err := json.Unmarshal([]byte(pr.Questions), &d.Questions); err != nil {
+		return fmt.Errorf("questions of prompt %d: %w", pr.ID, err)
+	}
+	sort.Slice(d.Questions, func(i, j int) bool { return d.Questions[i].Number < d.Questions[j].Number })
+	return nil
+}
+
+func (c *composer) firstMessage(ctx context.Context, sessionID, personID int64, purpose string) (string, error) {
+	pr, err := store.GetPrompt(ctx, c.q, sessionID, personID, purpose)
+	if err != nil {
+		return "", err
+	}
+	return store.FirstMessageID(ctx, c.q, pr.ID)
+}
+
+// record writes a composed message into the outbox with its prompt, token and
+// calendar state, in the caller's transaction. It reports whether the message
+// was new (an action already enqueued changes nothing).
+func record(ctx context.Context, tx *sqlx.Tx, out *outgoing, now time.Time) (bool, error) {
+	if out.prompt != nil {
+		if err := store.EnsurePrompt(ctx, tx, out.prompt); err != nil {
+			return false, err
+		}
+		out.item.PromptID = &out.prompt.ID
+	}
+	added, err := store.Enqueue(ctx, tx, &out.item)
+	if err != nil || !added {
+		return false, err
+	}
+	if out.prompt != nil {
+		if err := store.InsertToken(ctx, tx, out.tokenHash, out.prompt.ID, now); err != nil {
+			return false, err
+		}
+	}
+	if cs := out.calendar; cs != nil {
+		if err := store.SetCalendarSent(ctx, tx, cs.SessionID, cs.PersonID, cs.Sequence, cs.Method, cs.StartsAt, now); err != nil {
+			return false, err
+		}
+	}
+	return true, nil
+}

@@ -1,0 +1,184 @@
+package daemon
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+
+	"github.com/mentord/mentord/daemon/config"
+	"github.com/mentord/mentord/daemon/store"
+	"github.com/mentord/mentord/mail"
+	"github.com/mentord/mentord/mail/sender"
+)
+
+// Outbox sending, modelled on mox's queue:
+//  1. Claim up to batchSize due rows ('sending', attempts+1) in one transaction.
+//  2. Open one SMTP connection for the batch and send each row's exact bytes.
+//  3. Right after the server's 250, mark the row sent (with its token
+//     redacted); a 4xx or network error puts it back with an exponential
+//     backoff with jitter; a 5xx fails it at once, logged for the admin.
+//
+// A crash between a 250 and its commit resends that one message, with the same
+// Message-ID; rows claimed but not yet tried go back to pending at start-up.
+
+const (
+	batchSize   = 50
+	retryBase   = time.Minute
+	retryMax    = 2 * time.Hour
+	giveUpAfter = 3 * 24 * time.Hour // like an MTA's queue lifetime
+)
+
+// retryDelay is the wait before attempt n+1: 1m, 2m, 4m ... 2h, with jitter.
+func retryDelay(attempts int) time.Duration {
+	d := retryBase << min(max(attempts-1, 0), 10)
+	d = min(d, retryMax)
+	return d/2 + rand.N(d/2+1)
+}
+
+// Outbox sends what is due through one SMTP server.
+type Outbox struct {
+	DB     *store.DB
+	Sender *sender.Sender
+	Cfg    *config.Config
+	Log    *slog.Logger
+	Now    func() time.Time
+	// AfterSend, when set, runs after the server accepted a message and
+	// before it is marked sent: a test hook to crash in that window.
+	AfterSend func(store.OutboxItem)
+}
+
+// SendDue sends due messages in batches until none is due or stop ends. soft
+// ending stops it between messages; hard ending cuts the one in flight.
+// It returns how many were sent and the last connection error, if any.
+func (o *Outbox) SendDue(soft, hard context.Context) (int, error) {
+	total := 0
+	for soft.Err() == nil {
+		n, claimed, err := o.sendBatch(soft, hard)
+		total += n
+		if err != nil || claimed < batchSize {
+			return total, err
+		}
+	}
+	return total, nil
+}
+
+func (o *Outbox) sendBatch(soft, hard context.Context) (sent, claimed int, err error) {
+	var items []store.OutboxItem
+	err = o.DB.Tx(hard, func(tx *sqlx.Tx) error {
+		var err error
+		items, err = store.ClaimDue(hard, tx, o.Now(), batchSize, o.Cfg.SMTP.MaxPerDomainPerMinute)
+		return err
+	})
+	if err != nil || len(items) == 0 {
+		return 0, 0, err
+	}
+	conn, err := o.Sender.Dial(hard)
+	if err != nil {
+		o.retryAll(hard, items, err)
+		return 0, len(items), err
+	}
+	defer conn.Close()
+	for i, it := range items {
+		if soft.Err() != nil {
+			o.release(hard, items[i:])
+			return sent, len(items), nil
+		}
+		err := conn.Send(hard, sender.Envelope{From: it.EnvelopeFrom, To: []string{it.Recipient}}, it.Payload)
+		if err == nil {
+			if o.AfterSend != nil {
+				o.AfterSend(it)
+			}
+			if err := o.markSent(hard, it); err != nil {
+				return sent, len(items), err
+			}
+			sent++
+			continue
+		}
+		if !sender.IsTemporary(err) {
+			o.fail(hard, it, err)
+			continue
+		}
+		// A temporary error may have broken the connection: retry this one
+		// later and leave the rest of the batch for the next connection.
+		o.retry(hard, it, err)
+		o.release(hard, items[i+1:])
+		return sent, len(items), err
+	}
+	return sent, len(items), nil
+}
+
+func (o *Outbox) markSent(ctx context.Context, it store.OutboxItem) error {
+	red := mail.RedactToken(it.Payload, o.Cfg.Mailbox.Address, o.Cfg.Mailbox.PlusDelimiter)
+	// The server has the message: record that even when the shutdown deadline
+	// has just passed, or a restart would send it again.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	err := o.DB.Tx(ctx, func(tx *sqlx.Tx) error { return store.MarkSent(ctx, tx, it.ID, o.Now(), red) })
+	if err != nil {
+		return fmt.Errorf("mark outbox %d sent: %w", it.ID, err)
+	}
+	o.Log.Info("sent", "kind", it.Kind, "msgid", it.MessageID, "session", sessionAttr(it))
+	o.Log.Debug("sent to", "msgid", it.MessageID, "to", it.Recipient)
+	return nil
+}
+
+func (o *Outbox) retry(ctx context.Context, it store.OutboxItem, cause error) {
+	if o.Now().Sub(it.CreatedAt) > giveUpAfter {
+		o.fail(ctx, it, fmt.Errorf("gave up after %d attempts over %s: %w", it.Attempts, giveUpAfter, cause))
+		return
+	}
+	next := o.Now().Add(retryDelay(it.Attempts))
+	o.Log.Warn("send failed, will retry", "kind", it.Kind, "msgid", it.MessageID, "attempt", it.Attempts,
+		"retry_at", next.UTC().Format(time.RFC3339), "err", cause)
+	o.exec(ctx, func(tx *sqlx.Tx) error { return store.MarkRetry(ctx, tx, it.ID, next, cause.Error()) })
+}
+
+func (o *Outbox) retryAll(ctx context.Context, items []store.OutboxItem, cause error) {
+	for _, it := range items {
+		o.retry(ctx, it, cause)
+	}
+}
+
+func (o *Outbox) fail(ctx context.Context, it store.OutboxItem, cause error) {
+	o.Log.Error("send failed permanently; not retrying", "kind", it.Kind, "msgid", it.MessageID,
+		"session", sessionAttr(it), "err", cause)
+	o.exec(ctx, func(tx *sqlx.Tx) error { return store.MarkFailed(ctx, tx, it.ID, cause.Error()) })
+}
+
+// release returns claimed but untried items to the queue, due at once.
+func (o *Outbox) release(ctx context.Context, items []store.OutboxItem) {
+	if len(items) == 0 {
+		return
+	}
+	o.exec(ctx, func(tx *sqlx.Tx) error {
+		for _, it := range items {
+			if _, err := tx.ExecContext(ctx, `UPDATE outbox SET state = 'pending', attempts = attempts - 1, claimed_at = NULL
+				WHERE id = ? AND state = 'sending'`, it.ID); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// exec runs a bookkeeping write; after a hard stop it still tries briefly, so
+// a result is not lost because the shutdown deadline passed.
+func (o *Outbox) exec(ctx context.Context, fn func(tx *sqlx.Tx) error) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	if err := o.DB.Tx(ctx, fn); err != nil && !errors.Is(err, context.Canceled) {
+		o.Log.Error("outbox bookkeeping failed", "err", err)
+	}
+}
+
+func sessionAttr(it store.OutboxItem) int64 {
+	if it.SessionID == nil {
+		return 0
+	}
+	return *it.SessionID
+}

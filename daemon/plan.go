@@ -1,0 +1,167 @@
+package daemon
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+
+	"github.com/mentord/mentord/daemon/config"
+	"github.com/mentord/mentord/daemon/schedule"
+	"github.com/mentord/mentord/daemon/store"
+	"github.com/mentord/mentord/templates"
+)
+
+// Timings turns the configuration into the schedule rules' timings.
+func Timings(cfg *config.Config) schedule.Timings {
+	t := cfg.Timings
+	return schedule.Timings{
+		InviteAhead: t.InviteAhead.D(), ChecklistLead: t.ChecklistLead.D(), ChecklistTime: t.ChecklistTime.Minutes,
+		ReflectionDelay: t.ReflectionDelay.D(), NudgeAfter: t.NudgeAfter.D(), ReflectionWindow: t.ReflectionWindow.D(),
+		Quiet:       schedule.Quiet{Set: t.QuietHours.Start.Set, Start: t.QuietHours.Start.Minutes, End: t.QuietHours.End.Minutes},
+		MentorBrief: cfg.BriefsEnabled(),
+	}
+}
+
+// planWindow is the span of session starts a pass looks at: sessions that
+// ended within the reflection window, up to the furthest horizon ahead.
+func planWindow(t schedule.Timings, now time.Time) (from, to time.Time) {
+	ahead := max(t.InviteAhead, t.ChecklistLead+48*time.Hour)
+	return now.Add(-t.ReflectionWindow - t.NudgeAfter - 24*time.Hour), now.Add(ahead)
+}
+
+// PlanResult is what a pass of the schedule did.
+type PlanResult struct {
+	Enqueued int
+	Next     time.Time // the earliest time a rule may fire next; zero when none is known
+}
+
+// Plan is one pass of the schedule: it finds every action due at now and
+// enqueues its message, all in one transaction. Running it again for the same
+// state enqueues nothing.
+func Plan(ctx context.Context, db *store.DB, cfg *config.Config, tpl *templates.Set, now time.Time, log *slog.Logger) (PlanResult, error) {
+	t := Timings(cfg)
+	acts, next, err := DueActions(ctx, db.R(), t, now)
+	res := PlanResult{Next: next}
+	if err != nil || len(acts) == 0 {
+		return res, err
+	}
+	comp := newComposer(cfg, tpl, db.R(), now)
+	outs := make([]*outgoing, 0, len(acts))
+	for _, a := range acts {
+		out, err := comp.compose(ctx, a)
+		if err != nil {
+			// One broken message must not hold up the others; it is tried again next pass.
+			log.Error("cannot compose a message", "key", a.Key(), "session", a.SessionID, "err", err)
+			continue
+		}
+		outs = append(outs, out)
+	}
+	err = db.Tx(ctx, func(tx *sqlx.Tx) error {
+		n := 0
+		defer func() { res.Enqueued = n }()
+		for _, out := range outs {
+			added, err := record(ctx, tx, out, now)
+			if err != nil {
+				return fmt.Errorf("enqueue %s: %w", out.item.Key, err)
+			}
+			if added {
+				n++
+				log.Debug("enqueued", "kind", out.item.Kind, "key", out.item.Key, "msgid", out.item.MessageID)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		res.Enqueued = 0
+	}
+	return res, err
+}
+
+// DueActions loads the relevant sessions and applies the schedule rules. It
+// also returns when a rule may fire next among the sessions it looked at.
+func DueActions(ctx context.Context, q store.Querier, t schedule.Timings, now time.Time) ([]schedule.Action, time.Time, error) {
+	from, to := planWindow(t, now)
+	st, err := store.LoadPlanState(ctx, q, from, to)
+	if err != nil {
+		return nil, time.Time{}, err
+	}
+	var acts []schedule.Action
+	// The first session beyond the window enters it (and may be invited) when
+	// the window has moved up to it.
+	next := time.Time{}
+	if st.NextBeyond.Valid {
+		next = st.NextBeyond.Time.Add(-to.Sub(now))
+	}
+	for _, s := range buildSessions(st) {
+		acts = append(acts, schedule.Due(s, t, now)...)
+		if at, ok := schedule.Next(s, t, now); ok && (next.IsZero() || at.Before(next)) {
+			next = at
+		}
+	}
+	return acts, next, nil
+}
+
+// buildSessions joins the loaded rows into the rules' view of each session.
+func buildSessions(st store.PlanState) []schedule.Session {
+	locs := map[string]*time.Location{}
+	loc := func(name string) *time.Location {
+		if l, ok := locs[name]; ok {
+			return l
+		}
+		l, err := time.LoadLocation(name)
+		if err != nil {
+			l = time.UTC // validated on the way in; a zone that vanished from tzdata falls back to UTC
+		}
+		locs[name] = l
+		return l
+	}
+	out := make([]schedule.Session, len(st.Sessions))
+	index := make(map[int64]*schedule.Session, len(st.Sessions))
+	for i, s := range st.Sessions {
+		out[i] = schedule.Session{
+			ID: s.ID, Start: s.StartsAt, End: s.End(), Cancelled: s.Status == store.SessionCancelled,
+			PairActive: s.PairStatus == store.PairActive, Sequence: s.Sequence, MentorBrief: s.MentorBrief,
+			Mentor: schedule.Person{ID: s.MentorID, Loc: loc(s.MentorTZ), Partstat: store.PartstatNeedsAction},
+			Mentee: schedule.Person{ID: s.MenteeID, Loc: loc(s.MenteeTZ), Partstat: store.PartstatNeedsAction},
+			Sent:   map[int64]schedule.Sent{},
+		}
+		index[s.ID] = &out[i]
+	}
+	for _, a := range st.Attendees {
+		s := index[a.SessionID]
+		switch {
+		case s == nil:
+		case a.PersonID == s.Mentor.ID:
+			s.Mentor.Partstat = a.Partstat
+		case a.PersonID == s.Mentee.ID:
+			s.Mentee.Partstat = a.Partstat
+		}
+	}
+	for _, c := range st.CalendarSent {
+		if s := index[c.SessionID]; s != nil {
+			s.Sent[c.PersonID] = schedule.Sent{Sequence: c.Sequence, Method: c.Method}
+			if c.PersonID != s.Mentor.ID && c.PersonID != s.Mentee.ID {
+				s.Removed = append(s.Removed, c.PersonID)
+			}
+		}
+	}
+	for _, p := range st.Prompts {
+		s := index[p.SessionID]
+		if s == nil {
+			continue
+		}
+		ps := schedule.Prompt{Exists: true, FirstSentAt: p.FirstSentAt.Ptr(), Replied: p.RepliedAt != nil, Messages: p.Messages}
+		switch p.Purpose {
+		case store.PurposeChecklist:
+			s.Checklist = ps
+		case store.PurposeReflection:
+			s.Reflection = ps
+		case store.PurposeBrief:
+			s.Brief = ps
+		}
+	}
+	return out
+}

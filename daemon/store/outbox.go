@@ -1,0 +1,179 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+)
+
+// Outbox states.
+const (
+	OutboxPending = "pending"
+	OutboxSending = "sending"
+	OutboxSent    = "sent"
+	OutboxFailed  = "failed"
+)
+
+// OutboxItem is one message to send.
+type OutboxItem struct {
+	ID              int64      `db:"id" json:"id"`
+	Key             string     `db:"idempotency_key" json:"key"`
+	Kind            string     `db:"kind" json:"kind"`
+	PairID          *int64     `db:"pair_id" json:"pair_id,omitempty"`
+	SessionID       *int64     `db:"session_id" json:"session_id,omitempty"`
+	PromptID        *int64     `db:"prompt_id" json:"prompt_id,omitempty"`
+	Recipient       string     `db:"recipient" json:"recipient"`
+	RecipientDomain string     `db:"recipient_domain" json:"-"`
+	EnvelopeFrom    string     `db:"envelope_from" json:"-"`
+	MessageID       string     `db:"message_id" json:"message_id"`
+	Subject         string     `db:"subject" json:"subject"`
+	Payload         []byte     `db:"payload" json:"-"`
+	State           string     `db:"state" json:"state"`
+	Attempts        int        `db:"attempts" json:"attempts"`
+	NextAttemptAt   time.Time  `db:"next_attempt_at" json:"next_attempt_at"`
+	LastError       string     `db:"last_error" json:"last_error,omitempty"`
+	CreatedAt       time.Time  `db:"created_at" json:"created_at"`
+	ClaimedAt       *time.Time `db:"claimed_at" json:"-"`
+	SentAt          *time.Time `db:"sent_at" json:"sent_at,omitempty"`
+}
+
+// Enqueue adds the item unless one with the same idempotency key exists, and
+// reports whether it added it (enqueueing the same thing again is a no-op).
+func Enqueue(ctx context.Context, q Querier, it *OutboxItem) (bool, error) {
+	it.CreatedAt, it.NextAttemptAt = UTC(it.CreatedAt), UTC(it.NextAttemptAt)
+	if it.State == "" {
+		it.State = OutboxPending
+	}
+	res, err := sqlx.NamedExecContext(ctx, q, `INSERT INTO outbox (idempotency_key, kind, pair_id, session_id, prompt_id,
+		recipient, recipient_domain, envelope_from, message_id, subject, payload, state, next_attempt_at, created_at)
+		VALUES (:idempotency_key, :kind, :pair_id, :session_id, :prompt_id, :recipient, :recipient_domain, :envelope_from,
+		:message_id, :subject, :payload, :state, :next_attempt_at, :created_at)
+		ON CONFLICT (idempotency_key) DO NOTHING`, it)
+	if err != nil {
+		return false, fmt.Errorf("enqueue %s: %w", it.Key, err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil || n == 0 {
+		return false, err
+	}
+	it.ID, err = res.LastInsertId()
+	return true, err
+}
+
+// Enqueued reports whether an item with this idempotency key exists.
+func Enqueued(ctx context.Context, q Querier, key string) (bool, error) {
+	var n int
+	err := sqlx.GetContext(ctx, q, &n, `SELECT COUNT(*) FROM outbox WHERE idempotency_key = ?`, key)
+	return n > 0, err
+}
+
+// ClaimDue marks up to limit due items 'sending' and returns them, oldest
+// first. With perDomain > 0, a recipient domain that was sent perDomain
+// messages in the last minute gets no more until the minute has passed; the
+// count comes from the outbox itself, so the limit holds across restarts.
+func ClaimDue(ctx context.Context, tx *sqlx.Tx, now time.Time, limit, perDomain int) ([]OutboxItem, error) {
+	now = UTC(now)
+	var items []OutboxItem
+	if err := tx.SelectContext(ctx, &items, `SELECT * FROM outbox WHERE state = 'pending' AND next_attempt_at <= ?
+		ORDER BY next_attempt_at, id LIMIT ?`, now, limit); err != nil {
+		return nil, fmt.Errorf("claim outbox: %w", err)
+	}
+	if perDomain > 0 {
+		var err error
+		if items, err = limitPerDomain(ctx, tx, items, now, perDomain); err != nil {
+			return nil, err
+		}
+	}
+	for i := range items {
+		if _, err := tx.ExecContext(ctx, `UPDATE outbox SET state = 'sending', attempts = attempts + 1, claimed_at = ?
+			WHERE id = ?`, now, items[i].ID); err != nil {
+			return nil, fmt.Errorf("claim outbox %d: %w", items[i].ID, err)
+		}
+		items[i].State, items[i].Attempts, items[i].ClaimedAt = OutboxSending, items[i].Attempts+1, &now
+	}
+	return items, nil
+}
+
+func limitPerDomain(ctx context.Context, tx *sqlx.Tx, items []OutboxItem, now time.Time, perDomain int) ([]OutboxItem, error) {
+	used := map[string]int{}
+	kept := items[:0]
+	for _, it := range items {
+		d := it.RecipientDomain
+		if _, ok := used[d]; !ok {
+			var n int
+			if err := tx.GetContext(ctx, &n, `SELECT COUNT(*) FROM outbox WHERE state = 'sent' AND recipient_domain = ? AND sent_at > ?`,
+				d, now.Add(-time.Minute)); err != nil {
+				return nil, err
+			}
+			used[d] = n
+		}
+		if used[d] >= perDomain {
+			continue
+		}
+		used[d]++
+		kept = append(kept, it)
+	}
+	return kept, nil
+}
+
+// MarkSent records the server's acceptance. The payload is replaced by one
+// without the reply token, so a copy of the database holds no live token.
+func MarkSent(ctx context.Context, q Querier, id int64, now time.Time, payload []byte) error {
+	_, err := q.ExecContext(ctx, `UPDATE outbox SET state = 'sent', sent_at = ?, last_error = '', payload = ? WHERE id = ?`,
+		UTC(now), payload, id)
+	return err
+}
+
+// MarkRetry puts a claimed item back to wait until next.
+func MarkRetry(ctx context.Context, q Querier, id int64, next time.Time, reason string) error {
+	_, err := q.ExecContext(ctx, `UPDATE outbox SET state = 'pending', next_attempt_at = ?, last_error = ?, claimed_at = NULL
+		WHERE id = ?`, UTC(next), reason, id)
+	return err
+}
+
+// MarkFailed gives up on an item.
+func MarkFailed(ctx context.Context, q Querier, id int64, reason string) error {
+	_, err := q.ExecContext(ctx, `UPDATE outbox SET state = 'failed', last_error = ?, claimed_at = NULL WHERE id = ?`, reason, id)
+	return err
+}
+
+// ReleaseClaims returns every 'sending' item to 'pending' (at start-up: a
+// claim left by a process that died), keeping its attempt count.
+func ReleaseClaims(ctx context.Context, q Querier) (int, error) {
+	res, err := q.ExecContext(ctx, `UPDATE outbox SET state = 'pending', claimed_at = NULL WHERE state = 'sending'`)
+	if err != nil {
+		return 0, err
+	}
+	n, err := res.RowsAffected()
+	return int(n), err
+}
+
+// NextDue returns when the earliest pending item is due, or nil when none is pending.
+func NextDue(ctx context.Context, q Querier) (*time.Time, error) {
+	var t []time.Time
+	if err := sqlx.SelectContext(ctx, q, &t, `SELECT next_attempt_at FROM outbox WHERE state = 'pending'
+		ORDER BY next_attempt_at LIMIT 1`); err != nil {
+		return nil, err
+	}
+	if len(t) == 0 {
+		return nil, nil
+	}
+	return &t[0], nil
+}
+
+// ListOutbox returns outbox items in a state ("" for all), newest first, without payloads.
+func ListOutbox(ctx context.Context, q Querier, state string, limit int) ([]OutboxItem, error) {
+	var items []OutboxItem
+	query := `SELECT id, idempotency_key, kind, pair_id, session_id, prompt_id, recipient, recipient_domain, envelope_from,
+		message_id, subject, x'' AS payload, state, attempts, next_attempt_at, last_error, created_at, claimed_at, sent_at
+		FROM outbox`
+	var err error
+	if state == "" {
+		err = sqlx.SelectContext(ctx, q, &items, query+` ORDER BY id DESC LIMIT ?`, limit)
+	} else {
+		err = sqlx.SelectContext(ctx, q, &items, query+` WHERE state = ? ORDER BY id DESC LIMIT ?`, state, limit)
+	}
+	return items, err
+}

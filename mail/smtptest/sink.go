@@ -1,0 +1,181 @@
+// Package smtptest is an SMTP server for tests (go-smtp on loopback) that
+// records what it receives and fails on demand: a 4xx or 5xx for chosen
+// recipients, at the end of DATA, or a dropped connection.
+//
+// The flow:
+//  1. Start listens on 127.0.0.1:0 and serves until the test ends.
+//  2. A test sets faults (Fail, FailData, DropNext) and sends with mentord's
+//     own client.
+//  3. Messages returns what was accepted, in order, with its envelope.
+package smtptest
+
+import (
+	"errors"
+	"io"
+	"net"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/emersion/go-smtp"
+)
+
+// Message is one accepted message.
+type Message struct {
+	From string
+	To   []string
+	Data []byte
+	At   time.Time
+}
+
+// Sink is a recording SMTP server.
+type Sink struct {
+	mu       sync.Mutex
+	got      []Message
+	rcptErr  map[string]*smtp.SMTPError
+	dataErr  *smtp.SMTPError
+	drop     int // drop the connection in DATA for this many messages
+	accepted chan struct{}
+	srv      *smtp.Server
+	addr     *net.TCPAddr
+}
+
+// Start runs a sink until the test ends.
+func Start(t testing.TB) *Sink {
+	t.Helper()
+	s := &Sink{rcptErr: map[string]*smtp.SMTPError{}, accepted: make(chan struct{}, 1<<16)}
+	s.srv = smtp.NewServer(s)
+	s.srv.Domain = "sink.test"
+	s.srv.AllowInsecureAuth = true
+	s.srv.ReadTimeout, s.srv.WriteTimeout = 10*time.Second, 10*time.Second
+	s.srv.ErrorLog = discard{}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.addr = ln.Addr().(*net.TCPAddr)
+	go s.srv.Serve(ln)
+	t.Cleanup(func() { s.srv.Close() })
+	return s
+}
+
+type discard struct{}
+
+func (discard) Printf(string, ...any) {}
+func (discard) Println(...any)        {}
+
+// Port is the port the sink listens on at 127.0.0.1.
+func (s *Sink) Port() int { return s.addr.Port }
+
+// Close stops the sink, like a server going down.
+func (s *Sink) Close() { s.srv.Close() }
+
+// Fail makes RCPT TO rcpt answer err (nil clears it).
+func (s *Sink) Fail(rcpt string, err *smtp.SMTPError) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err == nil {
+		delete(s.rcptErr, rcpt)
+		return
+	}
+	s.rcptErr[rcpt] = err
+}
+
+// FailData makes the end of DATA answer err (nil clears it).
+func (s *Sink) FailData(err *smtp.SMTPError) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.dataErr = err
+}
+
+// DropNext closes the connection in the middle of DATA for the next n messages.
+func (s *Sink) DropNext(n int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.drop = n
+}
+
+// Messages returns what was accepted so far.
+func (s *Sink) Messages() []Message {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]Message(nil), s.got...)
+}
+
+// Reset forgets what was accepted.
+func (s *Sink) Reset() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.got = nil
+}
+
+// Wait blocks until n messages have been accepted in all, or the timeout passes.
+func (s *Sink) Wait(n int, timeout time.Duration) bool {
+	deadline := time.After(timeout)
+	for {
+		if len(s.Messages()) >= n {
+			return true
+		}
+		select {
+		case <-s.accepted:
+		case <-deadline:
+			return false
+		}
+	}
+}
+
+// NewSession implements smtp.Backend.
+func (s *Sink) NewSession(c *smtp.Conn) (smtp.Session, error) { return &session{s: s, conn: c}, nil }
+
+type session struct {
+	s    *Sink
+	conn *smtp.Conn
+	from string
+	to   []string
+}
+
+func (ss *session) Mail(from string, _ *smtp.MailOptions) error {
+	ss.from, ss.to = from, nil
+	return nil
+}
+
+func (ss *session) Rcpt(to string, _ *smtp.RcptOptions) error {
+	ss.s.mu.Lock()
+	defer ss.s.mu.Unlock()
+	if e := ss.s.rcptErr[to]; e != nil {
+		return e
+	}
+	ss.to = append(ss.to, to)
+	return nil
+}
+
+func (ss *session) Data(r io.Reader) error {
+	ss.s.mu.Lock()
+	drop, derr := ss.s.drop > 0, ss.s.dataErr
+	if drop {
+		ss.s.drop--
+	}
+	ss.s.mu.Unlock()
+	if drop {
+		ss.conn.Conn().Close()
+		return errors.New("connection dropped by the test")
+	}
+	b, err := io.ReadAll(r)
+	if err != nil {
+		return err
+	}
+	if derr != nil {
+		return derr
+	}
+	ss.s.mu.Lock()
+	ss.s.got = append(ss.s.got, Message{From: ss.from, To: ss.to, Data: b, At: time.Now()})
+	ss.s.mu.Unlock()
+	select {
+	case ss.s.accepted <- struct{}{}:
+	default:
+	}
+	return nil
+}
+
+func (ss *session) Reset()        { ss.from, ss.to = "", nil }
+func (ss *session) Logout() error { return nil }

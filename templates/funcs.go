@@ -1,0 +1,120 @@
+package templates
+
+import (
+	"fmt"
+	"strings"
+	"time"
+)
+
+// locale is how one language writes dates, times and possessives.
+type locale struct {
+	days, shortDays     [7]string // from Sunday, as time.Weekday
+	months, shortMonths [12]string
+	longDate            func(l *locale, t time.Time) string // "Tuesday 12 January 2027"
+	shortDate           func(l *locale, t time.Time) string // "Tue 12 Jan"
+	clock               string                              // time.Format layout: "15:04"
+	at                  string                              // between a long date and a clock time
+	shortAt             string                              // between a short date and a clock time
+	genitive            func(name string) string
+}
+
+// locales has one entry per embedded language; Load refuses a language
+// directory without one.
+var locales = map[string]*locale{
+	"en": {
+		days:        [7]string{"Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"},
+		shortDays:   [7]string{"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"},
+		months:      [12]string{"January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"},
+		shortMonths: [12]string{"Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"},
+		longDate: func(l *locale, t time.Time) string {
+			return fmt.Sprintf("%s %d %s %d", l.days[t.Weekday()], t.Day(), l.months[t.Month()-1], t.Year())
+		},
+		shortDate: func(l *locale, t time.Time) string {
+			return fmt.Sprintf("%s %d %s", l.shortDays[t.Weekday()], t.Day(), l.shortMonths[t.Month()-1])
+		},
+		clock:   "15:04",
+		at:      ", ",
+		shortAt: " ",
+		genitive: func(name string) string {
+			return name + "'s"
+		},
+	},
+	"da": {
+		days:        [7]string{"søndag", "mandag", "tirsdag", "onsdag", "torsdag", "fredag", "lørdag"},
+		shortDays:   [7]string{"søn.", "man.", "tirs.", "ons.", "tors.", "fre.", "lør."},
+		months:      [12]string{"januar", "februar", "marts", "april", "maj", "juni", "juli", "august", "september", "oktober", "november", "december"},
+		shortMonths: [12]string{"jan.", "feb.", "mar.", "apr.", "maj", "jun.", "jul.", "aug.", "sep.", "okt.", "nov.", "dec."},
+		longDate: func(l *locale, t time.Time) string {
+			return fmt.Sprintf("%s den %d. %s %d", l.days[t.Weekday()], t.Day(), l.months[t.Month()-1], t.Year())
+		},
+		shortDate: func(l *locale, t time.Time) string {
+			return fmt.Sprintf("%s %d. %s", l.shortDays[t.Weekday()], t.Day(), l.shortMonths[t.Month()-1])
+		},
+		clock:   "15.04",
+		at:      " kl. ",
+		shortAt: " kl. ",
+		genitive: func(name string) string {
+			// Retskrivningsordbogen: names ending in s, x or z take an apostrophe.
+			if n := strings.TrimSpace(name); n != "" && strings.ContainsRune("sxzSXZ", rune(n[len(n)-1])) {
+				return n + "'"
+			}
+			return name + "s"
+		},
+	},
+}
+
+// when writes a session's time span with its zone: "Tuesday 12 January 2027,
+// 14:00–15:00 (Europe/Copenhagen)". A session that ends on another day names
+// both days; a missing end is the start plus Minutes.
+func (l *locale) when(s Session) string {
+	end := s.End
+	if end.IsZero() || end.Before(s.Start) {
+		end = s.Start.Add(time.Duration(s.Minutes) * time.Minute)
+	}
+	var b strings.Builder
+	b.WriteString(l.longDate(l, s.Start) + l.at + s.Start.Format(l.clock))
+	if y, m, d := end.Date(); y == s.Start.Year() && m == s.Start.Month() && d == s.Start.Day() {
+		b.WriteString("–" + end.Format(l.clock))
+	} else {
+		b.WriteString(" – " + l.longDate(l, end) + l.at + end.Format(l.clock))
+	}
+	if s.Zone != "" {
+		b.WriteString(" (" + s.Zone + ")")
+	}
+	return b.String()
+}
+
+// funcs is the template function map for one language.
+func (l *locale) funcs() map[string]any {
+	return map[string]any{
+		"longDate":  func(t time.Time) string { return l.longDate(l, t) },
+		"shortDate": func(t time.Time) string { return l.shortDate(l, t) },
+		"short":     func(t time.Time) string { return l.shortDate(l, t) + l.shortAt + t.Format(l.clock) },
+		"clock":     func(t time.Time) string { return t.Format(l.clock) },
+		"when":      l.when,
+		"genitive":  l.genitive,
+		"indent":    indent,
+		"lines":     lines,
+		"isURL":     isURL,
+	}
+}
+
+// indent puts prefix before every line of s but the first, so a multi-line
+// answer stays under its bullet or question.
+func indent(prefix, s string) string {
+	return strings.Join(lines(s), "\n"+prefix)
+}
+
+// lines splits s into lines, whatever its line endings, without trailing
+// blank lines.
+func lines(s string) []string {
+	s = strings.ReplaceAll(strings.ReplaceAll(s, "\r\n", "\n"), "\r", "\n")
+	return strings.Split(strings.TrimRight(s, " \t\n"), "\n")
+}
+
+// isURL reports whether a location is a web link (a video meeting), which
+// the HTML body makes clickable.
+func isURL(s string) bool {
+	s = strings.ToLower(strings.TrimSpace(s))
+	return (strings.HasPrefix(s, "https://") || strings.HasPrefix(s, "http://")) && !strings.ContainsAny(s, " \t\n")
+}

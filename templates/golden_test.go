@@ -1,0 +1,168 @@
+package templates
+
+import (
+	"flag"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata/golden")
+
+// cph stands in for Europe/Copenhagen in winter, so the tests need no tzdata.
+var cph = time.FixedZone("CET", 3600)
+
+var (
+	ase   = Person{Name: "Åse Østergaard", Email: "ase.ostergaard@example.dk"}
+	bjorn = Person{Name: "Bjørn Kærgård-Nielsen", Email: "bjorn.kn@example.dk"}
+)
+
+// fixture is a review session (4 of 12) with every optional field filled,
+// in lang, to the mentee; cases change what they need.
+func fixture(t *testing.T, s *Set, lang string) Data {
+	t.Helper()
+	start := time.Date(2027, time.January, 12, 14, 0, 0, 0, cph)
+	prev := time.Date(2027, time.January, 5, 14, 0, 0, 0, cph)
+	d := Data{
+		Lang:      lang,
+		Mailbox:   "mentoring@example.dk",
+		Recipient: bjorn,
+		Mentor:    ase,
+		Mentee:    bjorn,
+		Session: Session{
+			Number: 4, Count: 12, Kind: SessionReview,
+			Start: start, End: start.Add(time.Hour), Zone: "Europe/Copenhagen", Minutes: 60,
+			Location: "Aarhus Universitet, Nobelparken, bygning 1453, lokale 315 (3. sal, til venstre for elevatoren)",
+		},
+		Previous: &Session{
+			Number: 4, Count: 12, Kind: SessionReview,
+			Start: prev, End: prev.Add(time.Hour), Zone: "Europe/Copenhagen", Minutes: 60,
+		},
+		MentorSeesPlan: true,
+	}
+	plan := s.Questions(lang, "checklist", SessionReview, true)
+	if lang == "da" {
+		d.Programme, d.Organisation = "Mentorprogrammet for forskningsledere", "Aarhus Universitet"
+		d.Agreement = Agreement{
+			Objectives: "Opbygge og lede min første forskningsgruppe", Cadence: "en gang om måneden",
+			Location: "Nobelparken", Contact: "Korte mails, et opkald hvis noget haster",
+			Progress: "Et fælles dokument, som opdateres efter hver samtale", ReviewEvery: 4, Minutes: 60,
+		}
+		d.Promises = []string{"Skrive udkastet til ansøgningen til Carlsbergfondet færdigt", "Tale med min institutleder om mindre undervisning i foråret"}
+		d.Agenda = []Answer{
+			{Number: 1, Question: plan[0].Text, Text: "Sendt ansøgningsudkastet til forskningsstøtteenheden.\nHaft samtaler med to ph.d.-kandidater."},
+			{Number: 3, Question: plan[2].Text, Text: "Gruppen vokser hurtigere end forventet, og jeg er usikker på, hvordan jeg fordeler min tid mellem vejledning, undervisning og min egen forskning."},
+			{Number: 7, Question: plan[6].Text, Text: "Ja, begge dele."},
+		}
+		return d
+	}
+	d.Programme, d.Organisation = "Research Leadership Mentoring", "Aarhus University"
+	d.Agreement = Agreement{
+		Objectives: "Build and lead my first research group", Cadence: "monthly",
+		Location: "Nobelparken", Contact: "Short emails; a call if something is urgent",
+		Progress: "A shared document, updated after each session", ReviewEvery: 4, Minutes: 60,
+	}
+	d.Promises = []string{"Finish the draft of the Carlsberg Foundation application", "Talk to my head of department about teaching less next spring"}
+	d.Agenda = []Answer{
+		{Number: 1, Question: plan[0].Text, Text: "Sent the application draft to the research support office.\nInterviewed two PhD candidates."},
+		{Number: 3, Question: plan[2].Text, Text: "The group is growing faster than expected, and I am unsure how to divide my time between supervision, teaching and my own research."},
+		{Number: 7, Question: plan[6].Text, Text: "Yes, both."},
+	}
+	return d
+}
+
+// goldenCases are the messages with golden files: every kind, plus the
+// variants whose wording differs.
+var goldenCases = []struct {
+	name string
+	kind Kind
+	edit func(s *Set, d *Data)
+}{
+	{"invite", Invite, nil},
+	{"update", Update, func(s *Set, d *Data) { d.Recipient = d.Mentor }},
+	{"update-details", Update, func(s *Set, d *Data) { d.Previous = nil }},
+	{"cancel", Cancel, nil},
+	{"checklist", Checklist, func(s *Set, d *Data) {
+		d.Questions = s.Questions(d.Lang, "checklist", d.Session.Kind, true)
+	}},
+	{"checklist-chemistry", Checklist, func(s *Set, d *Data) {
+		d.Session.Number, d.Session.Kind, d.Promises = 1, SessionChemistry, nil
+		d.Questions = s.Questions(d.Lang, "checklist", SessionChemistry, false)
+	}},
+	{"reflection", Reflection, func(s *Set, d *Data) {
+		d.Questions = s.Questions(d.Lang, "reflection", d.Session.Kind, false)
+	}},
+	{"reflection-final", Reflection, func(s *Set, d *Data) {
+		d.Session.Number, d.Session.Kind = 12, SessionFinal
+		d.Questions = s.Questions(d.Lang, "reflection", SessionFinal, false)
+	}},
+	{"nudge", Nudge, func(s *Set, d *Data) {
+		d.NudgeOf = Checklist
+		d.Questions = s.Questions(d.Lang, "checklist", d.Session.Kind, true)
+	}},
+	{"nudge-reflection", Nudge, func(s *Set, d *Data) {
+		d.NudgeOf = Reflection
+		d.Questions = s.Questions(d.Lang, "reflection", d.Session.Kind, false)
+	}},
+	{"brief", Brief, func(s *Set, d *Data) { d.Recipient = d.Mentor }},
+	{"brief-noplan", Brief, func(s *Set, d *Data) {
+		d.Recipient, d.Agenda, d.Session.Kind = d.Mentor, nil, SessionRegular
+	}},
+}
+
+func TestGolden(t *testing.T) {
+	s := load(t, "")
+	for _, lang := range s.Languages() {
+		for _, c := range goldenCases {
+			t.Run(lang+"/"+c.name, func(t *testing.T) {
+				d := fixture(t, s, lang)
+				if c.edit != nil {
+					c.edit(s, &d)
+				}
+				r, err := s.Render(c.kind, d)
+				if err != nil {
+					t.Fatalf("Render(%s) = %v", c.kind, err)
+				}
+				base := filepath.Join("testdata", "golden", lang, c.name)
+				golden(t, base+".subject", r.Subject+"\n")
+				golden(t, base+".txt", r.Text)
+				golden(t, base+".html", r.HTML)
+				if c.kind.Calendar() {
+					golden(t, base+".summary", r.Summary+"\n")
+					golden(t, base+".description", r.Description)
+				}
+			})
+		}
+	}
+}
+
+// golden compares got with the file, or writes it under -update.
+func golden(t *testing.T, path, got string) {
+	t.Helper()
+	if *update {
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test ./templates/ -update to create it)", err)
+	}
+	if got != string(want) {
+		t.Errorf("%s differs (run go test ./templates/ -update and review the diff):\n--- got ---\n%s\n--- want ---\n%s", path, got, want)
+	}
+}
+
+func load(t *testing.T, dir string) *Set {
+	t.Helper()
+	s, err := Load(dir)
+	if err != nil {
+		t.Fatalf("Load(%q) = %v", dir, err)
+	}
+	return s
+}

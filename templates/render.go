@@ -1,0 +1,249 @@
+package templates
+
+import (
+	"fmt"
+	"io"
+	"regexp"
+	"slices"
+	"strings"
+	"unicode/utf8"
+)
+
+// width is where text bodies wrap: short enough to stay under 78 columns
+// after a few levels of "> " quoting in a reply.
+const width = 72
+
+// Render writes message k in d.Lang. It returns an error wrapping ErrKind,
+// ErrLanguage or ErrData for input it cannot render, and the template's own
+// error (with file and line) when execution fails; it never panics.
+func (s *Set) Render(k Kind, d Data) (r Rendered, err error) {
+	if err := s.validate(k, d); err != nil {
+		return Rendered{}, err
+	}
+	d = clean(d)
+	kt := s.langs[d.Lang].kinds[k]
+	defer func() {
+		// The template packages recover their own panics; this keeps a
+		// panicking template function from taking the daemon down.
+		if p := recover(); p != nil {
+			r, err = Rendered{}, fmt.Errorf("render %s (%s): panic: %v", k, d.Lang, p)
+		}
+	}()
+	exec := func(name string, w func(io.Writer) error) (string, error) {
+		var b strings.Builder
+		if err := w(&b); err != nil {
+			return "", fmt.Errorf("render %s (%s) %s: %w", k, d.Lang, name, err)
+		}
+		return b.String(), nil
+	}
+	text := func(name string) (string, error) {
+		return exec(name, func(w io.Writer) error { return kt.text.ExecuteTemplate(w, name, d) })
+	}
+	if r.Subject, err = text("subject"); err != nil {
+		return Rendered{}, err
+	}
+	if r.Text, err = text("text"); err != nil {
+		return Rendered{}, err
+	}
+	if r.HTML, err = exec("html", func(w io.Writer) error { return kt.html.ExecuteTemplate(w, "html", d) }); err != nil {
+		return Rendered{}, err
+	}
+	if k.Calendar() {
+		if r.Summary, err = text("summary"); err != nil {
+			return Rendered{}, err
+		}
+		if r.Description, err = text("description"); err != nil {
+			return Rendered{}, err
+		}
+		r.Summary = oneLine(r.Summary)
+		r.Description = tidy(r.Description)
+	}
+	r.Subject = oneLine(r.Subject)
+	r.Text = wrap(tidy(r.Text), keepLines(d))
+	r.HTML = tidy(r.HTML)
+	if r.Subject == "" || strings.TrimSpace(r.Text) == "" || strings.TrimSpace(r.HTML) == "" || (k.Calendar() && r.Summary == "") {
+		return Rendered{}, fmt.Errorf("render %s (%s): the subject, text, html or summary came out empty", k, d.Lang)
+	}
+	return r, nil
+}
+
+// validate refuses data that no template could turn into a sensible message.
+func (s *Set) validate(k Kind, d Data) error {
+	if !slices.Contains(Kinds, k) {
+		return fmt.Errorf("render %q: %w", k, ErrKind)
+	}
+	if _, ok := s.langs[d.Lang]; !ok {
+		return fmt.Errorf("render %s: %w %q (have %s)", k, ErrLanguage, d.Lang, strings.Join(s.Languages(), ", "))
+	}
+	bad := func(format string, args ...any) error {
+		return fmt.Errorf("render %s (%s): %w: %s", k, d.Lang, ErrData, fmt.Sprintf(format, args...))
+	}
+	if !slices.Contains(SessionKinds, d.Session.Kind) {
+		return bad("session kind %q is not one of %s", d.Session.Kind, strings.Join(SessionKinds, ", "))
+	}
+	if d.Session.Start.IsZero() {
+		return bad("the session has no start time")
+	}
+	if k == Nudge && d.NudgeOf != Checklist && d.NudgeOf != Reflection {
+		return bad("a nudge is for a checklist or a reflection, not %q", d.NudgeOf)
+	}
+	if k.asks() && len(d.Questions) == 0 {
+		return bad("no questions to ask")
+	}
+	for _, q := range d.Questions {
+		if strings.TrimSpace(q.Text) == "" || strings.ContainsAny(q.Text, "\r\n") {
+			return bad("question %d must be one non-empty line", q.Number)
+		}
+	}
+	return nil
+}
+
+// clean returns d with its strings normalised, without touching the caller's
+// slices: names, addresses and other one-line fields on one line, and the
+// mentee's own words without trailing blanks or runs of blank lines; empty
+// promises are dropped.
+func clean(d Data) Data {
+	for _, p := range []*string{
+		&d.Programme, &d.Organisation, &d.Mailbox,
+		&d.Recipient.Name, &d.Recipient.Email, &d.Mentor.Name, &d.Mentor.Email, &d.Mentee.Name, &d.Mentee.Email,
+		&d.Session.Location, &d.Session.Zone,
+		&d.Agreement.Cadence, &d.Agreement.Location, &d.Agreement.Contact, &d.Agreement.Progress,
+	} {
+		*p = oneLine(*p)
+	}
+	d.Agreement.Objectives = block(d.Agreement.Objectives)
+	var promises []string
+	for _, p := range d.Promises {
+		if p = block(p); p != "" {
+			promises = append(promises, p)
+		}
+	}
+	d.Promises = promises
+	agenda := make([]Answer, len(d.Agenda))
+	for i, a := range d.Agenda {
+		agenda[i] = Answer{Number: a.Number, Question: oneLine(a.Question), Text: block(a.Text)}
+	}
+	d.Agenda = agenda
+	if d.Previous != nil {
+		p := *d.Previous
+		p.Location, p.Zone = oneLine(p.Location), oneLine(p.Zone)
+		d.Previous = &p
+	}
+	return d
+}
+
+// block tidies a multi-line string without the final newline.
+func block(s string) string { return strings.TrimSuffix(tidy(s), "\n") }
+
+// oneLine collapses all whitespace, line breaks included, to single spaces:
+// for header fields and the event summary.
+func oneLine(s string) string {
+	return strings.Join(strings.Fields(s), " ")
+}
+
+// tidy normalises a body: LF line endings, no trailing blanks (except in the
+// "-- " signature separator), no leading or trailing blank lines, and at most
+// one blank line in a row. It ends with a newline.
+func tidy(s string) string {
+	var out []string
+	blank := false
+	for _, l := range lines(s) {
+		if l != "-- " {
+			l = strings.TrimRight(l, " \t")
+		}
+		if l == "" {
+			blank = len(out) > 0
+			continue
+		}
+		if blank {
+			out = append(out, "")
+			blank = false
+		}
+		out = append(out, l)
+	}
+	if len(out) == 0 {
+		return ""
+	}
+	return strings.Join(out, "\n") + "\n"
+}
+
+// keepLines returns the question texts that must stay on one line whatever
+// their length: the reply parser finds them by their exact text.
+func keepLines(d Data) []string {
+	var keep []string
+	for _, q := range d.Questions {
+		keep = append(keep, q.Text)
+	}
+	for _, a := range d.Agenda {
+		keep = append(keep, strings.TrimSpace(a.Question))
+	}
+	return keep
+}
+
+// wrap breaks lines longer than width at spaces. Continuation lines keep the
+// line's indentation, hang under a "- " bullet or after a short "Label: ",
+// and never start with a list number ("3.", "Q3"), which the reply parser
+// would take for a question. Lines ending in a question text from keep are
+// left alone, and a word longer than width (a link) is never cut.
+func wrap(s string, keep []string) string {
+	var b strings.Builder
+	for _, l := range strings.SplitAfter(s, "\n") {
+		body := strings.TrimSuffix(l, "\n")
+		if utf8.RuneCountInString(body) <= width || endsWithAny(body, keep) {
+			b.WriteString(l)
+			continue
+		}
+		hang := strings.Repeat(" ", utf8.RuneCountInString(hangPrefix.FindString(body)))
+		line, n := "", 0
+		for i, tok := range tokens(body) {
+			word := strings.TrimLeft(tok, " ")
+			// Past the first word, break before a word that does not fit,
+			// unless the line so far is only a label or bullet.
+			if tn := utf8.RuneCountInString(tok); i == 0 || n+tn <= width || n <= len(hang) {
+				line, n = line+tok, n+tn
+				continue
+			}
+			b.WriteString(line + "\n")
+			line, n = hang+word, len(hang)+utf8.RuneCountInString(word)
+		}
+		b.WriteString(line)
+		if strings.HasSuffix(l, "\n") {
+			b.WriteString("\n")
+		}
+	}
+	return b.String()
+}
+
+// hangPrefix is what a continuation line is indented by: the indentation,
+// and a bullet or a label of one or two words.
+var hangPrefix = regexp.MustCompile(`^ *(?:- |[^\s:]+(?: [^\s:]+)?: +)?`)
+
+// listNumber is a word that would read as a question number at the start
+// of a line.
+var listNumber = regexp.MustCompile(`^(?:\(?\d+[.):]|[Qq]\d+)`)
+
+// tokens splits a line into words, each with the spaces before it; the first
+// keeps the indentation. A word that looks like a list number is glued to the
+// word before it, so no line can start with it.
+func tokens(line string) []string {
+	var toks []string
+	for _, m := range token.FindAllString(line, -1) {
+		if len(toks) > 0 && listNumber.MatchString(strings.TrimLeft(m, " ")) {
+			toks[len(toks)-1] += m
+			continue
+		}
+		toks = append(toks, m)
+	}
+	return toks
+}
+
+var token = regexp.MustCompile(` *[^ ]+`)
+
+func endsWithAny(s string, suffixes []string) bool {
+	for _, x := range suffixes {
+		if x != "" && strings.HasSuffix(s, x) {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,159 @@
+// Package templates holds the wording of every message mentord sends, in each
+// language, as text and HTML, and renders it.
+//
+// The flow:
+//  1. Load reads the embedded files (en/, da/, shared/), replaces any of them
+//     with the same path from an override directory, and parses them all: the
+//     question catalogue (questions.yaml) and one text/template and one
+//     html/template set per kind and language, with missingkey=error.
+//  2. Load then renders every kind in every language with sample data, so a
+//     template that names a missing field stops the daemon at start-up, before
+//     it sends anything. Every error names its file and line.
+//  3. The daemon asks Questions for the numbered questions of a checklist or a
+//     reflection, stores them with the outgoing message, and passes them in
+//     Data.Questions; the reply parser later matches answers against exactly
+//     those texts.
+//  4. Render executes the kind's templates for Data.Lang and normalises the
+//     result: Subject and Summary on one line, text bodies without trailing
+//     blanks, runs of blank lines collapsed, and prose wrapped at 72 columns
+//     (numbered question lines are never wrapped).
+//
+// Each language directory holds questions.yaml, partials.txt.tmpl and
+// partials.html.tmpl, and for every Kind a <kind>.txt.tmpl (defining subject
+// and text, plus summary and description for invite, update and cancel) and a
+// <kind>.html.tmpl (defining html). An override directory uses the same paths,
+// e.g. <dir>/da/checklist.txt.tmpl; a file there with no embedded counterpart
+// is an error.
+//
+// Templates see Data and its methods (Other, ToMentor). Date functions follow
+// the language: longDate, shortDate, short, clock, when and genitive; indent,
+// lines and isURL are the same in every language.
+package templates
+
+import (
+	"errors"
+	"strings"
+	"time"
+)
+
+// Kind is the kind of message mentord sends.
+type Kind string
+
+// The message kinds.
+const (
+	Invite     Kind = "invite"     // calendar invitation to mentor and mentee
+	Update     Kind = "update"     // the session moved or its details changed
+	Cancel     Kind = "cancel"     // the session is cancelled
+	Checklist  Kind = "checklist"  // planning questions to the mentee before a session
+	Reflection Kind = "reflection" // reflection questions to the mentee after a session
+	Nudge      Kind = "nudge"      // one reminder when a checklist or reflection got no answer
+	Brief      Kind = "brief"      // the mentee's plan for the mentor, the day before
+)
+
+// Kinds lists every kind, in the order a session meets them.
+var Kinds = []Kind{Invite, Update, Cancel, Checklist, Reflection, Nudge, Brief}
+
+// Calendar reports whether messages of kind k carry an iCalendar event and so
+// render Summary and Description.
+func (k Kind) Calendar() bool { return k == Invite || k == Update || k == Cancel }
+
+// asks reports whether messages of kind k ask numbered questions.
+func (k Kind) asks() bool { return k == Checklist || k == Reflection || k == Nudge }
+
+// The session kinds, as daemon/schedule names them.
+const (
+	SessionChemistry = "chemistry" // the first meeting: getting to know each other, the agreement
+	SessionRegular   = "regular"
+	SessionReview    = "review" // also reviews the relationship
+	SessionFinal     = "final"  // also evaluates the programme
+)
+
+// SessionKinds lists the session kinds.
+var SessionKinds = []string{SessionChemistry, SessionRegular, SessionReview, SessionFinal}
+
+// Errors Render returns for input it cannot render; they wrap the details.
+var (
+	ErrKind     = errors.New("unknown message kind")
+	ErrLanguage = errors.New("unknown language")
+	ErrData     = errors.New("invalid message data")
+)
+
+// Person is someone mentord writes to or about.
+type Person struct{ Name, Email string }
+
+// Session is one meeting of a pair.
+type Session struct {
+	Number, Count int       // "session 3 of 12"
+	Kind          string    // chemistry, regular, review, final
+	Start, End    time.Time // in the recipient's own zone; printed as given
+	Zone          string    // IANA name of that zone, e.g. Europe/Copenhagen
+	Location      string    // a room or a video link
+	Minutes       int
+}
+
+// Question is one numbered question as it is asked. Key names it the same in
+// every language (for the progress log); templates print Number and Text.
+type Question struct {
+	Number int    `json:"number"`
+	Text   string `json:"text"`
+	Key    string `json:"key"`
+}
+
+// Answer is the mentee's answer to one numbered question, with the question's
+// text as it was asked.
+type Answer struct {
+	Number         int
+	Question, Text string
+}
+
+// Agreement is what mentor and mentee settled at the chemistry meeting.
+type Agreement struct {
+	Objectives, Cadence, Location, Contact, Progress string
+	ReviewEvery, Minutes                             int
+}
+
+// Data is everything a message may say.
+type Data struct {
+	Lang         string // en or da
+	Programme    string // programme name
+	Organisation string
+	Mailbox      string // programme address, for "write to us"
+	Recipient    Person // who gets this message
+	Mentor       Person
+	Mentee       Person
+	Session      Session
+	Agreement    Agreement
+	Questions    []Question // checklist, reflection, nudge: the numbered questions asked
+	Promises     []string   // checklist: what the mentee promised last time, quoted back
+	Agenda       []Answer   // brief: the mentee's planning answers (empty: no plan yet)
+	NudgeOf      Kind       // nudge: Checklist or Reflection
+	Previous     *Session   // update: the session before it moved (nil: other details changed)
+	// MentorSeesPlan: the mentor gets the mentee's planning answers before the
+	// session (mentor briefs are on for the programme and the pair).
+	MentorSeesPlan bool
+}
+
+// ToMentor reports whether the recipient is the mentor (by address, else by name).
+func (d Data) ToMentor() bool {
+	if d.Recipient.Email != "" || d.Mentor.Email != "" {
+		return strings.EqualFold(strings.TrimSpace(d.Recipient.Email), strings.TrimSpace(d.Mentor.Email))
+	}
+	return d.Recipient.Name == d.Mentor.Name
+}
+
+// Other is the other person of the pair: the mentee for the mentor, else the mentor.
+func (d Data) Other() Person {
+	if d.ToMentor() {
+		return d.Mentee
+	}
+	return d.Mentor
+}
+
+// Rendered is one message, ready to be put in a MIME message and an invite.
+type Rendered struct {
+	Subject     string // one line
+	Text        string // text/plain body
+	HTML        string // text/html body: a complete small document, inline CSS
+	Summary     string // invite, update, cancel: the event's SUMMARY, one line
+	Description string // invite, update, cancel: the event's DESCRIPTION, plain text
+}
