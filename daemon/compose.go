@@ -29,20 +29,64 @@ type outgoing struct {
 // composer turns due actions into messages. It reads the database (through
 // the read pool) and caches what several actions of one pass share.
 type composer struct {
-	cfg     *config.Config
-	tpl     *templates.Set
-	q       store.Querier
-	now     time.Time
-	preview bool // no tokens are kept: a stand-in token is used
+	cfg      *config.Config
+	tpl      *templates.Set
+	q        store.Querier
+	instance string // the database's id, part of every Message-ID
+	now      time.Time
+	preview  bool // no tokens are kept: a stand-in token is used
 
-	pairs    map[int64]store.PairView
-	sessions map[int64][]store.Session // by pair, in time order
-	people   map[int64]store.Person
+	pairs     map[int64]store.PairView
+	sessions  map[int64][]store.Session // by pair, in time order
+	people    map[int64]store.Person
+	attendees map[int64][]store.Attendee // by session, when prefetched
+	byID      map[int64]store.Session    // prefetched sessions
 }
 
-func newComposer(cfg *config.Config, tpl *templates.Set, q store.Querier, now time.Time) *composer {
-	return &composer{cfg: cfg, tpl: tpl, q: q, now: now,
+func newComposer(cfg *config.Config, tpl *templates.Set, db *store.DB, now time.Time) *composer {
+	return &composer{cfg: cfg, tpl: tpl, q: db.R(), instance: db.Instance(), now: now,
 		pairs: map[int64]store.PairView{}, sessions: map[int64][]store.Session{}, people: map[int64]store.Person{}}
+}
+
+// prefetch loads, in a few queries, the pairs, sessions and attendees that
+// the actions of a pass need, instead of a few queries per message.
+func (c *composer) prefetch(ctx context.Context, acts []schedule.Action) error {
+	ids := make([]int64, len(acts))
+	for i, a := range acts {
+		ids[i] = a.SessionID
+	}
+	pf, err := store.LoadForSessions(ctx, c.q, ids)
+	if err != nil {
+		return err
+	}
+	for _, p := range pf.Pairs {
+		c.pairs[p.ID] = p
+	}
+	c.byID = make(map[int64]store.Session, len(pf.Sessions))
+	for _, s := range pf.Sessions {
+		c.sessions[s.PairID] = append(c.sessions[s.PairID], s)
+		c.byID[s.ID] = s
+	}
+	c.attendees = map[int64][]store.Attendee{}
+	for _, a := range pf.Attendees {
+		c.attendees[a.SessionID] = append(c.attendees[a.SessionID], a)
+	}
+	return nil
+}
+
+// session returns a session, from the prefetched pairs when it is there.
+func (c *composer) session(ctx context.Context, id int64) (store.Session, error) {
+	if s, ok := c.byID[id]; ok {
+		return s, nil
+	}
+	return store.GetSession(ctx, c.q, id)
+}
+
+func (c *composer) sessionAttendees(ctx context.Context, id int64) ([]store.Attendee, error) {
+	if as, ok := c.attendees[id]; ok {
+		return as, nil
+	}
+	return store.ListAttendees(ctx, c.q, id)
 }
 
 func (c *composer) pair(ctx context.Context, id int64) (store.PairView, []store.Session, error) {
@@ -79,7 +123,7 @@ func (c *composer) person(ctx context.Context, p store.PairView, id int64) (stor
 
 // compose renders the message for one action.
 func (c *composer) compose(ctx context.Context, a schedule.Action) (*outgoing, error) {
-	s, err := store.GetSession(ctx, c.q, a.SessionID)
+	s, err := c.session(ctx, a.SessionID)
 	if err != nil {
 		return nil, err
 	}
@@ -155,7 +199,7 @@ func (c *composer) message(ctx context.Context, out *outgoing, p store.PairView,
 		ReplyTo:   mail.ReplyAddress(box.Address, box.PlusDelimiter, token),
 		Subject:   r.Subject,
 		Date:      c.now,
-		MessageID: mail.MessageID(a.Key(), domain),
+		MessageID: mail.MessageID(c.instance, a.Key(), domain),
 		Text:      r.Text,
 		HTML:      r.HTML,
 	}
@@ -191,7 +235,7 @@ func (c *composer) message(ctx context.Context, out *outgoing, p store.PairView,
 // ics builds the calendar object: the whole session for invites, updates and
 // cancellations of the session; only the removed person for a mentor replaced.
 func (c *composer) ics(ctx context.Context, a schedule.Action, p store.PairView, s store.Session, r templates.Rendered) ([]byte, error) {
-	as, err := store.ListAttendees(ctx, c.q, s.ID)
+	as, err := c.sessionAttendees(ctx, s.ID)
 	if err != nil {
 		return nil, err
 	}

@@ -12,15 +12,15 @@ import (
 
 	"github.com/mentord/mentord/daemon/config"
 	"github.com/mentord/mentord/daemon/store"
-	"github.com/mentord/mentord/mail"
 	"github.com/mentord/mentord/mail/sender"
 )
 
 // Outbox sending, modelled on mox's queue:
 //  1. Claim up to batchSize due rows ('sending', attempts+1) in one transaction.
 //  2. Open one SMTP connection for the batch and send each row's exact bytes.
-//  3. Right after the server's 250, mark the row sent (with its token
-//     redacted); a 4xx or network error puts it back with an exponential
+//  3. Right after the server's 250, mark the row sent and drop its bytes (the
+//     mentee's prompt and the live reply token are not kept once delivered;
+//     `mentord preview` shows the wording); a 4xx or network error puts it back with an exponential
 //     backoff with jitter; a 5xx fails it at once, logged for the admin.
 //
 // A crash between a 250 and its commit resends that one message, with the same
@@ -52,41 +52,50 @@ type Outbox struct {
 	AfterSend func(store.OutboxItem)
 }
 
-// SendDue sends due messages in batches until none is due or stop ends. soft
-// ending stops it between messages; hard ending cuts the one in flight.
-// It returns how many were sent and the last connection error, if any.
+// SendDue sends due messages in batches over one connection until none is due
+// or soft ends. soft ending stops it between messages; hard ending cuts the
+// one in flight. It returns how many were sent and the last error, if any.
 func (o *Outbox) SendDue(soft, hard context.Context) (int, error) {
+	var conn *sender.Conn
+	defer func() {
+		if conn != nil {
+			conn.Close()
+		}
+	}()
 	total := 0
 	for soft.Err() == nil {
-		n, claimed, err := o.sendBatch(soft, hard)
+		var items []store.OutboxItem
+		err := o.DB.Tx(hard, func(tx *sqlx.Tx) error {
+			var err error
+			items, err = store.ClaimDue(hard, tx, o.Now(), batchSize, o.Cfg.SMTP.MaxPerDomainPerMinute)
+			return err
+		})
+		if err != nil || len(items) == 0 {
+			return total, err
+		}
+		if conn == nil {
+			if conn, err = o.Sender.Dial(hard); err != nil {
+				o.retryAll(hard, items, err)
+				return total, err
+			}
+		}
+		n, err := o.sendBatch(soft, hard, conn, items)
 		total += n
-		if err != nil || claimed < batchSize {
+		if err != nil {
 			return total, err
 		}
 	}
 	return total, nil
 }
 
-func (o *Outbox) sendBatch(soft, hard context.Context) (sent, claimed int, err error) {
-	var items []store.OutboxItem
-	err = o.DB.Tx(hard, func(tx *sqlx.Tx) error {
-		var err error
-		items, err = store.ClaimDue(hard, tx, o.Now(), batchSize, o.Cfg.SMTP.MaxPerDomainPerMinute)
-		return err
-	})
-	if err != nil || len(items) == 0 {
-		return 0, 0, err
-	}
-	conn, err := o.Sender.Dial(hard)
-	if err != nil {
-		o.retryAll(hard, items, err)
-		return 0, len(items), err
-	}
-	defer conn.Close()
+// sendBatch sends claimed items on conn. After a temporary error the
+// connection may be broken: the rest of the batch is released and the error
+// returned, so the next attempt starts on a new connection.
+func (o *Outbox) sendBatch(soft, hard context.Context, conn *sender.Conn, items []store.OutboxItem) (sent int, err error) {
 	for i, it := range items {
 		if soft.Err() != nil {
 			o.release(hard, items[i:])
-			return sent, len(items), nil
+			return sent, nil
 		}
 		err := conn.Send(hard, sender.Envelope{From: it.EnvelopeFrom, To: []string{it.Recipient}}, it.Payload)
 		if err == nil {
@@ -94,7 +103,7 @@ func (o *Outbox) sendBatch(soft, hard context.Context) (sent, claimed int, err e
 				o.AfterSend(it)
 			}
 			if err := o.markSent(hard, it); err != nil {
-				return sent, len(items), err
+				return sent, err
 			}
 			sent++
 			continue
@@ -107,18 +116,17 @@ func (o *Outbox) sendBatch(soft, hard context.Context) (sent, claimed int, err e
 		// later and leave the rest of the batch for the next connection.
 		o.retry(hard, it, err)
 		o.release(hard, items[i+1:])
-		return sent, len(items), err
+		return sent, err
 	}
-	return sent, len(items), nil
+	return sent, nil
 }
 
 func (o *Outbox) markSent(ctx context.Context, it store.OutboxItem) error {
-	red := mail.RedactToken(it.Payload, o.Cfg.Mailbox.Address, o.Cfg.Mailbox.PlusDelimiter)
 	// The server has the message: record that even when the shutdown deadline
 	// has just passed, or a restart would send it again.
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
-	err := o.DB.Tx(ctx, func(tx *sqlx.Tx) error { return store.MarkSent(ctx, tx, it.ID, o.Now(), red) })
+	err := o.DB.Tx(ctx, func(tx *sqlx.Tx) error { return store.MarkSent(ctx, tx, it.ID, o.Now()) })
 	if err != nil {
 		return fmt.Errorf("mark outbox %d sent: %w", it.ID, err)
 	}

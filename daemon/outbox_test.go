@@ -23,7 +23,7 @@ func (s *sim) enqueue(t *testing.T, rcpt string, n int) {
 		msg := &mail.Message{
 			From: mail.Address{Email: "mentoring@example.org"}, To: mail.Address{Email: rcpt},
 			ReplyTo: mail.ReplyAddress("mentoring@example.org", "+", mail.NewToken()),
-			Subject: key, Date: s.now, MessageID: mail.MessageID(key, "example.org"), Text: "hello",
+			Subject: key, Date: s.now, MessageID: mail.MessageID(s.db.Instance(), key, "example.org"), Text: "hello",
 		}
 		raw, err := msg.Bytes()
 		if err != nil {
@@ -77,11 +77,11 @@ func TestEnqueueTwiceSendsOnce(t *testing.T) {
 	if got := len(s.sink.Messages()); got != 3 {
 		t.Errorf("%d delivered, want 3", got)
 	}
-	// Once sent, the stored copy holds no live reply token.
-	var payload []byte
-	s.db.R().Get(&payload, `SELECT payload FROM outbox LIMIT 1`)
-	if !strings.Contains(string(payload), "mentoring+"+strings.Repeat("x", mail.TokenLen)+"@") {
-		t.Errorf("sent payload keeps its token:\n%s", payload)
+	// Once sent, the database keeps no copy of the text or its live reply token.
+	var size int
+	s.db.R().Get(&size, `SELECT MAX(LENGTH(payload)) FROM outbox`)
+	if size != 0 {
+		t.Errorf("sent messages keep %d bytes", size)
 	}
 }
 
@@ -243,7 +243,7 @@ func TestCrashBetween250AndCommit(t *testing.T) {
 	for id, n := range d {
 		if n == 2 {
 			twice++
-			if !strings.Contains(id, mail.MessageID("test:a@example.org:2", "example.org")) {
+			if !strings.Contains(id, mail.MessageID(s.db.Instance(), "test:a@example.org:2", "example.org")) {
 				t.Errorf("resent %s, not the message in flight", id)
 			}
 		} else if n != 1 {

@@ -2,6 +2,7 @@ package daemon
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"log/slog"
 	"time"
@@ -25,11 +26,16 @@ func Timings(cfg *config.Config) schedule.Timings {
 	}
 }
 
-// planWindow is the span of session starts a pass looks at: sessions that
-// ended within the reflection window, up to the furthest horizon ahead.
-func planWindow(t schedule.Timings, now time.Time) (from, to time.Time) {
-	ahead := max(t.InviteAhead, t.ChecklistLead+48*time.Hour)
-	return now.Add(-t.ReflectionWindow - t.NudgeAfter - 24*time.Hour), now.Add(ahead)
+// planWindow is what a pass looks at: prompts for the sessions that ended
+// within the reflection window (sessions last at most 8 hours) up to those
+// starting a little after the checklist lead (the brief goes at most two days
+// ahead), and invites up to the invite horizon.
+func planWindow(t schedule.Timings, now time.Time) store.Window {
+	return store.Window{
+		PromptFrom: now.Add(-t.ReflectionWindow - 8*time.Hour),
+		PromptTo:   now.Add(max(t.ChecklistLead, 24*time.Hour) + 48*time.Hour),
+		InviteTo:   now.Add(t.InviteAhead),
+	}
 }
 
 // PlanResult is what a pass of the schedule did.
@@ -48,7 +54,10 @@ func Plan(ctx context.Context, db *store.DB, cfg *config.Config, tpl *templates.
 	if err != nil || len(acts) == 0 {
 		return res, err
 	}
-	comp := newComposer(cfg, tpl, db.R(), now)
+	comp := newComposer(cfg, tpl, db, now)
+	if err := comp.prefetch(ctx, acts); err != nil {
+		return res, err
+	}
 	outs := make([]*outgoing, 0, len(acts))
 	for _, a := range acts {
 		out, err := comp.compose(ctx, a)
@@ -83,25 +92,47 @@ func Plan(ctx context.Context, db *store.DB, cfg *config.Config, tpl *templates.
 // DueActions loads the relevant sessions and applies the schedule rules. It
 // also returns when a rule may fire next among the sessions it looked at.
 func DueActions(ctx context.Context, q store.Querier, t schedule.Timings, now time.Time) ([]schedule.Action, time.Time, error) {
-	from, to := planWindow(t, now)
-	st, err := store.LoadPlanState(ctx, q, from, to)
+	w := planWindow(t, now)
+	st, err := loadPlanState(ctx, q, w)
 	if err != nil {
 		return nil, time.Time{}, err
 	}
 	var acts []schedule.Action
-	// The first session beyond the window enters it (and may be invited) when
-	// the window has moved up to it.
-	next := time.Time{}
-	if st.NextBeyond.Valid {
-		next = st.NextBeyond.Time.Add(-to.Sub(now))
-	}
-	for _, s := range buildSessions(st) {
-		acts = append(acts, schedule.Due(s, t, now)...)
-		if at, ok := schedule.Next(s, t, now); ok && (next.IsZero() || at.Before(next)) {
+	// The first sessions beyond the window enter it when the window has moved up to them.
+	var next time.Time
+	earliest := func(at time.Time) {
+		if at.After(now) && (next.IsZero() || at.Before(next)) {
 			next = at
 		}
 	}
+	if st.NextPrompt.Valid {
+		earliest(st.NextPrompt.Time.Add(-w.PromptTo.Sub(now)))
+	}
+	if st.NextInvite.Valid {
+		earliest(st.NextInvite.Time.Add(-w.InviteTo.Sub(now)))
+	}
+	for _, s := range buildSessions(st) {
+		acts = append(acts, schedule.Due(s, t, now)...)
+		if at, ok := schedule.Next(s, t, now); ok {
+			earliest(at)
+		}
+	}
 	return acts, next, nil
+}
+
+// loadPlanState reads the state in one read transaction, so the pass sees one
+// snapshot even while the mentord command changes the roster.
+func loadPlanState(ctx context.Context, q store.Querier, w store.Window) (store.PlanState, error) {
+	db, ok := q.(*sqlx.DB)
+	if !ok {
+		return store.LoadPlanState(ctx, q, w)
+	}
+	tx, err := db.BeginTxx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return store.PlanState{}, err
+	}
+	defer tx.Rollback()
+	return store.LoadPlanState(ctx, tx, w)
 }
 
 // buildSessions joins the loaded rows into the rules' view of each session.

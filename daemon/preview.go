@@ -49,14 +49,15 @@ func Preview(ctx context.Context, db *store.DB, cfg *config.Config, tpl *templat
 			continue
 		}
 		found = true
-		rs := buildSessions(store.PlanState{Sessions: []store.PlanSession{{Session: s, PairStatus: p.Status,
+		rs := buildSessions(store.PlanState{Sessions: []store.PlanSession{{ID: s.ID, StartsAt: s.StartsAt,
+			DurationMin: s.DurationMin, Status: s.Status, Sequence: s.Sequence, PairStatus: p.Status,
 			MentorID: p.MentorID, MenteeID: p.MenteeID, MentorBrief: p.MentorBrief,
 			MentorTZ: p.Mentor.Timezone, MenteeTZ: p.Mentee.Timezone}}})[0]
 		for _, a := range previewActions(rs, p, t, now) {
 			if kind != "" && string(a.Kind) != kind {
 				continue
 			}
-			comp := newComposer(cfg, tpl, db.R(), a.Due)
+			comp := newComposer(cfg, tpl, db, a.Due)
 			comp.preview = true
 			o, err := comp.compose(ctx, a)
 			if err != nil {

@@ -142,9 +142,11 @@ func CheckHeader(v string) error {
 }
 
 // MessageID derives the Message-ID (without angle brackets) of the message
-// with the given idempotency key, at the programme's domain.
-func MessageID(key, domain string) string {
-	sum := sha256.Sum256([]byte(key))
+// with the given idempotency key, at the programme's domain. instance, the
+// database's own random id, keeps two installations (or a database started
+// afresh) from minting the same id for different messages.
+func MessageID(instance, key, domain string) string {
+	sum := sha256.Sum256([]byte(instance + "\x00" + key))
 	return "mentord." + hex.EncodeToString(sum[:16]) + "@" + domain
 }
 
@@ -224,22 +226,4 @@ func BounceAddress(mailbox, delim, messageID string) string {
 	sum := sha256.Sum256([]byte(messageID))
 	at := strings.LastIndexByte(mailbox, '@')
 	return mailbox[:at] + delim + "bounce-" + hex.EncodeToString(sum[:10]) + mailbox[at:]
-}
-
-// RedactToken replaces the reply token in a rendered message's Reply-To with
-// x's, once the message is sent and its bytes are kept only as a record.
-func RedactToken(raw []byte, mailbox, delim string) []byte {
-	end := bytes.Index(raw, []byte("\r\n\r\n"))
-	if end < 0 {
-		return raw
-	}
-	hdr, err := netmail.ReadMessage(bytes.NewReader(raw[:end+4]))
-	if err != nil {
-		return raw
-	}
-	tok, ok := TokenFrom(hdr.Header.Get("Reply-To"), mailbox, delim)
-	if !ok {
-		return raw
-	}
-	return bytes.ReplaceAll(raw, []byte(tok), bytes.Repeat([]byte("x"), len(tok)))
 }

@@ -31,9 +31,10 @@ var ErrNotFound = errors.New("not found")
 
 // DB is the database: one writer connection and a read-only pool.
 type DB struct {
-	w    *sqlx.DB
-	r    *sqlx.DB
-	path string
+	w        *sqlx.DB
+	r        *sqlx.DB
+	path     string
+	instance string
 }
 
 // Querier runs queries: a *DB's reader, a *sqlx.Tx, or a *sqlx.DB.
@@ -73,8 +74,18 @@ func open(ctx context.Context, path string, ms []migration) (*DB, error) {
 		return nil, fmt.Errorf("open database %s: %w", path, err)
 	}
 	r.SetMaxOpenConns(4)
-	return &DB{w: w, r: r, path: path}, nil
+	db := &DB{w: w, r: r, path: path}
+	if len(ms) >= 2 { // the settings table arrived with schema 2
+		if err := w.GetContext(ctx, &db.instance, `SELECT value FROM settings WHERE key = 'instance'`); err != nil {
+			db.Close()
+			return nil, fmt.Errorf("database %s: read its instance id: %w", path, err)
+		}
+	}
+	return db, nil
 }
+
+// Instance is this database's random id, which goes into every Message-ID.
+func (db *DB) Instance() string { return db.instance }
 
 func dsn(path string, readOnly bool) string {
 	v := url.Values{}
@@ -83,6 +94,7 @@ func dsn(path string, readOnly bool) string {
 	v.Set("_busy_timeout", "10000")
 	v.Set("_foreign_keys", "1")
 	v.Set("_txlock", "immediate")
+	v.Set("_stmt_cache_size", "64") // prepared statements reused: most of mentord's queries repeat
 	if readOnly {
 		v.Set("_query_only", "1")
 		v.Set("_txlock", "deferred")
@@ -201,4 +213,13 @@ func (n NullTime) Ptr() *time.Time {
 		return nil
 	}
 	return &n.Time
+}
+
+// VacuumInto writes a consistent, compacted copy of the live database to path
+// (SQLite's VACUUM INTO), which must not exist yet.
+func (db *DB) VacuumInto(ctx context.Context, path string) error {
+	if _, err := db.w.ExecContext(ctx, "VACUUM INTO ?", path); err != nil {
+		return fmt.Errorf("copy database to %s: %w", path, err)
+	}
+	return nil
 }

@@ -118,11 +118,12 @@ func limitPerDomain(ctx context.Context, tx *sqlx.Tx, items []OutboxItem, now ti
 	return kept, nil
 }
 
-// MarkSent records the server's acceptance. The payload is replaced by one
-// without the reply token, so a copy of the database holds no live token.
-func MarkSent(ctx context.Context, q Querier, id int64, now time.Time, payload []byte) error {
-	_, err := q.ExecContext(ctx, `UPDATE outbox SET state = 'sent', sent_at = ?, last_error = '', payload = ? WHERE id = ?`,
-		UTC(now), payload, id)
+// MarkSent records the server's acceptance and drops the message's bytes:
+// once delivered, the database keeps neither the text nor its live reply
+// token, only the record (kind, recipient, Message-ID, subject, times).
+func MarkSent(ctx context.Context, q Querier, id int64, now time.Time) error {
+	_, err := q.ExecContext(ctx, `UPDATE outbox SET state = 'sent', sent_at = ?, last_error = '', payload = x'', claimed_at = NULL
+		WHERE id = ?`, UTC(now), id)
 	return err
 }
 

@@ -2,21 +2,39 @@ package store
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"time"
 
 	"github.com/jmoiron/sqlx"
 )
 
-// PlanSession is a session with what the schedule rules need to know of its pair.
+// PlanSession is a session with what the schedule rules need to know of its
+// pair. A pass loads thousands, so only the columns the rules read.
 type PlanSession struct {
-	Session
-	PairStatus  string `db:"pair_status"`
-	MentorID    int64  `db:"mentor_id"`
-	MenteeID    int64  `db:"mentee_id"`
-	MentorBrief bool   `db:"mentor_brief"`
-	MentorTZ    string `db:"mentor_tz"`
-	MenteeTZ    string `db:"mentee_tz"`
+	ID          int64     `db:"id"`
+	StartsAt    time.Time `db:"starts_at"`
+	DurationMin int       `db:"duration_min"`
+	Status      string    `db:"status"`
+	Sequence    int       `db:"sequence"`
+	PairStatus  string    `db:"pair_status"`
+	MentorID    int64     `db:"mentor_id"`
+	MenteeID    int64     `db:"mentee_id"`
+	MentorBrief bool      `db:"mentor_brief"`
+	MentorTZ    string    `db:"mentor_tz"`
+	MenteeTZ    string    `db:"mentee_tz"`
+}
+
+// End is when the session is planned to end.
+func (s PlanSession) End() time.Time {
+	return s.StartsAt.Add(time.Duration(s.DurationMin) * time.Minute)
+}
+
+// PlanAttendee is an attendee's answer to a session's invite.
+type PlanAttendee struct {
+	SessionID int64  `db:"session_id"`
+	PersonID  int64  `db:"person_id"`
+	Partstat  string `db:"partstat"`
 }
 
 // PlanPrompt is a prompt with the delivery state of its messages.
@@ -32,58 +50,115 @@ type PlanPrompt struct {
 // PlanState is everything the schedule rules look at in one pass.
 type PlanState struct {
 	Sessions     []PlanSession
-	Attendees    []Attendee
+	Attendees    []PlanAttendee
 	CalendarSent []CalendarSent
 	Prompts      []PlanPrompt
-	NextBeyond   NullTime // the start of the first planned session after the window
+	NextPrompt   NullTime // the start of the first planned session after the prompt window
+	NextInvite   NullTime // the start of the first planned session after the invite horizon
 }
 
-// relevantSessions selects the sessions a pass must look at: those starting
-// in [from, to], and every later session that changed after it was planned
-// (its SEQUENCE went up), since its attendees may need an update or a
-// cancellation whenever it falls.
+// Window is what a pass of the schedule looks at.
+type Window struct {
+	PromptFrom, PromptTo time.Time // sessions starting here may have a prompt due
+	InviteTo             time.Time // sessions starting before this are invited
+}
+
+// relevantSessions selects the sessions a pass must look at, and no more, so
+// a pass stays cheap with many pairs:
+//   - those in the prompt window (checklists, briefs, reflections, nudges);
+//   - those within the invite horizon not yet sent to every attendee;
+//   - those whose calendar changed after someone was sent it (a newer
+//     SEQUENCE: an update or a cancellation is due), whenever they fall.
 const relevantSessions = `WITH relevant AS (
-	SELECT id FROM sessions WHERE starts_at BETWEEN :from AND :to
+	SELECT id FROM sessions WHERE starts_at BETWEEN :pfrom AND :pto
 	UNION
-	SELECT id FROM sessions WHERE sequence > 0 AND starts_at > :from
+	SELECT id FROM sessions WHERE invited_at IS NULL AND status = 'planned' AND starts_at > :pto AND starts_at <= :ito
+	UNION
+	SELECT s.id FROM sessions s WHERE s.sequence > 0 AND s.starts_at > :pfrom
+		AND EXISTS (SELECT 1 FROM calendar_sent c WHERE c.session_id = s.id AND c.sequence < s.sequence)
 )`
 
-// LoadPlanState reads the state of the sessions relevant at a pass over [from, to].
-func LoadPlanState(ctx context.Context, q Querier, from, to time.Time) (PlanState, error) {
-	args := map[string]any{"from": UTC(from), "to": UTC(to)}
+// byID joins the loaded session ids, passed as one JSON array.
+const byID = `WITH relevant(id) AS (SELECT value FROM json_each(?))`
+
+// LoadPlanState reads the state of the sessions relevant to a pass.
+func LoadPlanState(ctx context.Context, q Querier, w Window) (PlanState, error) {
 	var st PlanState
-	queries := []struct {
+	// When the next sessions enter the prompt window and the invite horizon.
+	for _, b := range []struct {
+		dst   *NullTime
+		after time.Time
+	}{{&st.NextPrompt, w.PromptTo}, {&st.NextInvite, w.InviteTo}} {
+		if err := sqlx.GetContext(ctx, q, b.dst, `SELECT MIN(starts_at) FROM sessions WHERE status = 'planned' AND starts_at > ?`,
+			UTC(b.after)); err != nil {
+			return st, fmt.Errorf("load plan state: %w", err)
+		}
+	}
+	query, args, err := sqlx.Named(relevantSessions+` SELECT id FROM relevant`,
+		map[string]any{"pfrom": UTC(w.PromptFrom), "pto": UTC(w.PromptTo), "ito": UTC(w.InviteTo)})
+	if err != nil {
+		return st, err
+	}
+	var ids []int64
+	if err := sqlx.SelectContext(ctx, q, &ids, query, args...); err != nil {
+		return st, fmt.Errorf("load plan state: %w", err)
+	}
+	if len(ids) == 0 {
+		return st, nil
+	}
+	idList, err := json.Marshal(ids)
+	if err != nil {
+		return st, err
+	}
+	for _, qq := range []struct {
 		dst   any
 		query string
 	}{
-		{&st.Sessions, relevantSessions + `
-			SELECT s.*, p.status AS pair_status, p.mentor_id, p.mentee_id, p.mentor_brief,
+		{&st.Sessions, `SELECT s.id, s.starts_at, s.duration_min, s.status, s.sequence, p.status AS pair_status, p.mentor_id, p.mentee_id, p.mentor_brief,
 				mr.timezone AS mentor_tz, me.timezone AS mentee_tz
 			FROM relevant r JOIN sessions s ON s.id = r.id JOIN pairs p ON p.id = s.pair_id
-			JOIN people mr ON mr.id = p.mentor_id JOIN people me ON me.id = p.mentee_id
-			ORDER BY s.starts_at, s.id`},
-		{&st.Attendees, relevantSessions + `
-			SELECT a.* FROM relevant r JOIN session_attendees a ON a.session_id = r.id`},
-		{&st.CalendarSent, relevantSessions + `
-			SELECT c.session_id, c.person_id, c.sequence, c.method, c.starts_at FROM relevant r JOIN calendar_sent c ON c.session_id = r.id`},
-		{&st.Prompts, relevantSessions + `
-			SELECT pr.session_id, pr.person_id, pr.purpose, pr.replied_at,
+			JOIN people mr ON mr.id = p.mentor_id JOIN people me ON me.id = p.mentee_id`},
+		{&st.Attendees, `SELECT a.session_id, a.person_id, a.partstat FROM relevant r JOIN session_attendees a ON a.session_id = r.id`},
+		{&st.CalendarSent, `SELECT c.session_id, c.person_id, c.sequence, c.method, c.starts_at
+			FROM relevant r JOIN calendar_sent c ON c.session_id = r.id`},
+		{&st.Prompts, `SELECT pr.session_id, pr.person_id, pr.purpose, pr.replied_at,
 				(SELECT MIN(o.sent_at) FROM outbox o WHERE o.prompt_id = pr.id) AS first_sent_at,
 				(SELECT COUNT(*) FROM outbox o WHERE o.prompt_id = pr.id) AS messages
-			FROM relevant r JOIN prompts pr ON pr.session_id = r.id`},
-	}
-	if err := sqlx.GetContext(ctx, q, &st.NextBeyond, `SELECT MIN(starts_at) FROM sessions WHERE status = 'planned' AND starts_at > ?`,
-		UTC(to)); err != nil {
-		return st, fmt.Errorf("load plan state: %w", err)
-	}
-	for _, qq := range queries {
-		query, qargs, err := sqlx.Named(qq.query, args)
-		if err != nil {
-			return st, err
-		}
-		if err := sqlx.SelectContext(ctx, q, qq.dst, query, qargs...); err != nil {
+			FROM relevant r JOIN prompts pr ON pr.session_id = r.id AND pr.purpose <> 'invite'`},
+	} {
+		if err := sqlx.SelectContext(ctx, q, qq.dst, byID+qq.query, string(idList)); err != nil {
 			return st, fmt.Errorf("load plan state: %w", err)
 		}
 	}
 	return st, nil
+}
+
+// Prefetch is the pairs, sessions and attendees behind a set of sessions.
+type Prefetch struct {
+	Pairs     []PairView
+	Sessions  []Session // every session of those pairs, by pair and time
+	Attendees []Attendee
+}
+
+// LoadForSessions reads, in three queries, the pairs of the given sessions with
+// all their sessions, and the attendees of the given sessions.
+func LoadForSessions(ctx context.Context, q Querier, sessionIDs []int64) (Prefetch, error) {
+	var pf Prefetch
+	list, err := json.Marshal(sessionIDs)
+	if err != nil {
+		return pf, err
+	}
+	const pairsOf = ` IN (SELECT pair_id FROM sessions WHERE id IN (SELECT value FROM json_each(?)))`
+	if err := sqlx.SelectContext(ctx, q, &pf.Pairs, pairViewSelect+` WHERE p.id`+pairsOf, string(list)); err != nil {
+		return pf, fmt.Errorf("prefetch pairs: %w", err)
+	}
+	if err := sqlx.SelectContext(ctx, q, &pf.Sessions, `SELECT * FROM sessions WHERE pair_id`+pairsOf+
+		` ORDER BY pair_id, starts_at, number`, string(list)); err != nil {
+		return pf, fmt.Errorf("prefetch sessions: %w", err)
+	}
+	if err := sqlx.SelectContext(ctx, q, &pf.Attendees, `SELECT * FROM session_attendees
+		WHERE session_id IN (SELECT value FROM json_each(?)) ORDER BY session_id, role`, string(list)); err != nil {
+		return pf, fmt.Errorf("prefetch attendees: %w", err)
+	}
+	return pf, nil
 }

@@ -61,13 +61,20 @@ func InsertToken(ctx context.Context, q Querier, hash string, promptID int64, no
 	return err
 }
 
-// SetCalendarSent records the calendar state just enqueued for a person.
+// SetCalendarSent records the calendar state just enqueued for a person, and
+// marks the session invited once every attendee has been sent it.
 func SetCalendarSent(ctx context.Context, q Querier, sessionID, personID int64, seq int, method string, start, now time.Time) error {
-	_, err := q.ExecContext(ctx, `INSERT INTO calendar_sent (session_id, person_id, sequence, method, starts_at, updated_at)
+	if _, err := q.ExecContext(ctx, `INSERT INTO calendar_sent (session_id, person_id, sequence, method, starts_at, updated_at)
 		VALUES (?, ?, ?, ?, ?, ?)
 		ON CONFLICT (session_id, person_id) DO UPDATE SET sequence = excluded.sequence, method = excluded.method,
 		starts_at = excluded.starts_at, updated_at = excluded.updated_at`,
-		sessionID, personID, seq, method, UTC(start), UTC(now))
+		sessionID, personID, seq, method, UTC(start), UTC(now)); err != nil {
+		return err
+	}
+	_, err := q.ExecContext(ctx, `UPDATE sessions SET invited_at = ? WHERE id = ? AND invited_at IS NULL
+		AND NOT EXISTS (SELECT 1 FROM session_attendees a WHERE a.session_id = sessions.id
+			AND NOT EXISTS (SELECT 1 FROM calendar_sent c WHERE c.session_id = a.session_id AND c.person_id = a.person_id))`,
+		UTC(now), sessionID)
 	return err
 }
 

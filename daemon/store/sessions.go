@@ -32,19 +32,20 @@ const (
 
 // Session is one meeting of a pair, and one calendar event.
 type Session struct {
-	ID          int64     `db:"id" json:"id"`
-	PairID      int64     `db:"pair_id" json:"pair_id"`
-	Number      int       `db:"number" json:"number"`
-	Kind        string    `db:"kind" json:"kind"`
-	StartsAt    time.Time `db:"starts_at" json:"starts_at"`
-	DurationMin int       `db:"duration_min" json:"duration_minutes"`
-	Timezone    string    `db:"timezone" json:"timezone"`
-	Location    string    `db:"location" json:"location"`
-	Status      string    `db:"status" json:"status"`
-	UID         string    `db:"uid" json:"uid"`
-	Sequence    int       `db:"sequence" json:"sequence"`
-	CreatedAt   time.Time `db:"created_at" json:"-"`
-	UpdatedAt   time.Time `db:"updated_at" json:"-"`
+	ID          int64      `db:"id" json:"id"`
+	PairID      int64      `db:"pair_id" json:"pair_id"`
+	Number      int        `db:"number" json:"number"`
+	Kind        string     `db:"kind" json:"kind"`
+	StartsAt    time.Time  `db:"starts_at" json:"starts_at"`
+	DurationMin int        `db:"duration_min" json:"duration_minutes"`
+	Timezone    string     `db:"timezone" json:"timezone"`
+	Location    string     `db:"location" json:"location"`
+	Status      string     `db:"status" json:"status"`
+	UID         string     `db:"uid" json:"uid"`
+	Sequence    int        `db:"sequence" json:"sequence"`
+	CreatedAt   time.Time  `db:"created_at" json:"-"`
+	UpdatedAt   time.Time  `db:"updated_at" json:"-"`
+	InvitedAt   *time.Time `db:"invited_at" json:"-"` // every attendee has been sent an invite
 }
 
 // End is when the session is planned to end.

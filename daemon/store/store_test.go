@@ -216,3 +216,28 @@ func TestRosterRoundTrip(t *testing.T) {
 		t.Error("a second active pair of the same people was accepted")
 	}
 }
+
+func TestInstanceIsStableAndOwn(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "m.db")
+	a, err := Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := a.Instance()
+	a.Close()
+	if len(id) != 32 {
+		t.Fatalf("Instance() = %q, want 32 hex digits", id)
+	}
+	again, err := Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer again.Close()
+	if again.Instance() != id {
+		t.Errorf("instance changed on reopening: %s → %s", id, again.Instance())
+	}
+	if other := openTest(t); other.Instance() == id {
+		t.Error("two databases share an instance id")
+	}
+}

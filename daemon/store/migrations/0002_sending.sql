@@ -1,6 +1,14 @@
 -- mentord schema 2: what sending needs: prompts and their reply tokens, the calendar
 -- state each attendee was last sent, and outbox bookkeeping.
 
+-- Facts about this database. 'instance' is 128 random bits that make this
+-- installation's Message-IDs its own: two databases never mint the same one.
+CREATE TABLE settings (
+	key   TEXT PRIMARY KEY,
+	value TEXT NOT NULL
+);
+INSERT INTO settings (key, value) VALUES ('instance', lower(hex(randomblob(16))));
+
 -- Whether the mentor gets the mentee's planning answers the day before a session.
 ALTER TABLE pairs ADD COLUMN mentor_brief INTEGER NOT NULL DEFAULT 1 CHECK (mentor_brief IN (0, 1));
 
@@ -46,5 +54,9 @@ ALTER TABLE outbox ADD COLUMN subject TEXT NOT NULL DEFAULT '';
 ALTER TABLE outbox ADD COLUMN claimed_at DATETIME;
 CREATE INDEX outbox_prompt ON outbox(prompt_id);
 CREATE INDEX outbox_domain_sent ON outbox(recipient_domain, sent_at) WHERE state = 'sent';
+-- When every attendee of a session had been sent its invite: a session still
+-- without it is looked at by each pass of the schedule, through the index.
+ALTER TABLE sessions ADD COLUMN invited_at DATETIME;
+CREATE INDEX sessions_uninvited ON sessions(starts_at) WHERE invited_at IS NULL;
 -- Sessions changed since they were planned, for the schedule's pass.
 CREATE INDEX sessions_changed ON sessions(starts_at) WHERE sequence > 0;
