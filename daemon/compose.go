@@ -176,7 +176,8 @@ func (c *composer) compose(ctx context.Context, a schedule.Action) (*outgoing, e
 		return nil, fmt.Errorf("render %s: %w", kind, err)
 	}
 	qs, _ := json.Marshal(d.Questions)
-	out.prompt = &store.Prompt{SessionID: s.ID, PersonID: to.ID, Purpose: purpose, Language: to.Language, Questions: string(qs), CreatedAt: c.now}
+	out.prompt = &store.Prompt{SessionID: s.ID, PersonID: to.ID, Purpose: purpose, Language: to.Language, Questions: string(qs),
+		CreatedAt: c.now, SentText: r.Text}
 	if d.Questions == nil {
 		out.prompt.Questions = "[]"
 	}

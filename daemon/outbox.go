@@ -62,6 +62,9 @@ func (o *Outbox) SendDue(soft, hard context.Context) (int, error) {
 			conn.Close()
 		}
 	}()
+	if err := o.DB.Tx(hard, func(tx *sqlx.Tx) error { return store.FailSuspended(hard, tx) }); err != nil {
+		return 0, err
+	}
 	total := 0
 	for soft.Err() == nil {
 		var items []store.OutboxItem

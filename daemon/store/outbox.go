@@ -178,3 +178,11 @@ func ListOutbox(ctx context.Context, q Querier, state string, limit int) ([]Outb
 	}
 	return items, err
 }
+
+// FailSuspended fails the pending messages to people whose address was
+// suspended after repeated bounces: sending to it again would only bounce.
+func FailSuspended(ctx context.Context, q Querier) error {
+	_, err := q.ExecContext(ctx, `UPDATE outbox SET state = 'failed', last_error = 'the address is suspended after repeated bounces'
+		WHERE state = 'pending' AND recipient IN (SELECT email FROM people WHERE suspended_at IS NOT NULL)`)
+	return err
+}

@@ -156,7 +156,7 @@ func LoadForSessions(ctx context.Context, q Querier, sessionIDs []int64) (Prefet
 		` ORDER BY pair_id, starts_at, number`, string(list)); err != nil {
 		return pf, fmt.Errorf("prefetch sessions: %w", err)
 	}
-	if err := sqlx.SelectContext(ctx, q, &pf.Attendees, `SELECT * FROM session_attendees
+	if err := sqlx.SelectContext(ctx, q, &pf.Attendees, `SELECT session_id, person_id, role, partstat, replied_at FROM session_attendees
 		WHERE session_id IN (SELECT value FROM json_each(?)) ORDER BY session_id, role`, string(list)); err != nil {
 		return pf, fmt.Errorf("prefetch attendees: %w", err)
 	}

@@ -28,14 +28,15 @@ type Prompt struct {
 	Questions string     `db:"questions"` // JSON
 	CreatedAt time.Time  `db:"created_at"`
 	RepliedAt *time.Time `db:"replied_at"`
+	SentText  string     `db:"sent_text"` // the text/plain body of its first message
 }
 
 // EnsurePrompt returns the prompt for (session, person, purpose), creating it
 // from p when there is none yet. An existing prompt keeps its questions.
 func EnsurePrompt(ctx context.Context, q Querier, p *Prompt) error {
 	p.CreatedAt = UTC(p.CreatedAt)
-	if _, err := sqlx.NamedExecContext(ctx, q, `INSERT INTO prompts (session_id, person_id, purpose, language, questions, created_at)
-		VALUES (:session_id, :person_id, :purpose, :language, :questions, :created_at)
+	if _, err := sqlx.NamedExecContext(ctx, q, `INSERT INTO prompts (session_id, person_id, purpose, language, questions, created_at, sent_text)
+		VALUES (:session_id, :person_id, :purpose, :language, :questions, :created_at, :sent_text)
 		ON CONFLICT (session_id, person_id, purpose) DO NOTHING`, p); err != nil {
 		return fmt.Errorf("insert prompt: %w", err)
 	}

@@ -98,7 +98,7 @@ func ListSessions(ctx context.Context, q Querier, pairID int64) ([]Session, erro
 // ListAttendees returns the attendees of a session.
 func ListAttendees(ctx context.Context, q Querier, sessionID int64) ([]Attendee, error) {
 	var as []Attendee
-	err := sqlx.SelectContext(ctx, q, &as, `SELECT * FROM session_attendees WHERE session_id = ? ORDER BY role`, sessionID)
+	err := sqlx.SelectContext(ctx, q, &as, `SELECT session_id, person_id, role, partstat, replied_at FROM session_attendees WHERE session_id = ? ORDER BY role`, sessionID)
 	return as, err
 }
 
