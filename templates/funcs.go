@@ -96,6 +96,7 @@ func (l *locale) funcs() map[string]any {
 		"indent":    indent,
 		"lines":     lines,
 		"isURL":     isURL,
+		"oneline":   oneLine,
 	}
 }
 

@@ -40,7 +40,12 @@ func fixture(t *testing.T, s *Set, lang string) Data {
 			Start: prev, End: prev.Add(time.Hour), Zone: "Europe/Copenhagen", Minutes: 60,
 		},
 		MentorSeesPlan: true,
+		AckOf:          Checklist,
+		Notice:         &AdminNotice{Title: "an address bounces", Lines: []string{"mentord stopped sending to it."}},
 	}
+	proposed := Session{Number: 4, Count: 12, Kind: SessionReview, Start: start.AddDate(0, 0, 2).Add(-4 * time.Hour),
+		End: start.AddDate(0, 0, 2).Add(-3 * time.Hour), Zone: "Europe/Copenhagen", Minutes: 60}
+	d.Proposed = &proposed
 	plan := s.Questions(lang, "checklist", SessionReview, true)
 	if lang == "da" {
 		d.Programme, d.Organisation = "Mentorprogrammet for forskningsledere", "Aarhus Universitet"
@@ -108,6 +113,23 @@ var goldenCases = []struct {
 	{"brief", Brief, func(s *Set, d *Data) { d.Recipient = d.Mentor }},
 	{"brief-noplan", Brief, func(s *Set, d *Data) {
 		d.Recipient, d.Agenda, d.Session.Kind = d.Mentor, nil, SessionRegular
+	}},
+	{"ack", Ack, nil},
+	{"ack-prose", Ack, func(s *Set, d *Data) {
+		d.AckOf, d.Agenda = Reflection, nil
+		d.Reply = "A good session. I left with a clearer plan for the spring\nand two names to contact."
+	}},
+	{"declined", Declined, func(s *Set, d *Data) { d.Comment = "Away at a conference that week, sorry." }},
+	{"counter", Counter, nil},
+	{"counter-admin", Counter, func(s *Set, d *Data) {
+		d.Recipient = Person{Name: "", Email: "mentoring-admin@example.dk"}
+	}},
+	{"notice", Notice, func(s *Set, d *Data) {
+		d.Recipient = Person{Email: "mentoring-admin@example.dk"}
+		d.Notice = &AdminNotice{Title: "mail to bjorn@example.dk keeps bouncing", Lines: []string{
+			"Three messages to Bjørn Kærgård-Nielsen <bjorn@example.dk> bounced within 30 days (last: 5.1.1 user unknown).",
+			"mentord has stopped sending to this address. Check it with the mentee, correct it, and clear the suspension.",
+		}}
 	}},
 }
 

@@ -318,7 +318,13 @@ func (s *Set) sample(lang string, k Kind, sessionKind string, full bool) Data {
 			Start: start, End: start.Add(time.Hour), Zone: "UTC", Minutes: 60,
 		},
 		NudgeOf: Reflection,
+		AckOf:   Reflection,
+		Reply:   "What the mentee wrote.",
+		Notice:  &AdminNotice{Title: "Title", Lines: []string{"What happened.", "What to do."}},
 	}
+	proposed := d.Session
+	proposed.Start, proposed.End = start.AddDate(0, 0, 2), start.AddDate(0, 0, 2).Add(time.Hour)
+	d.Proposed = &proposed
 	if full {
 		d.Recipient = mentee
 		d.Session.Location = "Room 1"
@@ -333,6 +339,8 @@ func (s *Set) sample(lang string, k Kind, sessionKind string, full bool) Data {
 		d.Previous = &prev
 		d.NudgeOf = Checklist
 		d.MentorSeesPlan = true
+		d.AckOf = Checklist
+		d.Comment = "Sorry, I am travelling that week."
 	}
 	switch {
 	case k == Checklist || (k == Nudge && d.NudgeOf == Checklist):

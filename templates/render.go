@@ -78,6 +78,21 @@ func (s *Set) validate(k Kind, d Data) error {
 	bad := func(format string, args ...any) error {
 		return fmt.Errorf("render %s (%s): %w: %s", k, d.Lang, ErrData, fmt.Sprintf(format, args...))
 	}
+	if k == Notice {
+		if d.Notice == nil || strings.TrimSpace(d.Notice.Title) == "" {
+			return bad("a notice needs a title")
+		}
+		return nil
+	}
+	if k == Ack && d.AckOf != Checklist && d.AckOf != Reflection {
+		return bad("an acknowledgement is for a checklist or a reflection, not %q", d.AckOf)
+	}
+	if k == Ack && len(d.Agenda) == 0 && strings.TrimSpace(d.Reply) == "" {
+		return bad("an acknowledgement needs the answers or the reply it acknowledges")
+	}
+	if k == Counter && d.Proposed == nil {
+		return bad("a counter-proposal needs the proposed time")
+	}
 	if !slices.Contains(SessionKinds, d.Session.Kind) {
 		return bad("session kind %q is not one of %s", d.Session.Kind, strings.Join(SessionKinds, ", "))
 	}

@@ -48,10 +48,14 @@ const (
 	Reflection Kind = "reflection" // reflection questions to the mentee after a session
 	Nudge      Kind = "nudge"      // one reminder when a checklist or reflection got no answer
 	Brief      Kind = "brief"      // the mentee's plan for the mentor, the day before
+	Ack        Kind = "ack"        // to the mentee: what was recorded from their reply, and how to correct it
+	Declined   Kind = "declined"   // to the mentee: the mentor declined the session
+	Counter    Kind = "counter"    // to the mentee or the admin: the mentor proposed another time
+	Notice     Kind = "notice"     // to the admin: something needs a person (an address bounces, ...)
 )
 
 // Kinds lists every kind, in the order a session meets them.
-var Kinds = []Kind{Invite, Update, Cancel, Checklist, Reflection, Nudge, Brief}
+var Kinds = []Kind{Invite, Update, Cancel, Checklist, Reflection, Nudge, Brief, Ack, Declined, Counter, Notice}
 
 // Calendar reports whether messages of kind k carry an iCalendar event and so
 // render Summary and Description.
@@ -131,6 +135,19 @@ type Data struct {
 	// MentorSeesPlan: the mentor gets the mentee's planning answers before the
 	// session (mentor briefs are on for the programme and the pair).
 	MentorSeesPlan bool
+	// Ack: what was recorded from the mentee's reply. Agenda holds the
+	// answers by question; Reply the text when it answered no numbered question.
+	Reply    string
+	AckOf    Kind         // ack: Checklist or Reflection
+	Comment  string       // declined, counter: the comment the mentor's calendar sent
+	Proposed *Session     // counter: the time the mentor proposed
+	Notice   *AdminNotice // notice: what the admin should know
+}
+
+// AdminNotice is a message to the programme admin.
+type AdminNotice struct {
+	Title string   // one line: the subject
+	Lines []string // what happened and what to do, a paragraph each
 }
 
 // ToMentor reports whether the recipient is the mentor (by address, else by name).
