@@ -181,11 +181,11 @@ func (c *composer) compose(ctx context.Context, a schedule.Action) (*outgoing, e
 	if d.Questions == nil {
 		out.prompt.Questions = "[]"
 	}
-	return out, c.message(ctx, out, p, s, to, r)
+	return out, c.message(ctx, out, p, s, to, r, a.Key())
 }
 
 // message builds the email bytes and the outbox row.
-func (c *composer) message(ctx context.Context, out *outgoing, p store.PairView, s store.Session, to store.Person, r templates.Rendered) error {
+func (c *composer) message(ctx context.Context, out *outgoing, p store.PairView, s store.Session, to store.Person, r templates.Rendered, key string) error {
 	a := out.action
 	box := c.cfg.Mailbox
 	domain := mail.Domain(box.Address)
@@ -200,7 +200,7 @@ func (c *composer) message(ctx context.Context, out *outgoing, p store.PairView,
 		ReplyTo:   mail.ReplyAddress(box.Address, box.PlusDelimiter, token),
 		Subject:   r.Subject,
 		Date:      c.now,
-		MessageID: mail.MessageID(c.instance, a.Key(), domain),
+		MessageID: mail.MessageID(c.instance, key, domain),
 		Text:      r.Text,
 		HTML:      r.HTML,
 	}
@@ -226,7 +226,7 @@ func (c *composer) message(ctx context.Context, out *outgoing, p store.PairView,
 		return fmt.Errorf("build %s: %w", a.Key(), err)
 	}
 	out.item = store.OutboxItem{
-		Key: a.Key(), Kind: string(a.Kind), PairID: &p.ID, SessionID: &s.ID, Recipient: to.Email,
+		Key: key, Kind: string(a.Kind), PairID: &p.ID, SessionID: &s.ID, Recipient: to.Email,
 		RecipientDomain: mail.Domain(to.Email), EnvelopeFrom: mail.BounceAddress(box.Address, box.PlusDelimiter, msg.MessageID),
 		MessageID: msg.MessageID, Subject: r.Subject, Payload: raw, NextAttemptAt: c.now, CreatedAt: c.now,
 	}
@@ -402,4 +402,96 @@ func record(ctx context.Context, tx *sqlx.Tx, out *outgoing, now time.Time) (boo
 		}
 	}
 	return true, nil
+}
+
+// Messages that answer what came in rather than follow the schedule.
+const (
+	actAck      schedule.ActionKind = "ack"
+	actDeclined schedule.ActionKind = "declined"
+	actCounter  schedule.ActionKind = "counter"
+)
+
+// composeNotice renders a message to a person about a session in answer to an
+// inbound message (its id makes the idempotency key). Replies to it go to
+// prompt when given (an acknowledgement: a reply corrects the answers), else
+// to the person's invite prompt for the session.
+func (c *composer) composeNotice(ctx context.Context, a schedule.Action, inboundID int64, edit func(*templates.Data), prompt *store.Prompt) (*outgoing, error) {
+	s, err := c.session(ctx, a.SessionID)
+	if err != nil {
+		return nil, err
+	}
+	p, sessions, err := c.pair(ctx, s.PairID)
+	if err != nil {
+		return nil, err
+	}
+	to, err := c.person(ctx, p, a.PersonID)
+	if err != nil {
+		return nil, err
+	}
+	d, err := c.data(p, sessions, s, to)
+	if err != nil {
+		return nil, err
+	}
+	edit(&d)
+	r, err := c.tpl.Render(templates.Kind(a.Kind), d)
+	if err != nil {
+		return nil, fmt.Errorf("render %s: %w", a.Kind, err)
+	}
+	out := &outgoing{action: a, prompt: prompt}
+	if out.prompt == nil {
+		out.prompt = &store.Prompt{SessionID: s.ID, PersonID: to.ID, Purpose: store.PurposeInvite, Language: to.Language,
+			Questions: "[]", CreatedAt: c.now}
+	}
+	key := fmt.Sprintf("%s:%d:%d", a.Kind, inboundID, to.ID)
+	return out, c.message(ctx, out, p, s, to, r, key)
+}
+
+// composeAdmin renders a message to the programme admin (programme.admin_email),
+// in the default language, without a reply token. sessionID may be 0.
+func (c *composer) composeAdmin(ctx context.Context, kind templates.Kind, key string, sessionID int64, edit func(*templates.Data)) (*outgoing, error) {
+	admin := c.cfg.Programme.AdminEmail
+	if admin == "" {
+		return nil, nil
+	}
+	d := templates.Data{Lang: c.cfg.Defaults.Language, Programme: c.cfg.Programme.Name, Organisation: c.cfg.Programme.Organisation,
+		Mailbox: c.cfg.Mailbox.Address, Recipient: templates.Person{Email: admin}}
+	var pairID *int64
+	if sessionID != 0 {
+		s, err := c.session(ctx, sessionID)
+		if err != nil {
+			return nil, err
+		}
+		p, sessions, err := c.pair(ctx, s.PairID)
+		if err != nil {
+			return nil, err
+		}
+		if d, err = c.data(p, sessions, s, store.Person{Email: admin, Timezone: c.cfg.Defaults.Timezone, Language: c.cfg.Defaults.Language}); err != nil {
+			return nil, err
+		}
+		pairID = &p.ID
+	}
+	edit(&d)
+	r, err := c.tpl.Render(kind, d)
+	if err != nil {
+		return nil, fmt.Errorf("render %s: %w", kind, err)
+	}
+	box := c.cfg.Mailbox
+	domain := mail.Domain(box.Address)
+	msg := &mail.Message{
+		From: mail.Address{Name: box.DisplayName, Email: box.Address}, To: mail.Address{Email: admin},
+		Subject: r.Subject, Date: c.now, MessageID: mail.MessageID(c.instance, key, domain), Text: r.Text, HTML: r.HTML,
+	}
+	raw, err := msg.Bytes()
+	if err != nil {
+		return nil, err
+	}
+	out := &outgoing{item: store.OutboxItem{
+		Key: key, Kind: string(kind), PairID: pairID, Recipient: admin, RecipientDomain: mail.Domain(admin),
+		EnvelopeFrom: mail.BounceAddress(box.Address, box.PlusDelimiter, msg.MessageID), MessageID: msg.MessageID,
+		Subject: r.Subject, Payload: raw, NextAttemptAt: c.now, CreatedAt: c.now,
+	}}
+	if sessionID != 0 {
+		out.item.SessionID = &sessionID
+	}
+	return out, nil
 }

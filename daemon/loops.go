@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/emersion/go-imap/v2"
 	"github.com/emersion/go-imap/v2/imapclient"
 
 	"github.com/mentord/mentord/daemon/config"
@@ -196,12 +197,75 @@ func (d *Daemon) imapState(s inbox.State) {
 	}
 }
 
-// handleInbox is called on every change of the inbox. Reading replies arrives
-// with the reading capability; for now it records that the mailbox is in sync.
+// handleInbox reads what is new in the inbox; on a new connection, all of it.
 func (d *Daemon) handleInbox(ctx context.Context, c *imapclient.Client, mb inbox.Mailbox) error {
+	r := &Reader{DB: d.db, Cfg: d.Config(), Tpl: d.templates(), Log: d.log, Now: d.clock.Now}
+	n, err := r.ReadFolder(ctx, c, mb, d.inboxConn != c)
+	if err == nil {
+		d.inboxConn = c
+	}
+	if n > 0 {
+		d.Kick() // acknowledgements and notices may wait in the outbox
+	}
 	d.health.Progress("inbox")
-	d.log.Debug("inbox checked", "folder", mb.Name, "messages", mb.Messages, "uidvalidity", mb.UIDValidity)
-	return nil
+	return err
+}
+
+// ReadFolder reads the selected inbox folder through Drain and applies each
+// message. With full (a new connection) it first makes the folders and reads
+// every message in the inbox, so one whose move failed before is moved now
+// (recognised by its Message-ID, it changes nothing twice); otherwise it reads
+// past the cursor. It returns how many messages it read.
+func (r *Reader) ReadFolder(ctx context.Context, c *imapclient.Client, mb inbox.Mailbox, full bool) (int, error) {
+	f := r.Cfg.IMAP.Folders
+	cur, err := store.GetCursor(ctx, r.DB.R(), f.Inbox)
+	if err != nil {
+		return 0, err
+	}
+	after := imap.UID(0)
+	switch {
+	case full:
+		if err := inbox.EnsureFolders(c, f.Processed, f.Quarantine, f.Unrelated); err != nil {
+			return 0, err
+		}
+		if cur.UIDValidity != 0 && cur.UIDValidity != mb.UIDValidity {
+			r.Log.Warn("the inbox's UIDVALIDITY changed: reading it again (messages already read change nothing)",
+				"old", cur.UIDValidity, "new", mb.UIDValidity)
+		}
+	case cur.UIDValidity == mb.UIDValidity:
+		after = imap.UID(cur.LastUID)
+	}
+	n := 0
+	_, err = inbox.Drain(ctx, c, mb, inbox.DrainOptions{After: after, MaxBytes: int64(r.Cfg.IMAP.MaxMessageSize)},
+		func(ctx context.Context, m inbox.Message) (string, error) {
+			src := Source{Mailbox: f.Inbox, UIDValidity: m.UIDValidity, UID: uint32(m.UID)}
+			var out Outcome
+			var err error
+			if m.Raw == nil {
+				out, err = r.Skip(ctx, src, m.MessageID, m.Size)
+			} else {
+				out, err = r.Ingest(ctx, m.Raw, src)
+			}
+			if err != nil {
+				return "", err
+			}
+			n++
+			return folderFor(r.Cfg, out.Outcome), nil
+		})
+	return n, err
+}
+
+// folderFor is where a message goes after it was read.
+func folderFor(cfg *config.Config, outcome string) string {
+	f := cfg.IMAP.Folders
+	switch outcome {
+	case store.OutcomeQuarantined:
+		return f.Quarantine
+	case store.OutcomeUnrelated:
+		return f.Unrelated
+	default:
+		return f.Processed
+	}
 }
 
 // IMAPConfig turns the configuration into the IMAP client's settings.

@@ -24,6 +24,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/emersion/go-imap/v2/imapclient"
 	"github.com/jmoiron/sqlx"
 
 	"github.com/mentord/mentord/daemon/config"
@@ -67,6 +68,8 @@ type Daemon struct {
 	reloaded chan struct{}
 	// kick wakes the outbox loop when something was enqueued.
 	kick chan struct{}
+	// inboxConn is the IMAP connection the inbox was last read on (inbox loop only).
+	inboxConn *imapclient.Client
 }
 
 // Config returns the configuration in force.

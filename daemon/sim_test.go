@@ -53,13 +53,19 @@ type simMsg struct {
 func newSim(t *testing.T, start time.Time, extra string) *sim {
 	t.Helper()
 	s := &sim{t: t, now: start, sink: smtptest.Start(t), log: slog.New(slog.DiscardHandler)}
-	body := fmt.Sprintf(`programme: {name: Staff Mentoring, organisation: Example University}
-mailbox: {address: mentoring@example.org}
+	imap := "imap: {host: 127.0.0.1, port: 1143, tls: none, password_file: /dev/null}\n"
+	if strings.Contains(extra, "imap:") {
+		imap = "" // the test gives its own
+	}
+	programme := "programme: {name: Staff Mentoring, organisation: Example University}\n"
+	if strings.Contains(extra, "programme:") {
+		programme = ""
+	}
+	body := fmt.Sprintf(`%smailbox: {address: mentoring@example.org}
 smtp: {host: 127.0.0.1, port: %d, tls: none, auth: none}
-imap: {host: 127.0.0.1, port: 1143, tls: none, password_file: /dev/null}
 defaults: {timezone: Europe/Copenhagen}
 timings: {quiet_hours: {start: "21:00", end: "08:00"}}
-%s`, s.sink.Port(), extra)
+%s%s`, programme, s.sink.Port(), imap, extra)
 	cfg, err := config.Parse(filepath.Join(t.TempDir(), "c.yaml"), []byte(body))
 	if err != nil {
 		t.Fatal(err)

@@ -221,6 +221,7 @@ auth_mechanisms = plain login
 first_valid_uid = 100
 mail_location = maildir:~/Maildir
 mail_fsync = always
+recipient_delimiter = +
 namespace inbox {
   inbox = yes
   separator = /
@@ -313,6 +314,9 @@ alias_database =
 local_recipient_maps =
 virtual_mailbox_domains = $DOMAIN
 virtual_mailbox_maps = texthash:$MS_ROOT/vmailbox
+# Sub-addresses (daemon+TOKEN@) reach the mailbox: mentord's reply tokens and
+# VERP return paths live in them.
+recipient_delimiter = +
 virtual_transport = lmtp:unix:private/dovecot-lmtp
 default_transport = error:outbound mail disabled in test stack
 relay_transport = error:outbound mail disabled in test stack

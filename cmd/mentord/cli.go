@@ -50,6 +50,7 @@ type cmdline struct {
 	configPath string
 	json       bool
 	args       []string
+	set        map[string]bool // flags given on the command line
 }
 
 // usageError is a mistake on the command line; it exits with status 2.
@@ -117,6 +118,8 @@ func runCommand(cmd *command, args []string, e *env) int {
 		cl.json = f.Value.String() == "true"
 	}
 	cl.args = pos
+	cl.set = map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { cl.set[f.Name] = true })
 	return report(e, cmd, action(e, cl))
 }
 

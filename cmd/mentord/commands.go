@@ -4,6 +4,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"log/slog"
 	"strconv"
 
 	"github.com/mentord/mentord/daemon"
@@ -25,6 +26,8 @@ var commands = []command{
 	{name: "session cancel", args: "ID", summary: "cancel a session", setup: setupSessionCancel},
 	{name: "session add", summary: "add a session to a pair (--pair ID --at 2027-03-09T15:00)", setup: setupSessionAdd},
 	{name: "preview", summary: "write the messages mentord would send for a pair as .eml files (--pair ID -o DIR)", setup: setupPreview},
+	{name: "inspect", args: "[FILE|-]", summary: "print how mentord understands one message, as JSON, changing nothing", setup: setupInspect},
+	{name: "ingest", args: "FILE.eml", summary: "read one saved message as if it came from the mailbox, and apply it", setup: setupIngest},
 	{name: "import", args: "FILE.csv", summary: "add pairs from a CSV file, all or nothing (--dry-run to check only)", setup: setupImport},
 }
 
@@ -100,3 +103,8 @@ func parseID(s, what string) (int64, error) {
 func jsonFlag(fs *flag.FlagSet) {
 	fs.Bool("json", false, "print JSON only")
 }
+
+// flagGiven reports whether the named flag was set on the command line.
+func flagGiven(c *cmdline, name string) bool { return c.set[name] }
+
+func discardLogger() *slog.Logger { return slog.New(slog.DiscardHandler) }

@@ -54,6 +54,9 @@ type Programme struct {
 	// MentorBrief sends mentors the mentee's planning answers the day before a
 	// session (each pair can also opt out). Nil means the default, true.
 	MentorBrief *bool `yaml:"mentor_brief"`
+	// Acknowledge sends the mentee, after each logged reply, what was recorded
+	// and how to correct it. Nil means the default, true.
+	Acknowledge *bool `yaml:"acknowledge"`
 }
 
 // Mailbox is the programme's own address: invites come from it, replies go to it.
@@ -95,6 +98,10 @@ type IMAP struct {
 	Folders        Folders  `yaml:"folders"`
 	PollInterval   Duration `yaml:"poll_interval"`
 	MaxMessageSize ByteSize `yaml:"max_message_size"`
+	// AuthservID is the authserv-id of the Authentication-Results header that
+	// the programme's own mail server adds (RFC 8601); a reply whose DMARC
+	// result there is fail is quarantined. Empty: such headers are not read.
+	AuthservID string `yaml:"authserv_id"`
 }
 
 // Folders are where handled mail is moved to; created when missing.
@@ -168,6 +175,11 @@ func (c *Config) Line(path string) int { return c.lines[path] }
 // BriefsEnabled reports whether the programme sends mentor briefs.
 func (c *Config) BriefsEnabled() bool {
 	return c.Programme.MentorBrief == nil || *c.Programme.MentorBrief
+}
+
+// AcknowledgeReplies reports whether logged replies are acknowledged.
+func (c *Config) AcknowledgeReplies() bool {
+	return c.Programme.Acknowledge == nil || *c.Programme.Acknowledge
 }
 
 // PlusAddressing reports whether reply tokens go into the address.

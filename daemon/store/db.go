@@ -122,6 +122,9 @@ func (db *DB) R() *sqlx.DB { return db.r }
 
 // Close closes both pools.
 func (db *DB) Close() error {
+	if db.r == db.w {
+		return db.r.Close()
+	}
 	return errors.Join(db.r.Close(), db.w.Close())
 }
 
@@ -222,4 +225,32 @@ func (db *DB) VacuumInto(ctx context.Context, path string) error {
 		return fmt.Errorf("copy database to %s: %w", path, err)
 	}
 	return nil
+}
+
+// OpenReadOnly opens an existing database for reading only: it creates
+// nothing and migrates nothing, and refuses a schema other than this binary's.
+// Writes through the returned DB fail.
+func OpenReadOnly(ctx context.Context, path string) (*DB, error) {
+	if _, err := os.Stat(path); err != nil {
+		return nil, fmt.Errorf("open database: %w", err)
+	}
+	r, err := sqlx.Open("sqlite3", dsn(path, true)+"&mode=ro")
+	if err != nil {
+		return nil, fmt.Errorf("open database %s: %w", path, err)
+	}
+	var v int
+	if err := r.GetContext(ctx, &v, "PRAGMA user_version"); err != nil {
+		r.Close()
+		return nil, fmt.Errorf("open database %s: %w", path, err)
+	}
+	if v != len(migrations) {
+		r.Close()
+		return nil, fmt.Errorf("database %s is at schema %d, this mentord needs %d: start mentord serve once to migrate it", path, v, len(migrations))
+	}
+	db := &DB{w: r, r: r, path: path}
+	if err := r.GetContext(ctx, &db.instance, `SELECT value FROM settings WHERE key = 'instance'`); err != nil {
+		r.Close()
+		return nil, err
+	}
+	return db, nil
 }

@@ -37,11 +37,15 @@ type Inbound struct {
 	ReceivedAt    time.Time `db:"received_at"`
 }
 
-// InboundSeen reports whether a message with this Message-ID digest was read before.
-func InboundSeen(ctx context.Context, q Querier, hash string) (bool, error) {
-	var n int
-	err := sqlx.GetContext(ctx, q, &n, `SELECT COUNT(*) FROM inbound WHERE message_id_hash = ?`, hash)
-	return n > 0, err
+// InboundOutcome returns the outcome of the message with this Message-ID
+// digest when it was read before, and whether it was.
+func InboundOutcome(ctx context.Context, q Querier, hash string) (string, bool, error) {
+	var outcome string
+	err := sqlx.GetContext(ctx, q, &outcome, `SELECT outcome FROM inbound WHERE message_id_hash = ?`, hash)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", false, nil
+	}
+	return outcome, err == nil, err
 }
 
 // InsertInbound records a message and sets its ID.

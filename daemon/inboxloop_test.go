@@ -1,0 +1,177 @@
+package daemon
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/emersion/go-imap/v2/imapclient"
+
+	"github.com/mentord/mentord/daemon/store"
+	"github.com/mentord/mentord/mail/devserver"
+	"github.com/mentord/mentord/mail/inbox"
+)
+
+// imapReading is a reading test with the programme mailbox on the dev server.
+type imapReading struct {
+	*reading
+	dev *devserver.Server
+	d   *Daemon
+}
+
+func newIMAPReading(t *testing.T) *imapReading {
+	t.Helper()
+	dev, err := devserver.Start(devserver.Config{SMTPAddr: "127.0.0.1:0", IMAPAddr: "127.0.0.1:0"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { dev.Close() })
+	host, port, _ := net.SplitHostPort(dev.IMAPAddr())
+	r := newReading(t, fmt.Sprintf("imap: {host: %s, port: %s, tls: none, password_file: /dev/null}\n", host, port))
+	d := &Daemon{db: r.db, log: r.log, clock: RealClock{}, health: newHealth(RealClock{}), reloaded: make(chan struct{}), kick: make(chan struct{}, 1)}
+	d.cfg.Store(r.cfg)
+	d.tpl.Store(r.tpl)
+	return &imapReading{reading: r, dev: dev, d: d}
+}
+
+// drainOnce connects, selects the inbox and reads it as the inbox loop does.
+func (ir *imapReading) drainOnce(c *imapclient.Client) error {
+	ir.t.Helper()
+	cfg := ir.cfg
+	sel, err := c.Select(cfg.IMAP.Folders.Inbox, nil).Wait()
+	if err != nil {
+		return err
+	}
+	return ir.d.handleInbox(context.Background(), c, inbox.Mailbox{Name: cfg.IMAP.Folders.Inbox, UIDValidity: sel.UIDValidity, Messages: sel.NumMessages})
+}
+
+func (ir *imapReading) dial() *imapclient.Client {
+	ir.t.Helper()
+	cfg := IMAPConfig(ir.cfg)
+	cfg.Password = "x"
+	c, err := inbox.Dial(context.Background(), cfg)
+	if err != nil {
+		ir.t.Fatal(err)
+	}
+	ir.t.Cleanup(func() { c.Close() })
+	return c
+}
+
+func (ir *imapReading) folder(name string) int {
+	ir.t.Helper()
+	msgs, err := ir.dev.Mailbox("mentoring@example.org", name)
+	if err != nil {
+		ir.t.Fatal(err)
+	}
+	return len(msgs)
+}
+
+// Replies delivered to the mailbox are read, logged, and only then moved:
+// logged ones to Processed, a stranger's to Unrelated, a forged one to Quarantine.
+func TestInboxReadsAndMovesAfterCommit(t *testing.T) {
+	ir := newIMAPReading(t)
+	deliver := func(raw []byte) {
+		if err := ir.dev.Deliver("mentoring@example.org", raw); err != nil {
+			t.Fatal(err)
+		}
+	}
+	deliver(ir.replyMsg(menteeAddr, ir.token, "r1@mail.example.org", typedAnswers))
+	deliver(ir.replyMsg("eve@evil.example", ir.token, "r2@mail.example.org", typedAnswers))
+	deliver([]byte("From: someone@example.net\r\nTo: mentoring@example.org\r\nSubject: Hi\r\nMessage-ID: <r3@example.net>\r\n\r\nHello.\r\n"))
+	c := ir.dial()
+	if err := ir.drainOnce(c); err != nil {
+		t.Fatal(err)
+	}
+	for folder, want := range map[string]int{"INBOX": 0, "Processed": 1, "Quarantine": 1, "Unrelated": 1} {
+		if got := ir.folder(folder); got != want {
+			t.Errorf("%s holds %d messages, want %d", folder, got, want)
+		}
+	}
+	if n := ir.count("progress_entries"); n != 4 {
+		t.Errorf("%d progress entries, want 4", n)
+	}
+	cur, _ := store.GetCursor(context.Background(), ir.db.R(), "INBOX")
+	if cur.LastUID != 3 {
+		t.Errorf("cursor = %+v", cur)
+	}
+}
+
+// A crash after the commit, before the move, leaves the message in the inbox:
+// the next connection reads it again, recognises it, changes nothing and moves it.
+func TestCrashBeforeMoveChangesNothingTwice(t *testing.T) {
+	ir := newIMAPReading(t)
+	for i := 1; i <= 5; i++ {
+		ir.dev.Deliver("mentoring@example.org", ir.replyMsg(menteeAddr, ir.token, "c"+strconv.Itoa(i)+"@mail.example.org",
+			fmt.Sprintf("1. Answer number %d.", i)))
+	}
+	// The first connection "dies" after three messages were committed, before any move.
+	c := ir.dial()
+	sel, _ := c.Select("INBOX", nil).Wait()
+	handled := 0
+	r := &Reader{DB: ir.db, Cfg: ir.cfg, Tpl: ir.tpl, Log: ir.log, Now: func() time.Time { return ir.now }}
+	_, err := inbox.Drain(context.Background(), c, inbox.Mailbox{Name: "INBOX", UIDValidity: sel.UIDValidity}, inbox.DrainOptions{},
+		func(ctx context.Context, m inbox.Message) (string, error) {
+			if _, err := r.Ingest(ctx, m.Raw, Source{Mailbox: "INBOX", UIDValidity: m.UIDValidity, UID: uint32(m.UID)}); err != nil {
+				return "", err
+			}
+			if handled++; handled == 3 {
+				c.Close() // killed after the third commit: no move reaches the server
+				return "", errors.New("killed")
+			}
+			return "Processed", nil
+		})
+	if err == nil {
+		t.Fatal("the drain did not fail")
+	}
+	if ir.folder("INBOX") != 5 {
+		t.Fatalf("messages moved before the crash")
+	}
+	// Restart: a new connection reads everything once more.
+	if err := ir.drainOnce(ir.dial()); err != nil {
+		t.Fatal(err)
+	}
+	if ir.folder("INBOX") != 0 || ir.folder("Processed") != 5 {
+		t.Errorf("INBOX %d, Processed %d", ir.folder("INBOX"), ir.folder("Processed"))
+	}
+	var entries, current int
+	ir.db.R().Get(&entries, `SELECT COUNT(*) FROM progress_entries`)
+	ir.db.R().Get(&current, `SELECT COUNT(*) FROM inbound`)
+	if entries != 5 || current != 5 {
+		t.Errorf("%d progress entries and %d inbound rows, want 5 each", entries, current)
+	}
+	if got := ir.answers()[1]; got != "Answer number 5." {
+		t.Errorf("answer 1 = %q, want the last reply's", got)
+	}
+}
+
+// A new UIDVALIDITY (the mailbox was recreated) reads everything again and
+// changes nothing for messages already read.
+func TestUIDValidityChange(t *testing.T) {
+	ir := newIMAPReading(t)
+	raw := ir.replyMsg(menteeAddr, ir.token, "u1@mail.example.org", typedAnswers)
+	ir.dev.Deliver("mentoring@example.org", raw)
+	if err := ir.drainOnce(ir.dial()); err != nil {
+		t.Fatal(err)
+	}
+	// Another server, the same message in a fresh mailbox: a new UIDVALIDITY.
+	ctx := context.Background()
+	ir.dev.Deliver("mentoring@example.org", raw)
+	ir.dev.Deliver("mentoring@example.org", ir.replyMsg(menteeAddr, ir.token, "u2@mail.example.org", "3. Something new."))
+	c := ir.dial()
+	sel, _ := c.Select("INBOX", nil).Wait()
+	err := ir.d.handleInbox(ctx, c, inbox.Mailbox{Name: "INBOX", UIDValidity: sel.UIDValidity + 7})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := ir.count("progress_entries"); n != 5 {
+		t.Errorf("%d progress entries, want 4 + 1", n)
+	}
+	if !strings.Contains(ir.answers()[3], "Something new") {
+		t.Errorf("the new message was not read")
+	}
+}

@@ -1,0 +1,256 @@
+package daemon
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/mentord/mentord/calendar"
+	"github.com/mentord/mentord/daemon/schedule"
+	"github.com/mentord/mentord/daemon/store"
+	"github.com/mentord/mentord/templates"
+)
+
+// calendar applies iTIP REPLY and COUNTER objects (RFC 5546 section 3.2.3
+// and 3.2.7): each UID and occurrence once, only from the attendee who sends
+// it, only if newer than what was applied; a decline by the mentor tells the
+// mentee (and holds the checklist: the schedule sees the DECLINED), a
+// counter-proposal is stored and passed on, never applied.
+func (a *apply) calendar(ctx context.Context) error {
+	if dmarcFail(a.res.Header.AuthResults, a.r.Cfg.IMAP.AuthservID) {
+		a.set(store.OutcomeQuarantined, "dmarc_fail: "+a.r.Cfg.IMAP.AuthservID+" says the sender failed DMARC")
+		return nil
+	}
+	seen := map[string]bool{}
+	var applied, ignored []string
+	for _, part := range a.res.Calendar {
+		replies, err := calendar.ParseReplies(part.Data, part.Method)
+		if err != nil {
+			ignored = append(ignored, "unreadable calendar part: "+err.Error())
+			continue
+		}
+		for _, rep := range replies {
+			key := rep.UID + "|" + recurrenceKey(rep.RecurrenceID)
+			if seen[key] {
+				continue // the same object twice (text/calendar and application/ics)
+			}
+			seen[key] = true
+			what, ok, err := a.calendarReply(ctx, rep)
+			if err != nil {
+				return err
+			}
+			if ok {
+				applied = append(applied, what)
+			} else {
+				ignored = append(ignored, what)
+			}
+		}
+	}
+	switch {
+	case len(applied) > 0:
+		a.set(store.OutcomeLogged, strings.Join(append(applied, ignored...), "; "))
+	case len(ignored) > 0 && strings.HasPrefix(ignored[0], "sender_mismatch"):
+		a.set(store.OutcomeQuarantined, strings.Join(ignored, "; "))
+	default:
+		a.set(store.OutcomeIgnored, strings.Join(append(ignored, "no calendar answer to apply"), "; "))
+	}
+	return nil
+}
+
+func recurrenceKey(t *time.Time) string {
+	if t == nil {
+		return ""
+	}
+	return t.UTC().Format(time.RFC3339)
+}
+
+// calendarReply applies one reply; it says what it did, and whether it applied it.
+func (a *apply) calendarReply(ctx context.Context, rep calendar.Reply) (string, bool, error) {
+	s, err := store.SessionByUID(ctx, a.tx, rep.UID)
+	if errors.Is(err, store.ErrNotFound) {
+		return "unknown UID " + rep.UID, false, nil
+	}
+	if err != nil {
+		return "", false, err
+	}
+	if rep.RecurrenceID != nil && !rep.RecurrenceID.Equal(s.StartsAt) {
+		return fmt.Sprintf("session %d: RECURRENCE-ID %s is not its start", s.ID, recurrenceKey(rep.RecurrenceID)), false, nil
+	}
+	attendees, err := store.SessionAttendees(ctx, a.tx, s.ID)
+	if err != nil {
+		return "", false, err
+	}
+	var who *store.AttendeeReply
+	for i := range attendees {
+		if strings.EqualFold(attendees[i].Email, rep.Attendee) {
+			who = &attendees[i]
+		}
+	}
+	switch {
+	case who == nil:
+		return fmt.Sprintf("session %d: %q is not an attendee", s.ID, rep.Attendee), false, nil
+	case !strings.EqualFold(rep.Attendee, a.res.Header.From):
+		return fmt.Sprintf("sender_mismatch: session %d: the reply for one attendee comes from another address", s.ID), false, nil
+	case rep.Partstat == "":
+		return fmt.Sprintf("session %d: no PARTSTAT", s.ID), false, nil
+	case rep.Sequence < s.Sequence:
+		return fmt.Sprintf("session %d: stale: SEQUENCE %d answers an older version (now %d)", s.ID, rep.Sequence, s.Sequence), false, nil
+	case who.ReplySequence != nil && (rep.Sequence < *who.ReplySequence ||
+		rep.Sequence == *who.ReplySequence && who.ReplyStamp != nil && !rep.Stamp.After(*who.ReplyStamp)):
+		return fmt.Sprintf("session %d: stale: an answer as new or newer was applied already", s.ID), false, nil
+	}
+	a.in.SessionID, a.in.PersonID = &s.ID, &who.PersonID
+	if rep.Method == "COUNTER" {
+		return a.counter(ctx, s, who, rep)
+	}
+	now := a.r.Now()
+	if err := store.SetPartstat(ctx, a.tx, s.ID, who.PersonID, rep.Partstat, rep.Sequence, rep.Stamp, now); err != nil {
+		return "", false, err
+	}
+	a.later(func(ctx context.Context, inboundID int64) error {
+		stamp := rep.Stamp
+		if err := store.InsertCalendarReply(ctx, a.tx, store.CalendarReply{InboundID: inboundID, SessionID: s.ID, PersonID: who.PersonID,
+			Method: rep.Method, Partstat: rep.Partstat, Sequence: rep.Sequence, Stamp: &stamp, Comment: rep.Comment, ReceivedAt: now}); err != nil {
+			return err
+		}
+		if who.Role == store.RoleMentor && rep.Partstat == "DECLINED" && who.Partstat != "DECLINED" {
+			return a.tellMentee(ctx, inboundID, s, actDeclined, func(d *templates.Data) { d.Comment = rep.Comment })
+		}
+		return nil
+	})
+	return fmt.Sprintf("session %d: %s %s", s.ID, who.Role, rep.Partstat), true, nil
+}
+
+// counter stores a proposed new time and passes it to the mentee and the admin.
+func (a *apply) counter(ctx context.Context, s store.Session, who *store.AttendeeReply, rep calendar.Reply) (string, bool, error) {
+	if rep.Proposed == nil || rep.Sequence != s.Sequence {
+		return fmt.Sprintf("session %d: COUNTER without a proposal for the current version", s.ID), false, nil
+	}
+	now := a.r.Now()
+	a.later(func(ctx context.Context, inboundID int64) error {
+		prop := &store.Proposal{InboundID: inboundID, SessionID: s.ID, PersonID: who.PersonID, ProposedStart: rep.Proposed.Start,
+			ProposedEnd: rep.Proposed.End, Location: rep.Proposed.Location, Comment: rep.Comment, ReceivedAt: now}
+		if err := store.InsertProposal(ctx, a.tx, prop); err != nil {
+			return err
+		}
+		proposed := func(d *templates.Data) {
+			p := d.Session
+			loc := p.Start.Location()
+			p.Start, p.End = prop.ProposedStart.In(loc), prop.ProposedEnd.In(loc)
+			if prop.Location != "" {
+				p.Location = prop.Location
+			}
+			d.Proposed, d.Comment = &p, rep.Comment
+		}
+		if who.Role == store.RoleMentor {
+			if err := a.tellMentee(ctx, inboundID, s, actCounter, proposed); err != nil {
+				return err
+			}
+		}
+		c := newComposer(a.r.Cfg, a.r.Tpl, a.r.DB, now)
+		c.q = a.tx
+		out, err := c.composeAdmin(ctx, templates.Counter, fmt.Sprintf("counter:%d:admin", inboundID), s.ID, proposed)
+		if err != nil || out == nil {
+			return err
+		}
+		_, err = record(ctx, a.tx, out, now)
+		return err
+	})
+	return fmt.Sprintf("session %d: %s proposes %s", s.ID, who.Role, rep.Proposed.Start.UTC().Format(time.RFC3339)), true, nil
+}
+
+// tellMentee sends the mentee of a session a message about it.
+func (a *apply) tellMentee(ctx context.Context, inboundID int64, s store.Session, kind schedule.ActionKind, edit func(*templates.Data)) error {
+	c := newComposer(a.r.Cfg, a.r.Tpl, a.r.DB, a.r.Now())
+	c.q = a.tx
+	p, _, err := c.pair(ctx, s.PairID)
+	if err != nil {
+		return err
+	}
+	out, err := c.composeNotice(ctx, schedule.Action{Kind: kind, SessionID: s.ID, PersonID: p.MenteeID, Due: a.r.Now()}, inboundID, edit, nil)
+	if err != nil {
+		return fmt.Errorf("tell the mentee (%s): %w", kind, err)
+	}
+	_, err = record(ctx, a.tx, out, a.r.Now())
+	return err
+}
+
+// bounce scores the failed address; past the limit, sending to it stops and
+// the admin is told. The bounce is tied to what mentord sent by its VERP
+// return path, else by the original Message-ID inside the report.
+func (a *apply) bounce(ctx context.Context) error {
+	b := a.res.Bounce
+	if b == nil || len(b.Recipients) == 0 {
+		a.set(store.OutcomeIgnored, "bounce without a failed recipient")
+		return nil
+	}
+	var sent store.SentMessage
+	var found bool
+	for _, to := range append(append([]string{}, a.res.Header.DeliveredTo...), a.res.Header.To...) {
+		if m, err := store.SentByEnvelope(ctx, a.tx, to); err == nil {
+			sent, found = m, true
+			break
+		}
+	}
+	if !found && b.OriginalMessageID != "" {
+		if m, err := store.SentByMessageID(ctx, a.tx, b.OriginalMessageID); err == nil {
+			sent, found = m, true
+		}
+	}
+	if !found {
+		a.set(store.OutcomeIgnored, "bounce of a message mentord did not send")
+		return nil
+	}
+	var failed []string
+	for _, rcpt := range b.Recipients {
+		if strings.EqualFold(rcpt.Action, "failed") {
+			failed = append(failed, rcpt.Status)
+		}
+	}
+	if len(failed) == 0 {
+		a.set(store.OutcomeIgnored, "delivery report without a failure (delayed or relayed)")
+		return nil
+	}
+	a.set(store.OutcomeLogged, fmt.Sprintf("bounce %s for outbox %d", failed[0], sent.ID))
+	a.later(func(ctx context.Context, inboundID int64) error {
+		return a.scoreBounce(ctx, inboundID, sent, failed[0])
+	})
+	return nil
+}
+
+func (a *apply) scoreBounce(ctx context.Context, inboundID int64, sent store.SentMessage, status string) error {
+	now := a.r.Now()
+	person, err := store.GetPersonByEmail(ctx, a.tx, sent.Recipient)
+	var pid *int64
+	if err == nil {
+		pid = &person.ID
+	}
+	score, err := store.RecordBounce(ctx, a.tx, store.Bounce{InboundID: inboundID, PersonID: pid, Address: sent.Recipient,
+		Status: status, Permanent: strings.HasPrefix(status, "5"), OutboxID: &sent.ID, ReceivedAt: now}, bounceWindow)
+	if err != nil || score < bounceLimit || pid == nil {
+		return err
+	}
+	suspended, err := store.Suspend(ctx, a.tx, *pid, now)
+	if err != nil || !suspended {
+		return err
+	}
+	a.r.Log.Warn("sending to an address stopped after repeated bounces", "person", *pid, "score", score)
+	c := newComposer(a.r.Cfg, a.r.Tpl, a.r.DB, now)
+	c.q = a.tx
+	out, err := c.composeAdmin(ctx, templates.Notice, fmt.Sprintf("suspended:%d:%d", *pid, inboundID), 0, func(d *templates.Data) {
+		d.Notice = &templates.AdminNotice{
+			Title: "mail to " + sent.Recipient + " keeps bouncing",
+			Lines: []string{
+				fmt.Sprintf("Messages to %s <%s> bounced %.1f times within 30 days (the last with status %s).", person.Name, sent.Recipient, score, status),
+				"mentord has stopped sending to this address. Check it with the person, then correct the address.",
+			},
+		}
+	})
+	if err != nil || out == nil {
+		return err
+	}
+	_, err = record(ctx, a.tx, out, now)
+	return err
+}

@@ -1,0 +1,157 @@
+package daemon
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"regexp"
+	"strings"
+
+	"github.com/mentord/mentord/daemon/schedule"
+	"github.com/mentord/mentord/daemon/store"
+	"github.com/mentord/mentord/mail/reply"
+	"github.com/mentord/mentord/templates"
+)
+
+// reply logs a mentee's answers: the prompt is found and the sender checked,
+// the message is read again with the exact questions and text that were sent,
+// and each answer goes to the progress log (a later answer supersedes).
+func (a *apply) reply(ctx context.Context) error {
+	p, err := a.findPrompt(ctx)
+	if errors.Is(err, errNoPrompt) {
+		a.set(store.OutcomeUnrelated, "not a reply to mentord")
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	a.in.SessionID, a.in.PersonID = &p.SessionID, &p.PersonID
+	switch {
+	case !strings.EqualFold(a.res.Header.From, p.Email):
+		a.set(store.OutcomeQuarantined, fmt.Sprintf("sender_mismatch: the reply names a message sent to someone else (matched by %s)", p.Matched))
+		return nil
+	case dmarcFail(a.res.Header.AuthResults, a.r.Cfg.IMAP.AuthservID):
+		a.set(store.OutcomeQuarantined, "dmarc_fail: "+a.r.Cfg.IMAP.AuthservID+" says the sender failed DMARC")
+		return nil
+	case p.Purpose != store.PurposeChecklist && p.Purpose != store.PurposeReflection:
+		a.set(store.OutcomeUnrelated, "a written reply to a "+p.Purpose+": left for a person to read")
+		return nil
+	}
+	var qs []templates.Question
+	if err := json.Unmarshal([]byte(p.Questions), &qs); err != nil {
+		return fmt.Errorf("questions of prompt %d: %w", p.ID, err)
+	}
+	prompt := &reply.Prompt{Body: p.SentText}
+	for _, q := range qs {
+		prompt.Questions = append(prompt.Questions, reply.Question{Number: q.Number, Text: q.Text})
+	}
+	res, err := reply.Parse(a.raw, reply.Options{Prompt: prompt, MaxBytes: int64(a.r.Cfg.IMAP.MaxMessageSize)})
+	if err != nil {
+		return fmt.Errorf("read the reply again with its prompt: %w", err)
+	}
+	if strings.TrimSpace(res.NewText) == "" {
+		a.set(store.OutcomeIgnored, "empty reply: nothing was typed")
+		return nil
+	}
+	a.set(store.OutcomeLogged, "matched by "+p.Matched)
+	a.out.Answers = len(res.Answers)
+	a.later(func(ctx context.Context, inboundID int64) error { return a.logReply(ctx, inboundID, p, qs, res) })
+	return nil
+}
+
+func (a *apply) logReply(ctx context.Context, inboundID int64, p store.PromptRef, qs []templates.Question, res *reply.Result) error {
+	now := a.r.Now()
+	rep := &store.Reply{InboundID: inboundID, SessionID: p.SessionID, PersonID: p.PersonID, PromptKind: p.Purpose,
+		NewText: res.NewText, ReceivedAt: now}
+	if err := store.InsertReply(ctx, a.tx, rep); err != nil {
+		return err
+	}
+	var acked []templates.Answer
+	for _, q := range qs {
+		answer, ok := res.Answers[q.Number]
+		if !ok || strings.TrimSpace(answer) == "" {
+			continue
+		}
+		e := &store.Entry{ReplyID: rep.ID, SessionID: p.SessionID, PersonID: p.PersonID, PromptKind: p.Purpose,
+			QuestionNo: q.Number, Question: q.Text, Answer: answer, ReceivedAt: now, SourceMsgID: a.res.Header.MessageID}
+		if err := store.LogAnswer(ctx, a.tx, e); err != nil {
+			return err
+		}
+		acked = append(acked, templates.Answer{Number: q.Number, Question: q.Text, Text: answer})
+		switch q.Key {
+		case "promises":
+			if err := store.ReplacePromises(ctx, a.tx, p.PairID, p.SessionID, e.ID, promiseItems(answer), now); err != nil {
+				return err
+			}
+		case "promises-kept":
+			if status := keptStatus(answer); status != "" {
+				if err := store.ReviewPromises(ctx, a.tx, p.PairID, p.SessionID, status, now); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	if err := store.MarkReplied(ctx, a.tx, p.ID, now); err != nil {
+		return err
+	}
+	if !a.r.Cfg.AcknowledgeReplies() {
+		return nil
+	}
+	return a.acknowledge(ctx, inboundID, p, acked, res.NewText)
+}
+
+// acknowledge tells the mentee what was recorded; a reply to it corrects the
+// same prompt (its token is bound to it).
+func (a *apply) acknowledge(ctx context.Context, inboundID int64, p store.PromptRef, acked []templates.Answer, text string) error {
+	c := newComposer(a.r.Cfg, a.r.Tpl, a.r.DB, a.r.Now())
+	c.q = a.tx
+	act := schedule.Action{Kind: actAck, SessionID: p.SessionID, PersonID: p.PersonID, Due: a.r.Now()}
+	out, err := c.composeNotice(ctx, act, inboundID, func(d *templates.Data) {
+		d.AckOf, d.Agenda = templates.Kind(p.Purpose), acked
+		if len(acked) == 0 {
+			d.Reply = text
+		}
+	}, &p.Prompt)
+	if err != nil {
+		return fmt.Errorf("acknowledge: %w", err)
+	}
+	_, err = record(ctx, a.tx, out, a.r.Now())
+	return err
+}
+
+var bullet = regexp.MustCompile(`^\s*(?:[-*•·–]|\d{1,2}[.)]|[a-z][.)])\s+`)
+
+// promiseItems splits the answer to "What have I promised to do before the
+// next session?" into action items: one per bullet or line, or the whole
+// answer when it is one paragraph.
+func promiseItems(answer string) []string {
+	var items []string
+	for _, line := range strings.Split(answer, "\n") {
+		line = strings.TrimSpace(bullet.ReplaceAllString(line, ""))
+		if line != "" {
+			items = append(items, line)
+		}
+	}
+	if len(items) > 12 { // prose wrapped over many lines: keep it whole
+		return []string{strings.Join(strings.Fields(answer), " ")}
+	}
+	return items
+}
+
+var (
+	keptYes = regexp.MustCompile(`(?i)^\s*(yes|yep|done|all done|ja|jo|gjort|oui|sí|si|sim)\b`)
+	keptNo  = regexp.MustCompile(`(?i)^\s*(no|not yet|nope|nej|ikke endnu|non|nein)\b`)
+)
+
+// keptStatus reads "Did I do what I promised last time?": done, not_done or
+// "" when the answer is neither a clear yes nor a clear no (it stays open).
+func keptStatus(answer string) string {
+	switch {
+	case keptNo.MatchString(answer):
+		return "not_done"
+	case keptYes.MatchString(answer):
+		return "done"
+	}
+	return ""
+}

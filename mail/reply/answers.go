@@ -1,0 +1,197 @@
+package reply
+
+import (
+	"strings"
+	"unicode"
+)
+
+// segment is one block of typed lines between quoted lines.
+type segment struct {
+	lines []string
+	owner int // the quoted question just above the block, or 0
+}
+
+// understood is what the text pipeline found.
+type understood struct {
+	newText string
+	answers map[int]string
+	quoted  bool // the body quotes something
+}
+
+// understand finds what the sender typed in text and the answers in it.
+func understand(text string, p *Prompt, nm *names) understood {
+	ls := splitLines(nfc(text))
+	markStructure(ls)
+	var qs questions
+	if idx := newPromptIndex(p); idx != nil {
+		ls = matchPrompt(ls, idx)
+		applyPrompt(ls)
+		qs = questionsOf(idx.max, p.Questions)
+	} else {
+		qs = questionsOf(inferQuestions(ls), nil)
+		applySoft(ls)
+		qs.addQuoted(ls)
+	}
+	segs := segments(ls)
+	quoted := false
+	for i := range ls {
+		quoted = quoted || ls[i].role != roleTyped
+	}
+	var parts []string
+	for i := range segs {
+		segs[i].lines = stripTail(segs[i].lines, nm)
+		if len(segs[i].lines) > 0 {
+			parts = append(parts, strings.Join(segs[i].lines, "\n"))
+		}
+	}
+	return understood{newText: tidy(strings.Join(parts, "\n\n")), answers: mapAnswers(segs, qs), quoted: quoted}
+}
+
+// segments gathers the typed lines into blocks. Blank lines neither start nor
+// end a block.
+func segments(ls []line) []segment {
+	var segs []segment
+	open := false
+	for i := range ls {
+		l := &ls[i]
+		if l.blank() && l.role != roleMeta {
+			if open {
+				segs[len(segs)-1].lines = append(segs[len(segs)-1].lines, "")
+			}
+			continue
+		}
+		if l.role != roleTyped {
+			open = false
+			continue
+		}
+		if !open {
+			segs = append(segs, segment{owner: ownerBefore(ls, i)})
+			open = true
+		}
+		segs[len(segs)-1].lines = append(segs[len(segs)-1].lines, l.text)
+	}
+	return segs
+}
+
+// ownerBefore returns the question quoted right above line i (blank lines
+// between are fine), or 0.
+func ownerBefore(ls []line, i int) int {
+	for j := i - 1; j >= 0; j-- {
+		if ls[j].blank() {
+			continue
+		}
+		if ls[j].role == roleQuote {
+			return ls[j].q
+		}
+		return 0
+	}
+	return 0
+}
+
+// questions is what is known of the questions asked.
+type questions struct {
+	max  int            // highest question number; 0 when unknown
+	text map[int]string // each question's text, when known
+}
+
+func questionsOf(maxQ int, qs []Question) questions {
+	out := questions{max: maxQ, text: map[int]string{}}
+	for _, q := range qs {
+		out.text[q.Number] = q.Text
+	}
+	return out
+}
+
+// addQuoted learns the questions' texts from the quoted question lines.
+func (qs questions) addQuoted(ls []line) {
+	for i := range ls {
+		if ls[i].q > 0 && ls[i].role != roleTyped {
+			if _, rest, _, ok := numberToken(ls[i].text); ok {
+				qs.text[ls[i].q] = rest
+			}
+		}
+	}
+}
+
+// mapAnswers ties typed blocks to question numbers: a block under a quoted
+// question answers it; other blocks are read for numbered answers.
+func mapAnswers(segs []segment, qs questions) map[int]string {
+	var drafts []draft
+	firstSeg := true
+	for _, s := range segs {
+		if len(s.lines) == 0 {
+			continue
+		}
+		if s.owner > 0 && distinctNumbers(s.lines, qs.max) < 2 {
+			drafts = append(drafts, inlineDraft(s))
+		} else {
+			drafts = append(drafts, numberedDrafts(s.lines, qs.max, firstSeg)...)
+		}
+		firstSeg = false
+	}
+	if qs.max == 0 {
+		drafts = filterUnknownRange(drafts)
+	}
+	answers := map[int]string{}
+	for _, d := range drafts {
+		text := qs.dropEcho(d.num, tidy(strings.Join(d.lines, "\n")))
+		if text == "" {
+			continue
+		}
+		if prev, ok := answers[d.num]; ok {
+			text = prev + "\n\n" + text
+		}
+		answers[d.num] = text
+	}
+	if len(answers) == 0 {
+		return nil
+	}
+	return answers
+}
+
+// draft is an answer being gathered.
+type draft struct {
+	num    int
+	lines  []string
+	strong bool // opened by "Q2:", "#2", "Question 2" or at the very start
+}
+
+func inlineDraft(s segment) draft {
+	ls := append([]string(nil), s.lines...)
+	if n, rest, _, ok := numberToken(ls[0]); ok && n == s.owner {
+		ls[0] = rest
+	}
+	return draft{num: s.owner, lines: ls, strong: true}
+}
+
+// dropEcho removes the question's own words when the sender copied them in
+// front of the answer.
+func (qs questions) dropEcho(num int, text string) string {
+	q := qs.text[num]
+	if q == "" || len(text) < len(q)/2 || !sameFirstLetter(text, q) {
+		return text
+	}
+	qw := normWords(nfc(q))
+	if wordCount(qw) < 2 {
+		return text
+	}
+	if strings.HasPrefix(normWords(text[:min(len(text), 2*len(q)+16)]), qw) {
+		_, rest := cutWords(text, wordCount(qw))
+		return strings.TrimLeft(rest, "?:.-–— \n")
+	}
+	return text
+}
+
+func sameFirstLetter(a, b string) bool {
+	ra, rb := firstRune(strings.TrimLeft(a, " *_\"'“")), firstRune(strings.TrimLeft(b, " *_\"'“"))
+	return unicode.ToLower(ra) == unicode.ToLower(rb)
+}
+
+// tidy trims the ends and keeps at most one empty line in a row.
+func tidy(s string) string {
+	s = strings.TrimSpace(s)
+	for strings.Contains(s, "\n\n\n") {
+		s = strings.ReplaceAll(s, "\n\n\n", "\n\n")
+	}
+	return s
+}

@@ -1,0 +1,267 @@
+package reply
+
+import (
+	"strconv"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+// maxUnknownQuestion is the highest answer number read when the questions
+// are not known.
+const maxUnknownQuestion = 20
+
+// numberToken reads the number that opens an answer at the start of a line:
+// "1.", "1)", "1:", "1 -", "(1)", "#1", "Q1:", "Question 1:" and their
+// localised forms. strong is true for the forms that cannot be prose.
+func numberToken(t string) (num int, rest string, strong bool, ok bool) {
+	s := strings.TrimLeft(t, " \t*_")
+	if s == "" {
+		return 0, "", false, false
+	}
+	if n, r, ok := wordNumber(s); ok {
+		return n, r, true, true
+	}
+	switch s[0] {
+	case '#':
+		n, r, ok := digitsThen(s[1:], ":.)-", true)
+		return n, r, true, ok
+	case '(', '[':
+		n, r, ok := digitsThen(s[1:], ")]", false)
+		return n, r, true, ok
+	}
+	s = asciiDigits(s)
+	if !isDigit(s[0]) {
+		return 0, "", false, false
+	}
+	n, r, ok := plainNumber(s)
+	return n, r, false, ok
+}
+
+// plainNumber reads "1.", "1)", "1.)", "1:", "1 -", "1-", "1/", "1、" (also
+// "1.Text" and the keycap emoji "1️⃣").
+func plainNumber(s string) (int, string, bool) {
+	i := 0
+	for i < len(s) && isDigit(s[i]) {
+		i++
+	}
+	if i > 2 {
+		return 0, "", false
+	}
+	n, _ := strconv.Atoi(s[:i])
+	after := strings.TrimPrefix(strings.TrimPrefix(s[i:], "\ufe0f"), "\u20e3")
+	keycap := len(after) < len(s[i:])
+	switch {
+	case keycap:
+	case hasPrefix(after, ".)", ")", "）", "、", "．", ":", "：", "/"):
+		after = after[len(prefixOf(after, ".)", ")", "）", "、", "．", ":", "：", "/")):]
+	case strings.HasPrefix(after, "."):
+		after = after[1:]
+	default:
+		trimmed := strings.TrimLeft(after, " \t")
+		dash := dashPrefix(trimmed)
+		if dash == 0 {
+			return 0, "", false
+		}
+		rest := trimmed[dash:]
+		if trimmed == after && (rest == "" || !isSpaceRune(firstRune(rest))) {
+			return 0, "", false // "1-2 hours"
+		}
+		after = rest
+	}
+	after = strings.TrimLeft(after, "*_")
+	if r := firstRune(after); after != "" && !isSpaceRune(r) && !(unicode.IsLetter(r) && !unicode.IsLower(r)) {
+		return 0, "", false // "1.5", "3:30", "2/3", "1.x"
+	}
+	return n, strings.TrimSpace(strings.TrimLeft(after, "*_ \t")), n > 0
+}
+
+func hasPrefix(s string, prefixes ...string) bool {
+	return prefixOf(s, prefixes...) != ""
+}
+
+func prefixOf(s string, prefixes ...string) string {
+	for _, p := range prefixes {
+		if strings.HasPrefix(s, p) {
+			return p
+		}
+	}
+	return ""
+}
+
+// asciiDigits turns full-width digits at the start of s ("１．") into ASCII.
+func asciiDigits(s string) string {
+	r, size := utf8.DecodeRuneInString(s)
+	if r < '０' || r > '９' {
+		return s
+	}
+	var sb strings.Builder
+	for r >= '０' && r <= '９' {
+		sb.WriteByte(byte('0' + r - '０'))
+		s = s[size:]
+		r, size = utf8.DecodeRuneInString(s)
+	}
+	return sb.String() + s
+}
+
+// digitsThen reads digits and one of the separators; with optional the
+// separator may be missing but a space must follow.
+func digitsThen(s, seps string, optional bool) (int, string, bool) {
+	i := 0
+	for i < len(s) && isDigit(s[i]) {
+		i++
+	}
+	if i == 0 || i > 2 {
+		return 0, "", false
+	}
+	n, _ := strconv.Atoi(s[:i])
+	after := strings.TrimLeft(s[i:], " ")
+	if k := sepPrefix(after, seps); k > 0 {
+		after = after[k:]
+	} else if !optional || after != "" && len(after) == len(s[i:]) {
+		return 0, "", false
+	}
+	return n, strings.TrimSpace(after), n > 0
+}
+
+// sepPrefix returns the length of a separator at the start of s: one of the
+// ASCII seps, a dash or a full-width colon.
+func sepPrefix(s, seps string) int {
+	switch {
+	case s == "":
+		return 0
+	case s[0] < 0x80:
+		if strings.IndexByte(seps, s[0]) >= 0 {
+			return 1
+		}
+		return 0
+	}
+	for _, d := range []string{"–", "—", "："} {
+		if strings.HasPrefix(s, d) {
+			return len(d)
+		}
+	}
+	return 0
+}
+
+// wordNumber reads "Q1:", "Q 1.", "Question 1:", "Spørgsmål 1", "Answer 1 -".
+func wordNumber(s string) (int, string, bool) {
+	if (s[0] == 'Q' || s[0] == 'q') && len(s) > 1 && (isDigit(s[1]) || s[1] == ' ' && len(s) > 2 && isDigit(s[2])) {
+		return digitsThen(strings.TrimLeft(s[1:], " "), ":.)-", false)
+	}
+	if !questionInitial[unicode.ToLower(firstRune(s))] {
+		return 0, "", false
+	}
+	for _, w := range questionWords {
+		if len(s) < len(w) || !strings.EqualFold(s[:len(w)], w) {
+			continue
+		}
+		after := strings.TrimLeft(s[len(w):], " #nN°ºr.o")
+		if after == "" || !isDigit(after[0]) {
+			return 0, "", false
+		}
+		return digitsThen(after, ":.)-", true)
+	}
+	return 0, "", false
+}
+
+func dashPrefix(s string) int {
+	for _, d := range []string{"-", "–", "—"} {
+		if strings.HasPrefix(s, d) {
+			return len(d)
+		}
+	}
+	return 0
+}
+
+func firstRune(s string) rune {
+	r, _ := utf8.DecodeRuneInString(s)
+	return r
+}
+
+func isSpaceRune(r rune) bool { return r == ' ' || r == '\t' }
+
+// inRange reports a number that can be a question: 1..max, or 1..20 when the
+// questions are not known.
+func inRange(n, maxQ int) bool {
+	if maxQ > 0 {
+		return n >= 1 && n <= maxQ
+	}
+	return n >= 1 && n <= maxUnknownQuestion
+}
+
+// distinctNumbers counts the different answer numbers opening lines.
+func distinctNumbers(ls []string, maxQ int) int {
+	seen := map[int]bool{}
+	for _, t := range ls {
+		if n, _, _, ok := numberToken(t); ok && inRange(n, maxQ) {
+			seen[n] = true
+		}
+	}
+	return len(seen)
+}
+
+// numberedDrafts reads numbered answers in a block: each runs to the next
+// number, across paragraphs. Numbers must rise; a number that does not, or
+// that sits inside a wrapped sentence, is text.
+func numberedDrafts(ls []string, maxQ int, firstSeg bool) []draft {
+	var out []draft
+	last := 0
+	for i, t := range ls {
+		n, rest, strong, ok := numberToken(t)
+		if ok && n > last && inRange(n, maxQ) && (last > 0 || startsParagraph(ls, i)) {
+			strong = strong || firstSeg && firstContent(ls, i)
+			d := draft{num: n, strong: strong}
+			if rest != "" {
+				d.lines = append(d.lines, rest)
+			}
+			out = append(out, d)
+			last = n
+			continue
+		}
+		if len(out) > 0 {
+			out[len(out)-1].lines = append(out[len(out)-1].lines, t)
+		}
+	}
+	return out
+}
+
+// startsParagraph reports a line that can open an answer: the first of its
+// paragraph, or after a line that ends a sentence or a short one (a greeting,
+// a heading). A number after a long line that runs on is a wrapped sentence.
+func startsParagraph(ls []string, i int) bool {
+	if i == 0 || ls[i-1] == "" {
+		return true
+	}
+	prev := ls[i-1]
+	return endsSentence(prev) || runeLen(prev) < 40
+}
+
+func firstContent(ls []string, i int) bool {
+	for j := 0; j < i; j++ {
+		if ls[j] != "" {
+			return false
+		}
+	}
+	return true
+}
+
+// filterUnknownRange keeps numbered answers when the questions are unknown
+// only if two different numbers appear, or one appears in a form that
+// cannot be prose.
+func filterUnknownRange(ds []draft) []draft {
+	seen := map[int]bool{}
+	for _, d := range ds {
+		seen[d.num] = true
+	}
+	if len(seen) >= 2 {
+		return ds
+	}
+	var out []draft
+	for _, d := range ds {
+		if d.strong {
+			out = append(out, d)
+		}
+	}
+	return out
+}

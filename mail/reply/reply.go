@@ -1,0 +1,194 @@
+// Package reply understands one received message: it tells a mentee's reply
+// from an out-of-office notice, a bounce or a calendar answer, and finds what
+// the sender typed and which numbered question each answer belongs to. It is
+// pure: no I/O, no database, and it never panics on any input.
+//
+// The flow for one message (Parse):
+//  1. Read the header block (at most 64 KiB, RFC 5322 section 2.2) and decode
+//     the fields mentord needs (RFC 2047 words, addresses, Message-IDs).
+//  2. Walk the MIME tree (RFC 2045/2046; depth 10, 100 parts) and collect the
+//     text/plain and text/html bodies, calendar parts, delivery-status reports
+//     and embedded originals. Attachments and message/rfc822 parts are not read
+//     as text.
+//  3. Classify before reading any text, in this order: bounce (an RFC 3464
+//     report first, then the sender, Return-Path and subject), auto-reply
+//     (RFC 3834 Auto-Submitted, Precedence, X-Autoreply, localised subject
+//     prefixes, a strict body check), calendar (an iTIP REPLY or COUNTER,
+//     RFC 5546), else reply. Bounces and auto-replies stop here.
+//  4. Choose the body: text/plain when it has text, else the HTML rendered to
+//     text, with each client's quote container turned into '>' lines or an
+//     "unprefixed quote starts here" mark. Decode transfer encodings and
+//     charsets, unfold format=flowed (RFC 3676), normalise NBSP and CRLF.
+//  5. Mark the quote line by line: '>' prefixes, attributions in many
+//     languages (joined over up to 4 wrapped lines), header blocks,
+//     "Original Message" separators and underscore rules. Everything after an
+//     unprefixed splitter is a soft quote.
+//  6. Match lines against the text mentord sent (Options.Prompt), ignoring
+//     prefixes, case, punctuation and wrapping: this finds unprefixed quotes and
+//     the answers typed inside them. Without a prompt, numbered lines in the
+//     quote stand for the questions.
+//  7. Cut what the sender did not type for this message from the end of each
+//     typed block: signatures after "-- ", mobile footers, disclaimers,
+//     contact blocks, sign-offs. Doubtful lines are kept.
+//  8. Map answers: a block typed under a quoted question answers it; elsewhere
+//     numbers at the start of a line ("1.", "2)", "Q3:", "#4", "(5)", "6 -")
+//     open answers that run to the next number.
+package reply
+
+import (
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Kind is what a received message is.
+type Kind string
+
+// The kinds of message.
+const (
+	KindReply     Kind = "reply"
+	KindAutoReply Kind = "auto_reply"
+	KindBounce    Kind = "bounce"
+	KindCalendar  Kind = "calendar"
+	KindOther     Kind = "other"
+)
+
+// DefaultMaxBytes is the largest message Parse reads when Options.MaxBytes is 0.
+const DefaultMaxBytes = 10 << 20
+
+// Errors for input that is not a message at all.
+var (
+	ErrEmpty    = errors.New("reply: empty message")
+	ErrNoHeader = errors.New("reply: no header block")
+	ErrTooLarge = errors.New("reply: message too large")
+	errInternal = errors.New("reply: internal error")
+)
+
+// Question is one numbered question mentord asked.
+type Question struct {
+	Number int
+	Text   string
+}
+
+// Prompt is what mentord sent, when the message could be tied to it (by token
+// or In-Reply-To): the exact numbered questions and the exact text/plain body.
+// nil when unknown (mentord inspect on a bare file).
+type Prompt struct {
+	Questions []Question
+	Body      string
+}
+
+// Options tune Parse.
+type Options struct {
+	Prompt   *Prompt
+	MaxBytes int64 // default DefaultMaxBytes
+}
+
+// Header holds the header fields mentord uses, decoded.
+type Header struct {
+	From          string // bare address, lower-cased
+	FromName      string
+	To            []string
+	Cc            []string
+	DeliveredTo   []string // Delivered-To and X-Original-To
+	Subject       string   // RFC 2047 decoded
+	MessageID     string
+	InReplyTo     []string
+	References    []string // ids without <>
+	Date          time.Time
+	ReturnPath    string   // bare address; "" when absent or null (<>)
+	AuthResults   []string // raw Authentication-Results values
+	AutoSubmitted string
+}
+
+// Bounce is what a delivery status notification reports (RFC 3464).
+type Bounce struct {
+	Recipients        []BounceRecipient
+	OriginalMessageID string
+	OriginalTo        string
+	Permanent         bool
+}
+
+// BounceRecipient is one per-recipient block of a DSN.
+type BounceRecipient struct {
+	Address, Action, Status, Diagnostic string
+}
+
+// CalendarPart is one text/calendar or application/ics part.
+type CalendarPart struct {
+	Method string // Content-Type method= param, upper-case, may be ""
+	Data   []byte
+}
+
+// Result is what Parse understood.
+type Result struct {
+	Kind     Kind
+	Header   Header
+	NewText  string         // what the sender typed in this message: no quote, attribution, signature, footer, disclaimer
+	Answers  map[int]string // question number -> answer; only answered questions; never from the quote
+	Bounce   *Bounce        // Kind == KindBounce
+	Calendar []CalendarPart // every text/calendar or application/ics part
+	Reason   string         // why an auto_reply/bounce/other/calendar was classified so
+}
+
+// Parse understands one raw RFC 5322 message. It returns an error only for
+// input that is not a message at all: empty, without a header block, or over
+// Options.MaxBytes.
+func Parse(raw []byte, opts Options) (*Result, error) {
+	return parse(raw, opts, false)
+}
+
+// parse is Parse; htmlFirst reads the HTML body even when there is text/plain
+// (tests use it to check both renderings agree).
+func parse(raw []byte, opts Options, htmlFirst bool) (res *Result, err error) {
+	max := opts.MaxBytes
+	if max <= 0 {
+		max = DefaultMaxBytes
+	}
+	if int64(len(raw)) > max {
+		return nil, ErrTooLarge
+	}
+	if isBlank(raw) {
+		return nil, ErrEmpty
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			res, err = nil, fmt.Errorf("%w: %v", errInternal, r)
+		}
+	}()
+	fields, body, ok := splitHeader(raw)
+	if !ok || len(fields) == 0 {
+		return nil, ErrNoHeader
+	}
+	m := &message{fields: fields}
+	m.tree = walkMessage(fields, body)
+	res = &Result{Header: buildHeader(fields)}
+	res.Calendar = m.tree.calendar
+	classify(m, res)
+	if res.Kind == KindReply || res.Kind == KindCalendar {
+		u := understand(m.tree.bodyText(htmlFirst), opts.Prompt, namesOf(res.Header))
+		if res.Kind == KindReply && isOutOfOffice(&res.Header, u) {
+			res.Kind, res.Reason = KindAutoReply, "out-of-office text without a quote"
+			return res, nil
+		}
+		res.NewText, res.Answers = u.newText, u.answers
+	}
+	return res, nil
+}
+
+// message is one message being understood.
+type message struct {
+	fields []field
+	tree   *tree
+}
+
+func isBlank(b []byte) bool {
+	for _, c := range b {
+		switch c {
+		case ' ', '\t', '\r', '\n':
+		default:
+			return false
+		}
+	}
+	return true
+}
