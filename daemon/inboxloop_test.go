@@ -24,7 +24,7 @@ type imapReading struct {
 	d   *Daemon
 }
 
-func newIMAPReading(t *testing.T) *imapReading {
+func newIMAPReading(t testing.TB) *imapReading {
 	t.Helper()
 	dev, err := devserver.Start(devserver.Config{SMTPAddr: "127.0.0.1:0", IMAPAddr: "127.0.0.1:0"})
 	if err != nil {
@@ -109,21 +109,21 @@ func TestCrashBeforeMoveChangesNothingTwice(t *testing.T) {
 		ir.dev.Deliver("mentoring@example.org", ir.replyMsg(menteeAddr, ir.token, "c"+strconv.Itoa(i)+"@mail.example.org",
 			fmt.Sprintf("1. Answer number %d.", i)))
 	}
-	// The first connection "dies" after three messages were committed, before any move.
+	// The first connection "dies" after the batch was committed, before any move.
 	c := ir.dial()
 	sel, _ := c.Select("INBOX", nil).Wait()
-	handled := 0
 	r := &Reader{DB: ir.db, Cfg: ir.cfg, Tpl: ir.tpl, Log: ir.log, Now: func() time.Time { return ir.now }}
-	_, err := inbox.Drain(context.Background(), c, inbox.Mailbox{Name: "INBOX", UIDValidity: sel.UIDValidity}, inbox.DrainOptions{},
-		func(ctx context.Context, m inbox.Message) (string, error) {
-			if _, err := r.Ingest(ctx, m.Raw, Source{Mailbox: "INBOX", UIDValidity: m.UIDValidity, UID: uint32(m.UID)}); err != nil {
-				return "", err
+	_, err := inbox.Drain(context.Background(), c, inbox.Mailbox{Name: "INBOX", UIDValidity: sel.UIDValidity}, inbox.DrainOptions{Batch: 3},
+		func(ctx context.Context, ms []inbox.Message) ([]string, error) {
+			items := make([]Item, len(ms))
+			for i, m := range ms {
+				items[i] = Item{Raw: m.Raw, Source: Source{Mailbox: "INBOX", UIDValidity: m.UIDValidity, UID: uint32(m.UID)}}
 			}
-			if handled++; handled == 3 {
-				c.Close() // killed after the third commit: no move reaches the server
-				return "", errors.New("killed")
+			if _, err := r.IngestBatch(ctx, items); err != nil {
+				return nil, err
 			}
-			return "Processed", nil
+			c.Close() // killed after the first batch's commit: no move reaches the server
+			return nil, errors.New("killed")
 		})
 	if err == nil {
 		t.Fatal("the drain did not fail")

@@ -43,6 +43,7 @@ type Outcome struct {
 	Outcome   string // store.OutcomeLogged, ...Ignored, ...Quarantined, ...Unrelated
 	Reason    string
 	Duplicate bool // read before: nothing was changed now
+	MessageID string
 	InboundID int64
 	Answers   int // progress entries logged
 }
@@ -63,50 +64,99 @@ const (
 	bounceLimit  = 3.0
 )
 
+// Item is one message to read: its bytes, or for a message over the size
+// limit (Raw nil) only its Message-ID and size.
+type Item struct {
+	Raw       []byte
+	MessageID string
+	Size      int64
+	Source    Source
+}
+
 // Ingest reads one raw message and applies it.
 func (r *Reader) Ingest(ctx context.Context, raw []byte, src Source) (Outcome, error) {
-	res, perr := reply.Parse(raw, reply.Options{MaxBytes: int64(r.Cfg.IMAP.MaxMessageSize)})
-	if perr != nil {
-		res = &reply.Result{Kind: reply.KindOther, Reason: "unreadable: " + perr.Error()}
+	outs, err := r.IngestBatch(ctx, []Item{{Raw: raw, Source: src}})
+	if err != nil {
+		return Outcome{}, err
 	}
-	in := &store.Inbound{
-		Mailbox: src.Mailbox, UIDValidity: src.UIDValidity, UID: src.UID, MessageID: res.Header.MessageID,
-		MessageIDHash: messageHash(res.Header.MessageID, raw), FromAddr: res.Header.From, Subject: res.Header.Subject,
-		Kind: string(res.Kind), Raw: compress(raw), ReceivedAt: r.Now(),
+	return outs[0], nil
+}
+
+// IngestBatch reads messages and applies them in one transaction (one commit
+// for the batch: the caller moves them only after it). Parsing, the costly
+// part, happens before the transaction.
+func (r *Reader) IngestBatch(ctx context.Context, items []Item) ([]Outcome, error) {
+	parsed := make([]*reply.Result, len(items))
+	for i, it := range items {
+		if it.Raw == nil {
+			continue
+		}
+		res, err := reply.Parse(it.Raw, reply.Options{MaxBytes: int64(r.Cfg.IMAP.MaxMessageSize)})
+		if err != nil {
+			res = &reply.Result{Kind: reply.KindOther, Reason: "unreadable: " + err.Error()}
+		}
+		parsed[i] = res
 	}
-	var out Outcome
+	outs := make([]Outcome, len(items))
 	err := r.DB.Tx(ctx, func(tx *sqlx.Tx) error {
-		out = Outcome{Kind: res.Kind}
-		if err := advanceCursor(ctx, tx, src); err != nil {
-			return err
-		}
-		prev, seen, err := store.InboundOutcome(ctx, tx, in.MessageIDHash)
-		if err != nil || seen {
-			out.Duplicate, out.Outcome, out.Reason = seen, prev, "read before"
-			return err
-		}
-		if in.UID == 0 {
-			if in.UID, err = store.NextIngestUID(ctx, tx, in.Mailbox); err != nil {
-				return err
+		for i := range items {
+			var err error
+			if outs[i], err = r.one(ctx, tx, items[i], parsed[i]); err != nil {
+				return fmt.Errorf("read message %s: %w", items[i].MessageID, err)
 			}
 		}
-		a := &apply{r: r, tx: tx, raw: raw, res: res, in: in, out: &out}
-		if err := a.run(ctx); err != nil {
-			return err
-		}
-		in.Outcome, in.Reason = out.Outcome, out.Reason
-		if err := store.InsertInbound(ctx, tx, in); err != nil {
-			return err
-		}
-		out.InboundID = in.ID
-		return a.finish(ctx)
+		return nil
 	})
 	if err != nil {
-		return out, fmt.Errorf("read message %s: %w", in.MessageID, err)
+		return nil, err
 	}
-	r.Log.Info("message read", "kind", out.Kind, "outcome", out.Outcome, "reason", out.Reason, "msgid", in.MessageID,
-		"answers", out.Answers, "duplicate", out.Duplicate)
-	return out, nil
+	for _, out := range outs {
+		r.Log.Info("message read", "kind", out.Kind, "outcome", out.Outcome, "reason", out.Reason, "msgid", out.MessageID,
+			"answers", out.Answers, "duplicate", out.Duplicate)
+	}
+	return outs, nil
+}
+
+// one applies one message inside the batch's transaction.
+func (r *Reader) one(ctx context.Context, tx *sqlx.Tx, it Item, res *reply.Result) (Outcome, error) {
+	src := it.Source
+	in := &store.Inbound{Mailbox: src.Mailbox, UIDValidity: src.UIDValidity, UID: src.UID, ReceivedAt: r.Now()}
+	if res == nil { // over the size limit: recorded, never read
+		res = &reply.Result{Kind: reply.KindOther, Header: reply.Header{MessageID: it.MessageID},
+			Reason: fmt.Sprintf("oversize: %d bytes, over imap.max_message_size", it.Size)}
+		in.MessageIDHash = messageHash(it.MessageID, []byte(fmt.Sprintf("%s/%d/%d", src.Mailbox, src.UIDValidity, src.UID)))
+		r.Log.Warn("message skipped: over the size limit", "msgid", it.MessageID, "size", it.Size)
+	} else {
+		in.MessageIDHash = messageHash(res.Header.MessageID, it.Raw)
+		in.Raw = compress(it.Raw)
+	}
+	in.MessageID, in.FromAddr, in.Subject, in.Kind = res.Header.MessageID, res.Header.From, res.Header.Subject, string(res.Kind)
+	out := Outcome{Kind: res.Kind, MessageID: res.Header.MessageID}
+	if err := advanceCursor(ctx, tx, src); err != nil {
+		return out, err
+	}
+	prev, seen, err := store.InboundOutcome(ctx, tx, in.MessageIDHash)
+	if err != nil || seen {
+		out.Duplicate, out.Outcome, out.Reason = seen, prev, "read before"
+		return out, err
+	}
+	if in.UID == 0 {
+		if in.UID, err = store.NextIngestUID(ctx, tx, in.Mailbox); err != nil {
+			return out, err
+		}
+	}
+	a := &apply{r: r, tx: tx, raw: it.Raw, res: res, in: in, out: &out}
+	if it.Raw == nil {
+		out.Outcome, out.Reason = store.OutcomeQuarantined, res.Reason
+	} else if err := a.run(ctx); err != nil {
+		return out, err
+	}
+	in.Outcome, in.Reason = out.Outcome, out.Reason
+	if err := store.InsertInbound(ctx, tx, in); err != nil {
+		return out, err
+	}
+	out.InboundID = in.ID
+	return out, a.finish(ctx)
 }
 
 // advanceCursor records, with the message's effects, that the folder was read
@@ -116,29 +166,6 @@ func advanceCursor(ctx context.Context, tx *sqlx.Tx, src Source) error {
 		return nil
 	}
 	return store.SetCursor(ctx, tx, src.Mailbox, store.Cursor{UIDValidity: src.UIDValidity, LastUID: src.UID})
-}
-
-// Skip records a message that is not read at all (over the size limit), so it
-// is reported and moved out of the way once.
-func (r *Reader) Skip(ctx context.Context, src Source, messageID string, size int64) (Outcome, error) {
-	out := Outcome{Kind: reply.KindOther, Outcome: store.OutcomeQuarantined,
-		Reason: fmt.Sprintf("oversize: %d bytes, over imap.max_message_size", size)}
-	in := &store.Inbound{Mailbox: src.Mailbox, UIDValidity: src.UIDValidity, UID: src.UID, MessageID: messageID,
-		MessageIDHash: messageHash(messageID, []byte(fmt.Sprintf("%s/%d/%d", src.Mailbox, src.UIDValidity, src.UID))),
-		Kind:          string(out.Kind), Outcome: out.Outcome, Reason: out.Reason, ReceivedAt: r.Now()}
-	err := r.DB.Tx(ctx, func(tx *sqlx.Tx) error {
-		if err := advanceCursor(ctx, tx, src); err != nil {
-			return err
-		}
-		prev, seen, err := store.InboundOutcome(ctx, tx, in.MessageIDHash)
-		if err != nil || seen {
-			out.Duplicate, out.Outcome = seen, prev
-			return err
-		}
-		return store.InsertInbound(ctx, tx, in)
-	})
-	r.Log.Warn("message skipped: over the size limit", "msgid", messageID, "size", size)
-	return out, err
 }
 
 // apply is the work on one message inside its transaction. Effects that need

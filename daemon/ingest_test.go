@@ -25,7 +25,7 @@ const (
 	mentorAddr = "ada@example.com"
 )
 
-func newReading(t *testing.T, extra string) *reading {
+func newReading(t testing.TB, extra string) *reading {
 	t.Helper()
 	s := newSim(t, utc("2026-12-01T09:00Z"), extra)
 	pairID := addPair(t, s.roster, PairInput{

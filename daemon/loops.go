@@ -237,20 +237,22 @@ func (r *Reader) ReadFolder(ctx context.Context, c *imapclient.Client, mb inbox.
 	}
 	n := 0
 	_, err = inbox.Drain(ctx, c, mb, inbox.DrainOptions{After: after, MaxBytes: int64(r.Cfg.IMAP.MaxMessageSize)},
-		func(ctx context.Context, m inbox.Message) (string, error) {
-			src := Source{Mailbox: f.Inbox, UIDValidity: m.UIDValidity, UID: uint32(m.UID)}
-			var out Outcome
-			var err error
-			if m.Raw == nil {
-				out, err = r.Skip(ctx, src, m.MessageID, m.Size)
-			} else {
-				out, err = r.Ingest(ctx, m.Raw, src)
+		func(ctx context.Context, ms []inbox.Message) ([]string, error) {
+			items := make([]Item, len(ms))
+			for i, m := range ms {
+				items[i] = Item{Raw: m.Raw, MessageID: m.MessageID, Size: m.Size,
+					Source: Source{Mailbox: f.Inbox, UIDValidity: m.UIDValidity, UID: uint32(m.UID)}}
 			}
+			outs, err := r.IngestBatch(ctx, items)
 			if err != nil {
-				return "", err
+				return nil, err
 			}
-			n++
-			return folderFor(r.Cfg, out.Outcome), nil
+			folders := make([]string, len(outs))
+			for i, out := range outs {
+				folders[i] = folderFor(r.Cfg, out.Outcome)
+			}
+			n += len(outs)
+			return folders, nil
 		})
 	return n, err
 }

@@ -27,7 +27,7 @@ import (
 // sim runs the schedule and the outbox on a simulated clock against an
 // in-process SMTP server, recording when each message arrived.
 type sim struct {
-	t      *testing.T
+	t      testing.TB
 	db     *store.DB
 	cfg    *config.Config
 	tpl    *templates.Set
@@ -50,7 +50,7 @@ type simMsg struct {
 	Raw       []byte
 }
 
-func newSim(t *testing.T, start time.Time, extra string) *sim {
+func newSim(t testing.TB, start time.Time, extra string) *sim {
 	t.Helper()
 	s := &sim{t: t, now: start, sink: smtptest.Start(t), log: slog.New(slog.DiscardHandler)}
 	imap := "imap: {host: 127.0.0.1, port: 1143, tls: none, password_file: /dev/null}\n"
@@ -142,7 +142,7 @@ func (s *sim) runUntil(end time.Time) {
 	s.step()
 }
 
-func headerOf(t *testing.T, raw []byte, name string) string {
+func headerOf(t testing.TB, raw []byte, name string) string {
 	t.Helper()
 	m, err := netmail.ReadMessage(bytes.NewReader(raw))
 	if err != nil {
@@ -152,7 +152,7 @@ func headerOf(t *testing.T, raw []byte, name string) string {
 }
 
 // calendarOf returns the METHOD and VEVENT of a message's text/calendar part.
-func calendarOf(t *testing.T, raw []byte) (string, *ical.Component) {
+func calendarOf(t testing.TB, raw []byte) (string, *ical.Component) {
 	t.Helper()
 	m, err := netmail.ReadMessage(bytes.NewReader(raw))
 	if err != nil {
@@ -199,7 +199,7 @@ func calendarOf(t *testing.T, raw []byte) (string, *ical.Component) {
 	return "", nil
 }
 
-func addPair(t *testing.T, r *Roster, in PairInput) int64 {
+func addPair(t testing.TB, r *Roster, in PairInput) int64 {
 	t.Helper()
 	res, err := r.AddPair(context.Background(), in)
 	if err != nil {
@@ -320,7 +320,7 @@ func mustZone(name string) *time.Location {
 }
 
 // textOf returns the decoded text/plain part of a message.
-func textOf(t *testing.T, raw []byte) string {
+func textOf(t testing.TB, raw []byte) string {
 	t.Helper()
 	m, err := netmail.ReadMessage(bytes.NewReader(raw))
 	if err != nil {

@@ -26,10 +26,10 @@ type DrainOptions struct {
 	Batch    int      // UIDs per round of FETCH; default 50
 }
 
-// Handle applies one message and names the folder it goes to ("" leaves it).
-// It must have committed the message's effects before it returns: the message
-// is moved only afterwards (commit, then acknowledge).
-type Handle func(ctx context.Context, m Message) (folder string, err error)
+// Handle applies a batch of messages and names the folder each goes to (""
+// leaves it). It must have committed their effects before it returns: they
+// are moved only afterwards (commit, then acknowledge).
+type Handle func(ctx context.Context, ms []Message) (folders []string, err error)
 
 // Drain reads the selected folder's messages in UID order, with BODY.PEEK so
 // nothing is marked \Seen before it is handled, hands each to h, and moves
@@ -66,44 +66,52 @@ func drainBatch(ctx context.Context, c *imapclient.Client, mb Mailbox, opts Drai
 		return 0, fmt.Errorf("imap fetch sizes: %w", err)
 	}
 	sort.Slice(metas, func(i, j int) bool { return metas[i].UID < metas[j].UID })
-	moves := map[string][]imap.UID{}
-	defer func() {
-		// Move what was handled even when a later message failed: its effects are committed.
-		_ = move(c, moves)
-	}()
-	var last imap.UID
+	ms := make([]Message, 0, len(metas))
+	var small []imap.UID
 	for _, meta := range metas {
 		m := Message{UID: meta.UID, UIDValidity: mb.UIDValidity, Size: meta.RFC822Size}
 		if meta.Envelope != nil {
 			m.MessageID = strings.Trim(meta.Envelope.MessageID, "<>")
 		}
 		if opts.MaxBytes <= 0 || m.Size <= opts.MaxBytes {
-			section := &imap.FetchItemBodySection{Peek: true}
-			body, err := c.Fetch(imap.UIDSetNum(meta.UID), &imap.FetchOptions{UID: true, BodySection: []*imap.FetchItemBodySection{section}}).Collect()
-			if err != nil {
-				return last, fmt.Errorf("imap fetch uid %d: %w", meta.UID, err)
-			}
-			if len(body) == 1 {
-				m.Raw = body[0].FindBodySection(section)
-			}
-			if m.Raw == nil {
-				continue // expunged meanwhile
-			}
+			small = append(small, meta.UID)
 		}
-		folder, err := h(ctx, m)
+		ms = append(ms, m)
+	}
+	if len(small) > 0 {
+		section := &imap.FetchItemBodySection{Peek: true}
+		bodies, err := c.Fetch(imap.UIDSetNum(small...), &imap.FetchOptions{UID: true, BodySection: []*imap.FetchItemBodySection{section}}).Collect()
 		if err != nil {
-			return last, err
+			return 0, fmt.Errorf("imap fetch: %w", err)
 		}
-		last = meta.UID
-		if folder != "" && !strings.EqualFold(folder, mb.Name) {
-			moves[folder] = append(moves[folder], meta.UID)
+		raw := make(map[imap.UID][]byte, len(bodies))
+		for _, b := range bodies {
+			raw[b.UID] = b.FindBodySection(section)
+		}
+		kept := ms[:0]
+		for _, m := range ms {
+			if opts.MaxBytes > 0 && m.Size > opts.MaxBytes {
+				kept = append(kept, m) // over the limit: handed over unread
+			} else if m.Raw = raw[m.UID]; m.Raw != nil {
+				kept = append(kept, m) // (a message expunged meanwhile is dropped)
+			}
+		}
+		ms = kept
+	}
+	if len(ms) == 0 {
+		return 0, nil
+	}
+	folders, err := h(ctx, ms)
+	if err != nil {
+		return 0, err
+	}
+	moves := map[string][]imap.UID{}
+	for i, m := range ms {
+		if i < len(folders) && folders[i] != "" && !strings.EqualFold(folders[i], mb.Name) {
+			moves[folders[i]] = append(moves[folders[i]], m.UID)
 		}
 	}
-	if err := move(c, moves); err != nil {
-		return last, err
-	}
-	clear(moves)
-	return last, nil
+	return ms[len(ms)-1].UID, move(c, moves)
 }
 
 // move moves each folder's messages there.
