@@ -24,6 +24,7 @@ type outgoing struct {
 	prompt    *store.Prompt // created if new; its id goes on the item
 	tokenHash string
 	calendar  *store.CalendarSent // the calendar state this message announces
+	ackOf     int64               // an acknowledgement: the reply it acknowledges
 }
 
 // composer turns due actions into messages. It reads the database (through
@@ -494,4 +495,28 @@ func (c *composer) composeAdmin(ctx context.Context, kind templates.Kind, key st
 		out.item.SessionID = &sessionID
 	}
 	return out, nil
+}
+
+// composeAck tells the mentee what a reply recorded, answer by answer (or its
+// text, when it answered no numbered question). Its reply token is bound to
+// the same prompt, so a reply to it corrects those answers.
+func (c *composer) composeAck(ctx context.Context, r store.Reply) (*outgoing, error) {
+	entries, err := store.ReplyAnswers(ctx, c.q, r.ID)
+	if err != nil {
+		return nil, err
+	}
+	pr, err := store.GetPrompt(ctx, c.q, r.SessionID, r.PersonID, r.PromptKind)
+	if err != nil {
+		return nil, fmt.Errorf("the prompt of reply %d: %w", r.ID, err)
+	}
+	act := schedule.Action{Kind: actAck, SessionID: r.SessionID, PersonID: r.PersonID, Due: c.now}
+	return c.composeNotice(ctx, act, r.ID, func(d *templates.Data) {
+		d.AckOf = templates.Kind(r.PromptKind)
+		for _, e := range entries {
+			d.Agenda = append(d.Agenda, templates.Answer{Number: e.QuestionNo, Question: e.Question, Text: e.Answer})
+		}
+		if len(d.Agenda) == 0 {
+			d.Reply = r.NewText
+		}
+	}, &pr)
 }

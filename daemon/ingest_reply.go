@@ -8,7 +8,6 @@ import (
 	"regexp"
 	"strings"
 
-	"github.com/mentord/mentord/daemon/schedule"
 	"github.com/mentord/mentord/daemon/store"
 	"github.com/mentord/mentord/mail/reply"
 	"github.com/mentord/mentord/templates"
@@ -63,11 +62,10 @@ func (a *apply) reply(ctx context.Context) error {
 func (a *apply) logReply(ctx context.Context, inboundID int64, p store.PromptRef, qs []templates.Question, res *reply.Result) error {
 	now := a.r.Now()
 	rep := &store.Reply{InboundID: inboundID, SessionID: p.SessionID, PersonID: p.PersonID, PromptKind: p.Purpose,
-		NewText: res.NewText, ReceivedAt: now}
+		NewText: res.NewText, ReceivedAt: now, AckWanted: a.r.Cfg.AcknowledgeReplies()}
 	if err := store.InsertReply(ctx, a.tx, rep); err != nil {
 		return err
 	}
-	var acked []templates.Answer
 	for _, q := range qs {
 		answer, ok := res.Answers[q.Number]
 		if !ok || strings.TrimSpace(answer) == "" {
@@ -78,7 +76,6 @@ func (a *apply) logReply(ctx context.Context, inboundID int64, p store.PromptRef
 		if err := store.LogAnswer(ctx, a.tx, e); err != nil {
 			return err
 		}
-		acked = append(acked, templates.Answer{Number: q.Number, Question: q.Text, Text: answer})
 		switch q.Key {
 		case "promises":
 			if err := store.ReplacePromises(ctx, a.tx, p.PairID, p.SessionID, e.ID, promiseItems(answer), now); err != nil {
@@ -92,32 +89,7 @@ func (a *apply) logReply(ctx context.Context, inboundID int64, p store.PromptRef
 			}
 		}
 	}
-	if err := store.MarkReplied(ctx, a.tx, p.ID, now); err != nil {
-		return err
-	}
-	if !a.r.Cfg.AcknowledgeReplies() {
-		return nil
-	}
-	return a.acknowledge(ctx, inboundID, p, acked, res.NewText)
-}
-
-// acknowledge tells the mentee what was recorded; a reply to it corrects the
-// same prompt (its token is bound to it).
-func (a *apply) acknowledge(ctx context.Context, inboundID int64, p store.PromptRef, acked []templates.Answer, text string) error {
-	c := newComposer(a.r.Cfg, a.r.Tpl, a.r.DB, a.r.Now())
-	c.q = a.tx
-	act := schedule.Action{Kind: actAck, SessionID: p.SessionID, PersonID: p.PersonID, Due: a.r.Now()}
-	out, err := c.composeNotice(ctx, act, inboundID, func(d *templates.Data) {
-		d.AckOf, d.Agenda = templates.Kind(p.Purpose), acked
-		if len(acked) == 0 {
-			d.Reply = text
-		}
-	}, &p.Prompt)
-	if err != nil {
-		return fmt.Errorf("acknowledge: %w", err)
-	}
-	_, err = record(ctx, a.tx, out, a.r.Now())
-	return err
+	return store.MarkReplied(ctx, a.tx, p.ID, now)
 }
 
 var bullet = regexp.MustCompile(`^\s*(?:[-*•·–]|\d{1,2}[.)]|[a-z][.)])\s+`)

@@ -51,14 +51,18 @@ func Plan(ctx context.Context, db *store.DB, cfg *config.Config, tpl *templates.
 	t := Timings(cfg)
 	acts, next, err := DueActions(ctx, db.R(), t, now)
 	res := PlanResult{Next: next}
-	if err != nil || len(acts) == 0 {
+	if err != nil {
+		return res, err
+	}
+	acks, err := store.PendingAcks(ctx, db.R(), 500)
+	if err != nil || len(acts)+len(acks) == 0 {
 		return res, err
 	}
 	comp := newComposer(cfg, tpl, db, now)
 	if err := comp.prefetch(ctx, acts); err != nil {
 		return res, err
 	}
-	outs := make([]*outgoing, 0, len(acts))
+	outs := make([]*outgoing, 0, len(acts)+len(acks))
 	for _, a := range acts {
 		out, err := comp.compose(ctx, a)
 		if err != nil {
@@ -68,6 +72,15 @@ func Plan(ctx context.Context, db *store.DB, cfg *config.Config, tpl *templates.
 		}
 		outs = append(outs, out)
 	}
+	for _, r := range acks {
+		out, err := comp.composeAck(ctx, r)
+		if err != nil {
+			log.Error("cannot compose an acknowledgement", "reply", r.ID, "err", err)
+			continue
+		}
+		out.ackOf = r.ID
+		outs = append(outs, out)
+	}
 	err = db.Tx(ctx, func(tx *sqlx.Tx) error {
 		n := 0
 		defer func() { res.Enqueued = n }()
@@ -75,6 +88,11 @@ func Plan(ctx context.Context, db *store.DB, cfg *config.Config, tpl *templates.
 			added, err := record(ctx, tx, out, now)
 			if err != nil {
 				return fmt.Errorf("enqueue %s: %w", out.item.Key, err)
+			}
+			if out.ackOf != 0 {
+				if err := store.AckDone(ctx, tx, out.ackOf); err != nil {
+					return err
+				}
 			}
 			if added {
 				n++

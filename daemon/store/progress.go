@@ -19,6 +19,7 @@ type Reply struct {
 	PromptKind string    `db:"prompt_kind"`
 	NewText    string    `db:"new_text"`
 	ReceivedAt time.Time `db:"received_at"`
+	AckWanted  bool      `db:"ack_wanted"`
 }
 
 // Entry is one answered question in the progress log.
@@ -39,8 +40,8 @@ type Entry struct {
 // InsertReply records a reply's whole text and sets its ID.
 func InsertReply(ctx context.Context, q Querier, r *Reply) error {
 	r.ReceivedAt = UTC(r.ReceivedAt)
-	res, err := sqlx.NamedExecContext(ctx, q, `INSERT INTO replies (inbound_id, session_id, person_id, prompt_kind, new_text, received_at)
-		VALUES (:inbound_id, :session_id, :person_id, :prompt_kind, :new_text, :received_at)`, r)
+	res, err := sqlx.NamedExecContext(ctx, q, `INSERT INTO replies (inbound_id, session_id, person_id, prompt_kind, new_text,
+		received_at, ack_wanted) VALUES (:inbound_id, :session_id, :person_id, :prompt_kind, :new_text, :received_at, :ack_wanted)`, r)
 	if err != nil {
 		return fmt.Errorf("record reply: %w", err)
 	}
@@ -241,4 +242,24 @@ func Suspend(ctx context.Context, q Querier, personID int64, now time.Time) (boo
 	}
 	n, err := res.RowsAffected()
 	return n > 0, err
+}
+
+// PendingAcks returns the logged replies waiting for an acknowledgement.
+func PendingAcks(ctx context.Context, q Querier, limit int) ([]Reply, error) {
+	var rs []Reply
+	err := sqlx.SelectContext(ctx, q, &rs, `SELECT * FROM replies WHERE ack_wanted = 1 ORDER BY id LIMIT ?`, limit)
+	return rs, err
+}
+
+// AckDone records that a reply's acknowledgement was enqueued (or is not wanted).
+func AckDone(ctx context.Context, q Querier, replyID int64) error {
+	_, err := q.ExecContext(ctx, `UPDATE replies SET ack_wanted = 0 WHERE id = ?`, replyID)
+	return err
+}
+
+// ReplyAnswers returns the answers a reply logged, by question.
+func ReplyAnswers(ctx context.Context, q Querier, replyID int64) ([]Entry, error) {
+	var es []Entry
+	err := sqlx.SelectContext(ctx, q, &es, `SELECT * FROM progress_entries WHERE reply_id = ? ORDER BY question_no`, replyID)
+	return es, err
 }

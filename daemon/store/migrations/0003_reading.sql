@@ -52,5 +52,10 @@ CREATE TABLE bounces (
 );
 CREATE INDEX bounces_address ON bounces(address, received_at);
 
+-- A logged reply waiting for its acknowledgement, which the schedule's next
+-- pass composes and enqueues (so reading the inbox stays light).
+ALTER TABLE replies ADD COLUMN ack_wanted INTEGER NOT NULL DEFAULT 0 CHECK (ack_wanted IN (0, 1));
+CREATE INDEX replies_ack ON replies(id) WHERE ack_wanted = 1;
+
 CREATE INDEX inbound_session ON inbound(session_id);
 CREATE INDEX outbox_envelope ON outbox(envelope_from);
