@@ -29,6 +29,7 @@ func understand(text string, p *Prompt, nm *names) understood {
 		qs = questionsOf(idx.max, p.Questions)
 	} else {
 		qs = questionsOf(inferQuestions(ls), nil)
+		ls = splitSoftQuestions(ls)
 		applySoft(ls)
 		qs.addQuoted(ls)
 	}
@@ -39,6 +40,9 @@ func understand(text string, p *Prompt, nm *names) understood {
 	}
 	var parts []string
 	for i := range segs {
+		if len(parts) == 0 {
+			segs[i].lines = stripBanner(segs[i].lines)
+		}
 		segs[i].lines = stripTail(segs[i].lines, nm)
 		if len(segs[i].lines) > 0 {
 			parts = append(parts, strings.Join(segs[i].lines, "\n"))
@@ -90,12 +94,13 @@ func ownerBefore(ls []line, i int) int {
 
 // questions is what is known of the questions asked.
 type questions struct {
-	max  int            // highest question number; 0 when unknown
-	text map[int]string // each question's text, when known
+	max   int            // highest question number; 0 when unknown
+	exact bool           // max comes from the prompt, not from the quote
+	text  map[int]string // each question's text, when known
 }
 
 func questionsOf(maxQ int, qs []Question) questions {
-	out := questions{max: maxQ, text: map[int]string{}}
+	out := questions{max: maxQ, exact: qs != nil, text: map[int]string{}}
 	for _, q := range qs {
 		out.text[q.Number] = q.Text
 	}
@@ -125,13 +130,14 @@ func mapAnswers(segs []segment, qs questions) map[int]string {
 		if s.owner > 0 && distinctNumbers(s.lines, qs.max) < 2 {
 			drafts = append(drafts, inlineDraft(s))
 		} else {
-			drafts = append(drafts, numberedDrafts(s.lines, qs.max, firstSeg)...)
+			drafts = append(drafts, numberedDrafts(s.lines, qs.max, qs.exact, firstSeg)...)
 		}
 		firstSeg = false
 	}
 	if qs.max == 0 {
 		drafts = filterUnknownRange(drafts)
 	}
+	stripTags(drafts)
 	answers := map[int]string{}
 	for _, d := range drafts {
 		text := qs.dropEcho(d.num, tidy(strings.Join(d.lines, "\n")))
@@ -154,6 +160,7 @@ type draft struct {
 	num    int
 	lines  []string
 	strong bool // opened by "Q2:", "#2", "Question 2" or at the very start
+	inline bool // typed under the quoted question
 }
 
 func inlineDraft(s segment) draft {
@@ -161,7 +168,57 @@ func inlineDraft(s segment) draft {
 	if n, rest, _, ok := numberToken(ls[0]); ok && n == s.owner {
 		ls[0] = rest
 	}
-	return draft{num: s.owner, lines: ls, strong: true}
+	low := strings.ToLower(ls[0])
+	for _, m := range answerMarks {
+		if strings.HasPrefix(low, m) {
+			ls[0] = strings.TrimSpace(ls[0][len(m):])
+			break
+		}
+	}
+	return draft{num: s.owner, lines: ls, strong: true, inline: true}
+}
+
+// stripTags removes the initials Outlook users put in front of inline
+// answers ("[AK] ...", "AK: ..."), when every inline answer, two or more,
+// carries the same tag.
+func stripTags(ds []draft) {
+	tag, n := "", 0
+	for _, d := range ds {
+		if !d.inline || len(d.lines) == 0 {
+			continue
+		}
+		t := initialsTag(d.lines[0])
+		if t == "" || tag != "" && t != tag {
+			return
+		}
+		tag, n = t, n+1
+	}
+	if n < 2 {
+		return
+	}
+	for i := range ds {
+		if ds[i].inline && len(ds[i].lines) > 0 {
+			ds[i].lines[0] = strings.TrimSpace(strings.TrimPrefix(ds[i].lines[0], tag))
+		}
+	}
+}
+
+// initialsTag reads "[AK]" or "AK:" at the start of s.
+func initialsTag(s string) string {
+	end := strings.IndexAny(s, "]:")
+	if end < 2 || end > 5 {
+		return ""
+	}
+	body := strings.TrimPrefix(s[:end], "[")
+	if s[end] == ']' && s[0] != '[' || s[end] == ':' && s[0] == '[' || body == "" {
+		return ""
+	}
+	for _, r := range body {
+		if !unicode.IsUpper(r) {
+			return ""
+		}
+	}
+	return s[:end+1]
 }
 
 // dropEcho removes the question's own words when the sender copied them in
@@ -190,8 +247,21 @@ func sameFirstLetter(a, b string) bool {
 // tidy trims the ends and keeps at most one empty line in a row.
 func tidy(s string) string {
 	s = strings.TrimSpace(s)
-	for strings.Contains(s, "\n\n\n") {
-		s = strings.ReplaceAll(s, "\n\n\n", "\n\n")
+	if !strings.Contains(s, "\n\n\n") {
+		return s
 	}
-	return s
+	var sb strings.Builder
+	sb.Grow(len(s))
+	run := 0
+	for i := 0; i < len(s); i++ {
+		if s[i] == '\n' {
+			if run++; run > 2 {
+				continue
+			}
+		} else {
+			run = 0
+		}
+		sb.WriteByte(s[i])
+	}
+	return sb.String()
 }

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"reflect"
 	"regexp"
 	"sort"
 	"strconv"
@@ -180,5 +181,56 @@ func TestCasesWithoutPrompt(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// BenchmarkParse understands the public corpus's replies, one per iteration:
+// typical replies (Gmail, Outlook, Apple, Thunderbird, ...) with their HTML
+// alternatives, attachments, bounces and auto-replies.
+func BenchmarkParse(b *testing.B) {
+	var cases []testCase
+	for _, c := range loadCases(b) {
+		if strings.HasPrefix(c.name, "corpus/") {
+			cases = append(cases, c)
+		}
+	}
+	benchCases(b, cases)
+}
+
+// BenchmarkParseAll does the same over every test case, ours included.
+func BenchmarkParseAll(b *testing.B) {
+	benchCases(b, loadCases(b))
+}
+
+func benchCases(b *testing.B, cases []testCase) {
+	b.ReportAllocs()
+	var bytes int64
+	for _, c := range cases {
+		bytes += int64(len(c.raw))
+	}
+	b.SetBytes(bytes / int64(len(cases)))
+	b.ResetTimer()
+	for i := 0; b.Loop(); i++ {
+		c := cases[i%len(cases)]
+		if _, err := Parse(c.raw, Options{Prompt: c.prompt}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "replies/s")
+}
+
+// TestLineEndingsDontMatter reads every case again with bare LF line ends, as
+// a message saved by some tools arrives: nothing may change.
+func TestLineEndingsDontMatter(t *testing.T) {
+	for _, c := range loadCases(t) {
+		want, err1 := Parse(c.raw, Options{Prompt: c.prompt})
+		got, err2 := Parse([]byte(strings.ReplaceAll(string(c.raw), "\r\n", "\n")), Options{Prompt: c.prompt})
+		if err1 != nil || err2 != nil {
+			t.Fatalf("%s: %v / %v", c.name, err1, err2)
+		}
+		if got.Kind != want.Kind || got.NewText != want.NewText || !reflect.DeepEqual(got.Answers, want.Answers) {
+			t.Errorf("%s: with LF line ends: %s %q %v, with CRLF: %s %q %v", c.name,
+				got.Kind, got.NewText, got.Answers, want.Kind, want.NewText, want.Answers)
+		}
 	}
 }

@@ -96,6 +96,12 @@ func (r *renderer) element(n *html.Node, depth int) {
 	case atom.Br:
 		r.newline()
 		return
+	case atom.Img:
+		// Webmail shows typed emoji as images; their alt text is the emoji.
+		if alt := attr(n, "alt"); alt != "" && runeLen(alt) <= 2 && firstRune(alt) > 0x2000 {
+			r.text(alt)
+		}
+		return
 	case atom.Hr:
 		r.endLine()
 		r.blank = !soft

@@ -14,7 +14,7 @@ import (
 func skipElement(n *html.Node) bool {
 	switch n.DataAtom {
 	case atom.Head, atom.Script, atom.Style, atom.Title, atom.Template, atom.Noscript,
-		atom.Svg, atom.Object, atom.Iframe, atom.Img, atom.Math:
+		atom.Svg, atom.Object, atom.Iframe, atom.Math:
 		return true
 	}
 	if hasClass(n, "gmail_signature") || hasClass(n, "moz-signature") {

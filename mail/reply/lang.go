@@ -12,10 +12,10 @@ var attributionVerbs = []string{
 	"écrit", "ecrit", // fr
 	"schreef", "geschreven", // nl
 	"escribió", "escribio", // es
-	"escreveu",       // pt
+	"escreveu",          // pt
 	"scritto", "scrive", // it
 	"skrev", "skriver", // da, no, sv
-	"kirjoitti",        // fi
+	"kirjoitti",                      // fi
 	"napisał", "napisal", "napisała", // pl
 	"έγραψε", "εγραψε", // el
 	"написал", "пишет", // ru
@@ -107,6 +107,16 @@ var questionWords = []string{
 	"pytanie", "odpowiedź", "domanda", "risposta", "pergunta", "resposta", "вопрос", "ответ",
 	"ερώτηση", "απάντηση", "问题", "問題", "回答", "答",
 }
+
+// answerMarks may open an answer typed under a question ("A: ...").
+var answerMarks = []string{
+	"a:", "a -", "answer:", "svar:", "antwort:", "réponse :", "réponse:", "respuesta:", "antwoord:",
+	"risposta:", "resposta:", "odpowiedź:", "vastaus:", "ответ:", "απάντηση:", "答：", "答:", "回答：",
+}
+
+// regardingWords stand before a number with a mark after it: "Ad 1:",
+// "Zu 2.", "Re 3:", "Vedr. 4:".
+var regardingWords = []string{"ad ", "ad. ", "zu ", "re ", "ang. ", "vedr. ", "til ", "ref. ", "betr. ", "for "}
 
 // questionInitial holds the first letters of questionWords.
 var questionInitial = map[rune]bool{}

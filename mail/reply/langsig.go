@@ -88,6 +88,17 @@ var footerDevices = []string{
 	"telefon", "telefoon", "téléphone", "mobil", "gerät", "apparaat", "dispositivo", "手机", "手機",
 }
 
+// bannerPrefixes begin the warnings mail gateways put above a message.
+var bannerPrefixes = []string{
+	"caution:", "caution -", "external email", "external sender", "external]", "ext]", "external:",
+	"warning: this email", "warning: external", "this email originated from outside",
+	"this message originated from outside", "this email was sent from outside",
+	"you don't often get email from", "you don’t often get email from",
+	"some people who received this message don't often get email from",
+	"some people who received this message don’t often get email from",
+	"achtung: diese e-mail", "externe e-mail", "obs: denne e-mail", "ekstern e-mail", "attention : ce courriel",
+}
+
 // disclaimerOpeners begin confidentiality notices.
 var disclaimerOpeners = []string{
 	"confidentiality", "confidential", "disclaimer", "this e-mail", "this email", "this message",

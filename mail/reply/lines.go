@@ -29,6 +29,7 @@ type line struct {
 	q      int  // the question this quoted line asks, if any
 	soft   bool // inside an unprefixed quote (after a header block or separator)
 	prompt bool // matches the text mentord sent
+	typed  bool // typed for sure: the rest of a quoted question's line
 }
 
 func (l *line) blank() bool { return l.text == "" }

@@ -15,9 +15,9 @@ const (
 
 // tree is what the MIME walk collected from one message.
 type tree struct {
-	topType    string // media type of the message, lower-case
-	reportType string // report-type of a top-level multipart/report, lower-case
-	plain      string // the text/plain body (inline parts joined)
+	topType    string    // media type of the message, lower-case
+	reportType string    // report-type of a top-level multipart/report, lower-case
+	plain      string    // the text/plain body (inline parts joined)
 	html       []rawHTML // the text/html body, decoded only when read
 	dsn        [][]byte
 	originals  [][]byte // header blocks of embedded originals (message/rfc822, text/rfc822-headers)

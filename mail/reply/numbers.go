@@ -146,8 +146,13 @@ func sepPrefix(s, seps string) int {
 
 // wordNumber reads "Q1:", "Q 1.", "Question 1:", "Spørgsmål 1", "Answer 1 -".
 func wordNumber(s string) (int, string, bool) {
-	if (s[0] == 'Q' || s[0] == 'q') && len(s) > 1 && (isDigit(s[1]) || s[1] == ' ' && len(s) > 2 && isDigit(s[2])) {
+	if (s[0] == 'Q' || s[0] == 'q' || s[0] == 'A') && len(s) > 1 && (isDigit(s[1]) || s[1] == ' ' && len(s) > 2 && isDigit(s[2])) {
 		return digitsThen(strings.TrimLeft(s[1:], " "), ":.)-", false)
+	}
+	for _, w := range regardingWords {
+		if len(s) > len(w) && strings.EqualFold(s[:len(w)], w) && isDigit(s[len(w)]) {
+			return digitsThen(s[len(w):], ":.)-", false)
+		}
 	}
 	if !questionInitial[unicode.ToLower(firstRune(s))] {
 		return 0, "", false
@@ -203,27 +208,68 @@ func distinctNumbers(ls []string, maxQ int) int {
 
 // numberedDrafts reads numbered answers in a block: each runs to the next
 // number, across paragraphs. Numbers must rise; a number that does not, or
-// that sits inside a wrapped sentence, is text.
-func numberedDrafts(ls []string, maxQ int, firstSeg bool) []draft {
+// that sits inside a wrapped sentence, is text. A number past the last
+// question ends the answer before it.
+//
+// The range is 1..maxQ when the prompt says so (exact); numbers seen in the
+// quote are a floor only, as a quote may be cut short: once answers have
+// begun they may go on past it.
+func numberedDrafts(ls []string, maxQ int, exact, firstSeg bool) []draft {
 	var out []draft
-	last := 0
+	last, open := 0, false
+	bare := bareNumbers(ls, maxQ)
 	for i, t := range ls {
 		n, rest, strong, ok := numberToken(t)
-		if ok && n > last && inRange(n, maxQ) && (last > 0 || startsParagraph(ls, i)) {
+		if !ok && bare {
+			n, rest, ok = bareNumber(t)
+		}
+		limit := maxQ
+		if !exact && last > 0 {
+			limit = max(maxQ, maxUnknownQuestion)
+		}
+		if ok && n > last && inRange(n, limit) && (last > 0 || startsParagraph(ls, i)) {
 			strong = strong || firstSeg && firstContent(ls, i)
 			d := draft{num: n, strong: strong}
 			if rest != "" {
 				d.lines = append(d.lines, rest)
 			}
 			out = append(out, d)
-			last = n
+			last, open = n, true
 			continue
 		}
-		if len(out) > 0 {
+		if ok && exact && n > maxQ && n <= maxUnknownQuestion && startsParagraph(ls, i) {
+			open = false
+		}
+		if open {
 			out[len(out)-1].lines = append(out[len(out)-1].lines, t)
 		}
 	}
 	return out
+}
+
+// bareNumber reads a number with no mark after it, "1 Finished the plan",
+// which counts only in a block with two or more such lines in rising order.
+func bareNumber(t string) (int, string, bool) {
+	s := strings.TrimLeft(t, " \t")
+	i := 0
+	for i < len(s) && isDigit(s[i]) {
+		i++
+	}
+	if i == 0 || i > 2 || i+1 >= len(s) || s[i] != ' ' || !unicode.IsUpper(firstRune(s[i+1:])) {
+		return 0, "", false
+	}
+	n, _ := strconv.Atoi(s[:i])
+	return n, strings.TrimSpace(s[i+1:]), n > 0
+}
+
+func bareNumbers(ls []string, maxQ int) bool {
+	count, last := 0, 0
+	for _, t := range ls {
+		if n, _, ok := bareNumber(t); ok && n > last && inRange(n, maxQ) {
+			count, last = count+1, n
+		}
+	}
+	return count >= 2
 }
 
 // startsParagraph reports a line that can open an answer: the first of its

@@ -69,13 +69,14 @@ func TestNumberedDrafts(t *testing.T) {
 			"I have been weighing the two options and my first point is timing, and",
 			"2) my second point depends on the reorg in April."}, 6, d{}},
 		{"out of range", []string{"7. Seven.", "8. Eight."}, 6, d{}},
+		{"past the last question", []string{"5. Five.", "6. Six.", "7. And one more thing."}, 6, d{5: "Five.", 6: "Six."}},
 		{"falling numbers are text", []string{"1. We did:", "1. this", "2. and that"}, 6,
 			d{1: "We did:\n1. this", 2: "and that"}},
 		{"unknown range, two numbers", []string{"1. A.", "2. B."}, 0, d{1: "A.", 2: "B."}},
 		{"unknown range, one number mid-text", []string{"Some prose.", "", "3. A thing."}, 0, d{}},
 		{"unknown range, one Q number", []string{"Some prose.", "", "Q3: A thing."}, 0, d{3: "A thing."}},
 	} {
-		drafts := numberedDrafts(tc.lines, tc.maxQ, true)
+		drafts := numberedDrafts(tc.lines, tc.maxQ, true, true)
 		if tc.maxQ == 0 {
 			drafts = filterUnknownRange(drafts)
 		}
@@ -111,5 +112,20 @@ func TestDropEcho(t *testing.T) {
 		if got := qs.dropEcho(2, in); got != want {
 			t.Errorf("dropEcho(%q) = %q, want %q", in, got, want)
 		}
+	}
+}
+
+// TestNumberedDraftsQuoteCutShort: questions seen only in a quote the sender
+// cut short are a floor, not a ceiling.
+func TestNumberedDraftsQuoteCutShort(t *testing.T) {
+	got := map[int]string{}
+	for _, d := range numberedDrafts([]string{"1. One.", "2. Two.", "4. Four."}, 2, false, true) {
+		got[d.num] = joinLines(d.lines)
+	}
+	if want := map[int]string{1: "One.", 2: "Two.", 4: "Four."}; !reflect.DeepEqual(got, want) {
+		t.Errorf("numberedDrafts = %v, want %v", got, want)
+	}
+	if ds := numberedDrafts([]string{"4. Four."}, 2, false, true); len(ds) != 0 {
+		t.Errorf("a first number past the quote's questions was read: %v", ds)
 	}
 }

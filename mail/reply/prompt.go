@@ -85,16 +85,28 @@ func matchPrompt(ls []line, idx *promptIndex) []line {
 			continue
 		}
 		w := normWords(l.text)
-		if q, n := idx.question(w); q > 0 {
+		q, n := idx.question(w)
+		switch {
+		case q > 0 && n == wordCount(w):
 			l.q, l.prompt = q, true
-			if n < wordCount(w) && l.depth == 0 {
-				head, tail := cutWords(l.text, n)
-				l.text = head
-				out = append(out, l, line{text: tail, soft: l.soft})
+		case q > 0 && l.depth > 0:
+			l.q, l.prompt = q, true
+		case q > 0:
+			// The question, then more: an answer typed on its line, if a
+			// mark ends the question ("?", ":", a dash).
+			if head, tail := cutWords(l.text, n); endsStatement(head) || dashSuffix(head) {
+				l.q, l.prompt, l.text = q, true, head
+				out = append(out, l, line{text: tail, soft: l.soft, typed: true})
 				continue
 			}
-		} else if idx.lines[w] || wordCount(w) >= 4 && strings.Contains(idx.words, w) {
-			l.prompt = true
+		case idx.lines[w]:
+			// A whole line of the prompt; a short one ("Hello,") may as well
+			// be typed unless it sits in a quote.
+			l.prompt = l.depth > 0 || l.soft || wordCount(w) >= 3
+		case strings.Contains(idx.words, w):
+			// A fragment of the prompt: in a quote or a soft quote four words
+			// do; typed text needs more to be taken for a copy.
+			l.prompt = wordCount(w) >= 6 || wordCount(w) >= 4 && (l.depth > 0 || l.soft)
 		}
 		out = append(out, l)
 	}
@@ -120,6 +132,10 @@ func matchWrapped(ls []line, idx *promptIndex) {
 			cur.prompt = true
 		}
 	}
+}
+
+func dashSuffix(s string) bool {
+	return strings.HasSuffix(s, "-") || strings.HasSuffix(s, "–") || strings.HasSuffix(s, "—")
 }
 
 // cutWords splits s after its first n words (runs of letters and digits) and
@@ -167,6 +183,8 @@ func applyPrompt(ls []line) {
 			continue
 		}
 		switch {
+		case l.typed:
+			l.role = roleTyped
 		case l.prompt:
 			l.role = roleQuote
 		case !l.soft:
@@ -208,6 +226,38 @@ func questionNumber(t string) (int, bool) {
 	return n, n > 0
 }
 
+// splitSoftQuestions splits a question line of a soft quote that goes on
+// after its question mark ("6. How ...? Mostly by asking."): the sender typed
+// the rest. A remark in brackets after the mark belongs to the question.
+func splitSoftQuestions(ls []line) []line {
+	var out []line
+	for i, l := range ls {
+		q := strings.IndexByte(l.text, '?')
+		if l.q == 0 || !l.soft || l.depth > 0 || l.role == roleMeta || q < 0 || q == len(l.text)-1 {
+			if out != nil {
+				out = append(out, l)
+			}
+			continue
+		}
+		rest := strings.TrimLeft(l.text[q+1:], "-–—: \t")
+		if strings.HasPrefix(rest, "(") || len(strings.Fields(rest)) < 2 {
+			if out != nil {
+				out = append(out, l)
+			}
+			continue
+		}
+		if out == nil {
+			out = append(make([]line, 0, len(ls)+4), ls[:i]...)
+		}
+		l.text = l.text[:q+1]
+		out = append(out, l, line{text: rest, soft: true, role: roleTyped, typed: true})
+	}
+	if out == nil {
+		return ls
+	}
+	return out
+}
+
 // applySoft sets the roles of a soft quote without a prompt: all of it is
 // quote, except lines between two consecutive questions that ask something
 // ('?') and lines right under the last such question, where the original
@@ -221,6 +271,9 @@ func applySoft(ls []line) {
 				typedUnder(ls, prev)
 				prev = -1
 			}
+			continue
+		}
+		if l.typed {
 			continue
 		}
 		l.role = roleQuote

@@ -58,7 +58,7 @@ func TestAttributions(t *testing.T) {
 
 func TestNotAttributions(t *testing.T) {
 	for _, text := range []string{
-		"Here is what I wrote:\n> a quote of something else",             // no date
+		"Here is what I wrote:\n> a quote of something else",              // no date
 		"I have 3 points:\n> quoted",                                      // no verb, no address
 		"On Tuesday at 10:00 my manager wrote:\nThat the budget is fine.", // no year, no address: not a Yahoo quote
 		"My plan for 2027 is as follows:\n1. Write.",

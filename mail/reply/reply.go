@@ -1,38 +1,43 @@
 // Package reply understands one received message: it tells a mentee's reply
 // from an out-of-office notice, a bounce or a calendar answer, and finds what
 // the sender typed and which numbered question each answer belongs to. It is
-// pure: no I/O, no database, and it never panics on any input.
+// pure (no I/O, no database), bounded in time and memory, and never panics.
 //
 // The flow for one message (Parse):
 //  1. Read the header block (at most 64 KiB, RFC 5322 section 2.2) and decode
-//     the fields mentord needs (RFC 2047 words, addresses, Message-IDs).
-//  2. Walk the MIME tree (RFC 2045/2046; depth 10, 100 parts) and collect the
+//     the fields mentord needs: RFC 2047 words, addresses, Message-IDs.
+//  2. Walk the MIME tree (RFC 2045/2046; depth 10, 100 parts): collect the
 //     text/plain and text/html bodies, calendar parts, delivery-status reports
-//     and embedded originals. Attachments and message/rfc822 parts are not read
-//     as text.
+//     and embedded originals. Attachments and message/rfc822 parts are never
+//     read as text.
 //  3. Classify before reading any text, in this order: bounce (an RFC 3464
-//     report first, then the sender, Return-Path and subject), auto-reply
-//     (RFC 3834 Auto-Submitted, Precedence, X-Autoreply, localised subject
-//     prefixes, a strict body check), calendar (an iTIP REPLY or COUNTER,
-//     RFC 5546), else reply. Bounces and auto-replies stop here.
-//  4. Choose the body: text/plain when it has text, else the HTML rendered to
-//     text, with each client's quote container turned into '>' lines or an
-//     "unprefixed quote starts here" mark. Decode transfer encodings and
-//     charsets, unfold format=flowed (RFC 3676), normalise NBSP and CRLF.
+//     report, then the sender, X-Failed-Recipients, a null Return-Path with a
+//     non-delivery subject), automatic reply (RFC 3834 Auto-Submitted other than
+//     "no", Precedence, X-Autoreply and kin, localised subject prefixes),
+//     calendar (an iTIP REPLY or COUNTER, RFC 5546), else reply. Bounces and
+//     automatic replies stop here.
+//  4. Choose the body: text/plain when it holds text, else the HTML rendered
+//     to text, each client's quote container turned into '>' lines or a mark
+//     where an unprefixed quote starts (Outlook, Zimbra). Decode transfer
+//     encodings and charsets (WHATWG labels, windows-1252 fallback), undo
+//     format=flowed (RFC 3676), normalise NBSP and line ends.
 //  5. Mark the quote line by line: '>' prefixes, attributions in many
-//     languages (joined over up to 4 wrapped lines), header blocks,
-//     "Original Message" separators and underscore rules. Everything after an
+//     languages (joined over up to four wrapped lines), quoted header blocks,
+//     "Original Message" separators and underscore rules. What follows an
 //     unprefixed splitter is a soft quote.
-//  6. Match lines against the text mentord sent (Options.Prompt), ignoring
-//     prefixes, case, punctuation and wrapping: this finds unprefixed quotes and
-//     the answers typed inside them. Without a prompt, numbered lines in the
-//     quote stand for the questions.
-//  7. Cut what the sender did not type for this message from the end of each
-//     typed block: signatures after "-- ", mobile footers, disclaimers,
-//     contact blocks, sign-offs. Doubtful lines are kept.
-//  8. Map answers: a block typed under a quoted question answers it; elsewhere
-//     numbers at the start of a line ("1.", "2)", "Q3:", "#4", "(5)", "6 -")
-//     open answers that run to the next number.
+//  6. Match the lines against what mentord sent (Options.Prompt), ignoring
+//     prefixes, case, punctuation and wrapping: copies of the prompt are quote
+//     wherever they are, and what lies between them in a soft quote was typed.
+//     Without a prompt, numbered lines in the quote stand for the questions.
+//  7. Cut from each typed block what the sender did not type for this
+//     message: a gateway banner above it; a signature after "-- ", a mobile
+//     footer, a disclaimer, a contact block or a sign-off below it. Doubtful
+//     lines stay: losing an answer is worse than keeping a "Regards".
+//  8. Map answers: a block typed under a quoted question answers it; other
+//     blocks are read for numbers opening a line ("1.", "2)", "Q3:", "#4",
+//     "(5)", "6 -"), each answer running to the next number. A reply that only
+//     quotes gets no text and no answers; a plain reply without a quote that
+//     reads like an out-of-office notice is taken for one.
 package reply
 
 import (

@@ -24,6 +24,9 @@ func stripTail(ls []string, nm *names) []string {
 			ls = ls[:p]
 		default:
 			k := valedictionAt(para, nm)
+			if k == 0 && p == 0 && len(para) == 1 && isOneLine(ls) && isExclamation(para[0]) {
+				return ls // "Thanks!" and nothing else: that is what was typed
+			}
 			if k < 0 {
 				k = signatureInParagraph(para, nm)
 			}
@@ -34,6 +37,24 @@ func stripTail(ls []string, nm *names) []string {
 		}
 	}
 	return trimBlankEnd(ls)
+}
+
+// isExclamation reports a closing phrase said for itself ("Thanks!",
+// "Merci beaucoup."), not a sign-off before a name ("Thanks,").
+func isExclamation(t string) bool {
+	t = strings.TrimSpace(t)
+	return strings.HasSuffix(t, "!") || strings.HasSuffix(t, ".") || strings.HasSuffix(t, "！") || strings.HasSuffix(t, "。")
+}
+
+// isOneLine reports a block that is nothing but one line.
+func isOneLine(ls []string) bool {
+	n := 0
+	for _, t := range ls {
+		if t != "" {
+			n++
+		}
+	}
+	return n == 1
 }
 
 func trimBlankEnd(ls []string) []string {
@@ -53,6 +74,24 @@ func paragraphStart(ls []string) int {
 	return 0
 }
 
+// stripBanner drops a warning that a mail gateway put above the text
+// ("CAUTION: This email originated from outside the organization...",
+// "You don't often get email from ...").
+func stripBanner(ls []string) []string {
+	start := 0
+	for start < len(ls) && ls[start] == "" {
+		start++
+	}
+	if start == len(ls) || !hasAnyPrefix(strings.ToLower(strings.TrimLeft(ls[start], "*[( ")), bannerPrefixes) {
+		return ls
+	}
+	end := start
+	for end < len(ls) && ls[end] != "" && end-start < 6 {
+		end++
+	}
+	return ls[end:]
+}
+
 // cutDelimiter cuts at a signature delimiter: "-- " (RFC 3676 section
 // 4.3) or "--" always; "__", a lone dash or "—Name" when only a short
 // signature follows.
@@ -62,7 +101,7 @@ func cutDelimiter(ls []string, nm *names) []string {
 		switch {
 		case t == "--":
 			return ls[:i]
-		case t == "__" || t == "___" || t == "—" || t == "–" || t == "---":
+		case t == "—" || t == "–" || isRule(t):
 			if shortTail(ls[i+1:], 8) {
 				return ls[:i]
 			}
@@ -75,6 +114,11 @@ func cutDelimiter(ls []string, nm *names) []string {
 		}
 	}
 	return ls
+}
+
+// isRule reports a line drawn with dashes, underscores or the like.
+func isRule(t string) bool {
+	return len(t) >= 2 && strings.Trim(t, "-_=~*—–") == ""
 }
 
 // shortTail reports lines that could be a signature: few and short.
@@ -205,6 +249,10 @@ func isSignedName(para []string, nm *names) bool {
 // signatureInParagraph returns where the sender's name, alone or leading a
 // contact block, ends a paragraph after a finished sentence, or -1.
 func signatureInParagraph(para []string, nm *names) int {
+	last := len(para) - 1
+	if last > 0 && nameLike(para[last], nm, nameStrict) {
+		return last
+	}
 	for k := max(1, len(para)-8); k < len(para); k++ {
 		if !endsStatement(para[k-1]) || !nameLike(para[k], nm, nameMatch) {
 			continue
@@ -258,7 +306,7 @@ func isValediction(t string, nm *names) bool {
 	words := strings.Fields(s)
 	for k := min(len(words)-1, 4); k >= 1; k-- {
 		if valedictions[strings.ToLower(strings.Join(words[:k], " "))] {
-			return nameLike(strings.Join(words[k:], " "), nm, nameAny)
+			return nameLike(strings.Join(words[k:], " "), nm, nameMatch)
 		}
 	}
 	return false
