@@ -175,3 +175,55 @@ func TestUIDValidityChange(t *testing.T) {
 		t.Errorf("the new message was not read")
 	}
 }
+
+// A message over imap.max_message_size is never read: it is reported and put aside.
+func TestOversizeMessageSkipped(t *testing.T) {
+	ir := newIMAPReading(t)
+	ir.cfg.IMAP.MaxMessageSize = 64 << 10
+	big := ir.replyMsg(menteeAddr, ir.token, "big@mail.example.org", typedAnswers+"\n\n"+strings.Repeat("x", 100<<10))
+	ir.dev.Deliver("mentoring@example.org", big)
+	if err := ir.drainOnce(ir.dial()); err != nil {
+		t.Fatal(err)
+	}
+	var in store.Inbound
+	if err := ir.db.R().Get(&in, `SELECT * FROM inbound`); err != nil {
+		t.Fatal(err)
+	}
+	if in.Outcome != store.OutcomeQuarantined || !strings.HasPrefix(in.Reason, "oversize") || in.Raw != nil || in.MessageID != "big@mail.example.org" {
+		t.Errorf("oversize message recorded as %+v", in)
+	}
+	if ir.count("progress_entries") != 0 || ir.folder("Quarantine") != 1 {
+		t.Errorf("an oversize message was read or not put aside")
+	}
+}
+
+// A batch that fails before its commit changes nothing.
+func TestFailedBatchChangesNothing(t *testing.T) {
+	r := newReading(t, "")
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	_, err := r.reader.IngestBatch(ctx, []Item{
+		{Raw: r.replyMsg(menteeAddr, r.token, "f1@mail.example.org", typedAnswers), Source: Source{Mailbox: "INBOX", UIDValidity: 1, UID: 1}},
+		{Raw: r.replyMsg(menteeAddr, r.token, "f2@mail.example.org", typedAnswers), Source: Source{Mailbox: "INBOX", UIDValidity: 1, UID: 2}},
+	})
+	if err == nil {
+		t.Fatal("IngestBatch with a cancelled context succeeded")
+	}
+	if r.count("inbound") != 0 || r.count("progress_entries") != 0 || r.count("mailbox_cursor") != 0 {
+		t.Error("a failed batch left rows behind")
+	}
+}
+
+func TestDropRawKeepsTheLog(t *testing.T) {
+	r := newReading(t, "")
+	r.ingest(r.replyMsg(menteeAddr, r.token, "d1@mail.example.org", typedAnswers))
+	n, err := store.DropRaw(context.Background(), r.db, r.now.Add(time.Second))
+	if err != nil || n != 1 {
+		t.Fatalf("DropRaw = %d, %v", n, err)
+	}
+	var raws int
+	r.db.R().Get(&raws, `SELECT COUNT(*) FROM inbound WHERE raw IS NOT NULL`)
+	if raws != 0 || r.count("progress_entries") != 4 {
+		t.Errorf("%d raw messages kept, %d entries", raws, r.count("progress_entries"))
+	}
+}

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -258,10 +259,18 @@ func messageHash(messageID string, raw []byte) string {
 	return hex.EncodeToString(sum[:])
 }
 
+// deflaters are reused: a new DEFLATE writer allocates about a megabyte.
+var deflaters = sync.Pool{New: func() any {
+	w, _ := flate.NewWriter(nil, flate.BestSpeed)
+	return w
+}}
+
 // compress keeps the raw message small (DEFLATE) for re-processing later.
 func compress(raw []byte) []byte {
 	var b bytes.Buffer
-	w, _ := flate.NewWriter(&b, flate.DefaultCompression)
+	w := deflaters.Get().(*flate.Writer)
+	defer deflaters.Put(w)
+	w.Reset(&b)
 	_, _ = w.Write(raw)
 	_ = w.Close()
 	return b.Bytes()

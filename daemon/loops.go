@@ -98,6 +98,16 @@ func (d *Daemon) scheduleLoop(soft, hard context.Context) error {
 			return fmt.Errorf("schedule: %w", err)
 		}
 		d.health.Progress("schedule")
+		if now.Sub(d.lastPurge) > 24*time.Hour {
+			if n, err := store.DropRaw(hard, d.db, now.Add(-d.Config().IMAP.KeepRaw.D())); err != nil {
+				d.log.Error("drop old raw messages", "err", err)
+			} else {
+				d.lastPurge = now
+				if n > 0 {
+					d.log.Info("dropped the originals of old messages (imap.keep_raw)", "count", n)
+				}
+			}
+		}
 		if res.Enqueued > 0 {
 			d.log.Info("messages enqueued", "count", res.Enqueued)
 			d.Kick()
@@ -165,6 +175,7 @@ func (d *Daemon) inboxLoop(soft, hard context.Context) error {
 		err := inbox.Watch(ctx, IMAPConfig(cfg), inbox.WatchOptions{
 			Folder:       cfg.IMAP.Folders.Inbox,
 			PollInterval: cfg.IMAP.PollInterval.D(),
+			NoIdle:       cfg.IMAP.Idle != nil && !*cfg.IMAP.Idle,
 			Log:          d.log.With("component", "imap"),
 			OnState:      d.imapState,
 		}, d.handleInbox)

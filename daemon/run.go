@@ -70,6 +70,8 @@ type Daemon struct {
 	kick chan struct{}
 	// inboxConn is the IMAP connection the inbox was last read on (inbox loop only).
 	inboxConn *imapclient.Client
+	// lastPurge is when old raw messages were last dropped (schedule loop only).
+	lastPurge time.Time
 }
 
 // Config returns the configuration in force.

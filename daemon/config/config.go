@@ -102,6 +102,12 @@ type IMAP struct {
 	// the programme's own mail server adds (RFC 8601); a reply whose DMARC
 	// result there is fail is quarantined. Empty: such headers are not read.
 	AuthservID string `yaml:"authserv_id"`
+	// Idle uses IMAP IDLE when the server offers it; false polls instead.
+	// Nil means the default, true.
+	Idle *bool `yaml:"idle"`
+	// KeepRaw is how long the original bytes of each read message are kept
+	// (compressed) for reading them again; afterwards only the log remains.
+	KeepRaw Duration `yaml:"keep_raw"`
 }
 
 // Folders are where handled mail is moved to; created when missing.

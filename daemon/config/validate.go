@@ -52,6 +52,7 @@ func (c *Config) applyDefaults() {
 	if c.IMAP.PollInterval == 0 {
 		c.IMAP.PollInterval = Duration(5 * time.Minute)
 	}
+	c.IMAP.KeepRaw = cmpOr(c.IMAP.KeepRaw, Duration(90*24*time.Hour))
 	if c.IMAP.MaxMessageSize == 0 {
 		c.IMAP.MaxMessageSize = 10 << 20
 	}
@@ -182,6 +183,9 @@ func (c *Config) validate() Errors {
 	k.folders()
 	if d := c.IMAP.PollInterval.D(); d < 10*time.Second || d > time.Hour {
 		k.errorf("imap.poll_interval", "must be between 10s and 1h, not %s", c.IMAP.PollInterval)
+	}
+	if d := c.IMAP.KeepRaw.D(); d < 24*time.Hour {
+		k.errorf("imap.keep_raw", "must be at least 1d")
 	}
 	if s := c.IMAP.MaxMessageSize; s < 64<<10 || s > 1<<30 {
 		k.errorf("imap.max_message_size", "must be between 64KiB and 1GiB")

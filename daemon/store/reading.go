@@ -108,7 +108,7 @@ const promptRefSelect = `SELECT pr.*, pe.email, s.pair_id FROM prompts pr
 // PromptByToken finds the prompt a reply token (by its digest) was made for.
 func PromptByToken(ctx context.Context, q Querier, tokenHash string) (PromptRef, error) {
 	var p PromptRef
-	err := sqlx.GetContext(ctx, q, &p, promptRefSelect+` JOIN reply_tokens t ON t.prompt_id = pr.id WHERE t.token_hash = ?`, tokenHash)
+	err := sqlx.GetContext(ctx, q, &p, promptRefSelect+` WHERE pr.id = (SELECT prompt_id FROM reply_tokens WHERE token_hash = ?)`, tokenHash)
 	if errors.Is(err, sql.ErrNoRows) {
 		return p, ErrNotFound
 	}
@@ -119,7 +119,7 @@ func PromptByToken(ctx context.Context, q Querier, tokenHash string) (PromptRef,
 // PromptByMessageID finds the prompt of a message mentord sent with this Message-ID.
 func PromptByMessageID(ctx context.Context, q Querier, messageID string) (PromptRef, error) {
 	var p PromptRef
-	err := sqlx.GetContext(ctx, q, &p, promptRefSelect+` JOIN outbox o ON o.prompt_id = pr.id WHERE o.message_id = ?`, messageID)
+	err := sqlx.GetContext(ctx, q, &p, promptRefSelect+` WHERE pr.id = (SELECT prompt_id FROM outbox WHERE message_id = ?)`, messageID)
 	if errors.Is(err, sql.ErrNoRows) {
 		return p, ErrNotFound
 	}
@@ -160,4 +160,19 @@ func GetPerson(ctx context.Context, q Querier, id int64) (Person, error) {
 	var p Person
 	err := sqlx.GetContext(ctx, q, &p, `SELECT * FROM people WHERE id = ?`, id)
 	return p, notFound(err, "person", id)
+}
+
+// DropRaw forgets the original bytes of messages received before cutoff,
+// keeping everything that was logged from them. It returns how many it dropped.
+func DropRaw(ctx context.Context, db *DB, cutoff time.Time) (int, error) {
+	var n int64
+	err := db.Tx(ctx, func(tx *sqlx.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE inbound SET raw = NULL WHERE raw IS NOT NULL AND received_at < ?`, UTC(cutoff))
+		if err != nil {
+			return err
+		}
+		n, err = res.RowsAffected()
+		return err
+	})
+	return int(n), err
 }

@@ -40,6 +40,7 @@ type WatchOptions struct {
 	MinBackoff   time.Duration // first wait after a failure; default 1s
 	MaxBackoff   time.Duration // longest wait; default 5m
 	OnState      func(State)   // called on every connect and disconnect; may be nil
+	NoIdle       bool          // poll even when the server offers IDLE (for servers whose IDLE misbehaves)
 	Log          *slog.Logger
 }
 
@@ -128,7 +129,7 @@ func watchOnce(ctx context.Context, cfg Config, opts WatchOptions, h Handler) er
 		return fmt.Errorf("imap select %s: %w", opts.Folder, err)
 	}
 	mb := Mailbox{Name: opts.Folder, UIDValidity: sel.UIDValidity, UIDNext: sel.UIDNext, Messages: sel.NumMessages}
-	idle := c.Caps().Has(imap.CapIdle)
+	idle := c.Caps().Has(imap.CapIdle) && !opts.NoIdle
 	opts.Log.Info("imap connected", "server", cfg.addr(), "folder", opts.Folder, "messages", mb.Messages, "idle", idle)
 	opts.OnState(State{Connected: true, Idle: idle})
 

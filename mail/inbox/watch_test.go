@@ -155,3 +155,27 @@ func TestJitter(t *testing.T) {
 		}
 	}
 }
+
+// Without IDLE, Watch polls: new mail is seen at the next poll, not before.
+func TestWatchPollsWithoutIdle(t *testing.T) {
+	dev := startDev(t, "127.0.0.1:0", "127.0.0.1:0")
+	defer dev.Close()
+	rec := newRecorder()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		done <- Watch(ctx, devConfig(dev), WatchOptions{OnState: rec.state, NoIdle: true, PollInterval: 300 * time.Millisecond}, rec.handle)
+	}()
+	rec.waitCount(t, 0)
+	start := time.Now()
+	dev.Deliver("mentoring@example.org", []byte(rawMsg))
+	rec.waitCount(t, 1)
+	if waited := time.Since(start); waited < 100*time.Millisecond {
+		t.Errorf("seen after %v: that was not a poll", waited)
+	}
+	cancel()
+	<-done
+	if len(rec.states) == 0 || rec.states[0].Idle {
+		t.Errorf("states = %+v, want polling", rec.states)
+	}
+}
