@@ -22,6 +22,7 @@ type Health struct {
 	clock Clock
 	mu    sync.Mutex
 	parts map[string]*Part
+	beats map[string]time.Time // real time of each loop's last sign of life
 }
 
 // Part is one component's state.
@@ -34,7 +35,29 @@ type Part struct {
 	Since        time.Time `json:"since"`
 }
 
-func newHealth(c Clock) *Health { return &Health{clock: c, parts: map[string]*Part{}} }
+func newHealth(c Clock) *Health {
+	return &Health{clock: c, parts: map[string]*Part{}, beats: map[string]time.Time{}}
+}
+
+// Beat records that a loop is alive: working, or waiting as it should.
+func (h *Health) Beat(name string) {
+	h.mu.Lock()
+	h.beats[name] = time.Now()
+	h.mu.Unlock()
+}
+
+// Alive reports whether every named loop beat within the last d, and if not,
+// which one did not.
+func (h *Health) Alive(d time.Duration, names ...string) (bool, string) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for _, n := range names {
+		if time.Since(h.beats[n]) > d {
+			return false, n
+		}
+	}
+	return true, ""
+}
 
 // Set records a component's state; the time of the change is kept while the
 // state stays the same.
@@ -59,6 +82,7 @@ func (h *Health) Set(name string, ok bool, state string, err error) {
 func (h *Health) Progress(name string) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
+	h.beats[name] = time.Now()
 	if p := h.parts[name]; p != nil {
 		p.LastProgress = h.clock.Now()
 	}

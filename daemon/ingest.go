@@ -51,11 +51,12 @@ type Outcome struct {
 
 // Reader applies received messages to the store.
 type Reader struct {
-	DB  *store.DB
-	Cfg *config.Config
-	Tpl *templates.Set
-	Log *slog.Logger
-	Now func() time.Time
+	DB   *store.DB
+	Cfg  *config.Config
+	Tpl  *templates.Set
+	Log  *slog.Logger
+	Now  func() time.Time
+	Beat func() // optional: called per batch, a sign of life for the watchdog
 }
 
 // bounceWindow and bounceLimit: a score of 3 (a permanent failure counts 1, a

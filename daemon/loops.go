@@ -116,10 +116,8 @@ func (d *Daemon) scheduleLoop(soft, hard context.Context) error {
 		if !res.Next.IsZero() {
 			wait = min(max(res.Next.Sub(now), time.Second), scheduleTick)
 		}
-		select {
-		case <-soft.Done():
+		if d.sleep(soft, wait, "schedule", nil) {
 			return nil
-		case <-d.clock.After(wait):
 		}
 	}
 }
@@ -130,7 +128,7 @@ func (d *Daemon) outboxLoop(soft, hard context.Context) error {
 	for {
 		cfg := d.Config()
 		o := &Outbox{DB: d.db, Sender: sender.New(SMTPConfig(cfg), d.log.With("component", "smtp")), Cfg: cfg,
-			Log: d.log, Now: d.clock.Now}
+			Log: d.log, Now: d.clock.Now, Beat: func() { d.health.Beat("outbox") }}
 		_, err := o.SendDue(soft, hard)
 		switch {
 		case err != nil:
@@ -143,11 +141,8 @@ func (d *Daemon) outboxLoop(soft, hard context.Context) error {
 		if next, err := store.NextDue(hard, d.db.R()); err == nil && next != nil {
 			wait = min(max(next.Sub(d.clock.Now()), time.Second), scheduleTick)
 		}
-		select {
-		case <-soft.Done():
+		if d.sleep(soft, wait, "outbox", d.kick) {
 			return nil
-		case <-d.kick:
-		case <-d.clock.After(wait):
 		}
 	}
 }
@@ -176,6 +171,8 @@ func (d *Daemon) inboxLoop(soft, hard context.Context) error {
 			Folder:       cfg.IMAP.Folders.Inbox,
 			PollInterval: cfg.IMAP.PollInterval.D(),
 			NoIdle:       cfg.IMAP.Idle != nil && !*cfg.IMAP.Idle,
+			Heartbeat:    func() { d.health.Beat("inbox") },
+			BeatEvery:    d.heartbeatEvery(),
 			Log:          d.log.With("component", "imap"),
 			OnState:      d.imapState,
 		}, d.handleInbox)
@@ -210,7 +207,11 @@ func (d *Daemon) imapState(s inbox.State) {
 
 // handleInbox reads what is new in the inbox; on a new connection, all of it.
 func (d *Daemon) handleInbox(ctx context.Context, c *imapclient.Client, mb inbox.Mailbox) error {
-	r := &Reader{DB: d.db, Cfg: d.Config(), Tpl: d.templates(), Log: d.log, Now: d.clock.Now}
+	if d.faults != nil && d.faults.BeforeInbox != nil {
+		d.faults.BeforeInbox()
+	}
+	r := &Reader{DB: d.db, Cfg: d.Config(), Tpl: d.templates(), Log: d.log, Now: d.clock.Now,
+		Beat: func() { d.health.Beat("inbox") }}
 	n, err := r.ReadFolder(ctx, c, mb, d.inboxConn != c)
 	if err == nil {
 		d.inboxConn = c
@@ -249,6 +250,9 @@ func (r *Reader) ReadFolder(ctx context.Context, c *imapclient.Client, mb inbox.
 	n := 0
 	_, err = inbox.Drain(ctx, c, mb, inbox.DrainOptions{After: after, MaxBytes: int64(r.Cfg.IMAP.MaxMessageSize)},
 		func(ctx context.Context, ms []inbox.Message) ([]string, error) {
+			if r.Beat != nil {
+				r.Beat()
+			}
 			items := make([]Item, len(ms))
 			for i, m := range ms {
 				items[i] = Item{Raw: m.Raw, MessageID: m.MessageID, Size: m.Size,

@@ -50,6 +50,8 @@ type Outbox struct {
 	// AfterSend, when set, runs after the server accepted a message and
 	// before it is marked sent: a test hook to crash in that window.
 	AfterSend func(store.OutboxItem)
+	// Beat, when set, is called per message: a sign of life for the watchdog.
+	Beat func()
 }
 
 // SendDue sends due messages in batches over one connection until none is due
@@ -96,6 +98,9 @@ func (o *Outbox) SendDue(soft, hard context.Context) (int, error) {
 // returned, so the next attempt starts on a new connection.
 func (o *Outbox) sendBatch(soft, hard context.Context, conn *sender.Conn, items []store.OutboxItem) (sent int, err error) {
 	for i, it := range items {
+		if o.Beat != nil {
+			o.Beat()
+		}
 		if soft.Err() != nil {
 			o.release(hard, items[i:])
 			return sent, nil

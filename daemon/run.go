@@ -48,6 +48,12 @@ type Options struct {
 	Clock      Clock           // default: the real clock
 	Reload     <-chan struct{} // a receive reloads the configuration (SIGHUP)
 	Notify     func(state string)
+	Faults     *Faults // test hooks; nil in production
+}
+
+// Faults lets a test wedge or break the daemon at chosen points.
+type Faults struct {
+	BeforeInbox func() // called before each read of the inbox; blocking it wedges the inbox loop
 }
 
 // Daemon is the running process's state, shared by the loops.
@@ -72,6 +78,8 @@ type Daemon struct {
 	inboxConn *imapclient.Client
 	// lastPurge is when old raw messages were last dropped (schedule loop only).
 	lastPurge time.Time
+	watchdog  time.Duration // systemd's WatchdogSec, 0 when off
+	faults    *Faults
 }
 
 // Config returns the configuration in force.
@@ -85,7 +93,8 @@ func Run(ctx context.Context, opts Options) error {
 	if err != nil {
 		return &ConfigError{Err: err}
 	}
-	d := &Daemon{clock: opts.Clock, notify: opts.Notify, reloaded: make(chan struct{}), kick: make(chan struct{}, 1)}
+	d := &Daemon{clock: opts.Clock, notify: opts.Notify, reloaded: make(chan struct{}), kick: make(chan struct{}, 1),
+		watchdog: watchdogInterval(), faults: opts.Faults}
 	d.cfg.Store(cfg)
 	d.log = opts.Logger
 	if d.log == nil {
@@ -109,6 +118,7 @@ func Run(ctx context.Context, opts Options) error {
 	hard, cutWork := context.WithCancel(context.Background())
 	defer cutWork()
 	loops := d.startLoops(soft, hard)
+	go d.runWatchdog(soft)
 
 	d.notify("READY=1\nSTATUS=running")
 	d.log.Info("mentord running", "config", cfg.File, "database", cfg.Database.Path, "pid", pidOf())

@@ -2,7 +2,8 @@
 # Installs what the tests need beyond Go, only what is missing:
 #  - Postfix, Dovecot and friends for e2e/ (via e2e/mailstack.sh install);
 #  - python3-icalendar and Node.js with npm, and ical.js into calendar/testdata,
-#    the outside calendar parsers the calendar tests check every invite with.
+#    the outside calendar parsers the calendar tests check every invite with;
+#  - systemd-analyze (package systemd), which checks the unit in dist/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export DEBIAN_FRONTEND=noninteractive
@@ -13,6 +14,7 @@ missing=()
 /usr/bin/python3 -c 'import icalendar' 2>/dev/null || missing+=(python3-icalendar)
 command -v node >/dev/null 2>&1 || missing+=(nodejs)
 command -v npm >/dev/null 2>&1 || missing+=(npm)
+command -v systemd-analyze >/dev/null 2>&1 || missing+=(systemd)
 if [ ${#missing[@]} -gt 0 ]; then
 	echo "install-test-deps: installing ${missing[*]}" >&2
 	apt-get update -qq

@@ -8,6 +8,7 @@ import (
 	"strconv"
 
 	"github.com/mentord/mentord/daemon"
+	"github.com/mentord/mentord/dist"
 	"github.com/mentord/mentord/daemon/config"
 	"github.com/mentord/mentord/daemon/store"
 )
@@ -15,6 +16,7 @@ import (
 // commands is every subcommand, in the order help lists them.
 var commands = []command{
 	{name: "serve", summary: "run the daemon (under systemd: Type=notify; INT/TERM stop, HUP reloads)", setup: setupServe},
+	{name: "print-unit", summary: "print the systemd unit (mentord.service) to install", setup: setupPrintUnit},
 	{name: "check-config", summary: "load and validate the configuration, reporting every error with file, line and key", setup: setupCheckConfig},
 	{name: "pair add", summary: "add a mentoring pair with its agreement and planned sessions; prints the pair's id", setup: setupPairAdd},
 	{name: "pair list", summary: "list the pairs", setup: setupPairList},
@@ -37,6 +39,16 @@ func setupServe(fs *flag.FlagSet) func(*env, *cmdline) error {
 			return usagef("serve takes no arguments")
 		}
 		return e.serve(e, c.configPath)
+	}
+}
+
+func setupPrintUnit(fs *flag.FlagSet) func(*env, *cmdline) error {
+	return func(e *env, c *cmdline) error {
+		if len(c.args) > 0 {
+			return usagef("print-unit takes no arguments")
+		}
+		_, err := fmt.Fprint(e.stdout, dist.Unit)
+		return err
 	}
 }
 

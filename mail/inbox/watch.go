@@ -41,6 +41,8 @@ type WatchOptions struct {
 	MaxBackoff   time.Duration // longest wait; default 5m
 	OnState      func(State)   // called on every connect and disconnect; may be nil
 	NoIdle       bool          // poll even when the server offers IDLE (for servers whose IDLE misbehaves)
+	Heartbeat    func()        // optional: called every BeatEvery while waiting, a sign of life
+	BeatEvery    time.Duration // default 5s
 	Log          *slog.Logger
 }
 
@@ -62,6 +64,12 @@ func (o *WatchOptions) defaults() {
 	}
 	if o.OnState == nil {
 		o.OnState = func(State) {}
+	}
+	if o.Heartbeat == nil {
+		o.Heartbeat = func() {}
+	}
+	if o.BeatEvery <= 0 {
+		o.BeatEvery = 5 * time.Second
 	}
 }
 
@@ -138,9 +146,9 @@ func watchOnce(ctx context.Context, cfg Config, opts WatchOptions, h Handler) er
 			return fmt.Errorf("handle %s: %w", opts.Folder, err)
 		}
 		if idle {
-			err = waitIdle(ctx, c, news, opts.PollInterval)
+			err = waitIdle(ctx, c, news, opts)
 		} else {
-			err = waitPoll(ctx, c, opts.PollInterval)
+			err = waitPoll(ctx, c, opts)
 		}
 		if err != nil {
 			return err
@@ -159,19 +167,29 @@ func watchOnce(ctx context.Context, cfg Config, opts WatchOptions, h Handler) er
 
 // waitIdle holds IDLE (go-imap re-issues it every 28 minutes, inside RFC 2177's
 // 29) until the server announces news, the re-check interval passes or ctx ends.
-func waitIdle(ctx context.Context, c *imapclient.Client, news <-chan struct{}, recheck time.Duration) error {
+func waitIdle(ctx context.Context, c *imapclient.Client, news <-chan struct{}, opts WatchOptions) error {
 	cmd, err := c.Idle()
 	if err != nil {
 		return fmt.Errorf("imap idle: %w", err)
 	}
-	t := time.NewTimer(recheck)
+	t := time.NewTimer(opts.PollInterval)
 	defer t.Stop()
-	select {
-	case <-news:
-	case <-t.C:
-	case <-ctx.Done():
-	case <-c.Closed():
-		return errors.New("imap: the server closed the connection")
+	beat := time.NewTicker(opts.BeatEvery)
+	defer beat.Stop()
+wait:
+	for {
+		opts.Heartbeat()
+		select {
+		case <-news:
+			break wait
+		case <-t.C:
+			break wait
+		case <-ctx.Done():
+			break wait
+		case <-beat.C:
+		case <-c.Closed():
+			return errors.New("imap: the server closed the connection")
+		}
 	}
 	if err := cmd.Close(); err != nil {
 		return fmt.Errorf("imap idle done: %w", err)
@@ -183,13 +201,22 @@ func waitIdle(ctx context.Context, c *imapclient.Client, news <-chan struct{}, r
 }
 
 // waitPoll sleeps one poll interval and asks the server for news with NOOP.
-func waitPoll(ctx context.Context, c *imapclient.Client, every time.Duration) error {
-	select {
-	case <-ctx.Done():
-		return nil
-	case <-c.Closed():
-		return errors.New("imap: the server closed the connection")
-	case <-time.After(every):
+func waitPoll(ctx context.Context, c *imapclient.Client, opts WatchOptions) error {
+	t := time.NewTimer(opts.PollInterval)
+	defer t.Stop()
+	beat := time.NewTicker(opts.BeatEvery)
+	defer beat.Stop()
+	for done := false; !done; {
+		opts.Heartbeat()
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-c.Closed():
+			return errors.New("imap: the server closed the connection")
+		case <-beat.C:
+		case <-t.C:
+			done = true
+		}
 	}
 	if err := c.Noop().Wait(); err != nil {
 		return fmt.Errorf("imap noop: %w", err)

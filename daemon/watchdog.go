@@ -1,0 +1,76 @@
+package daemon
+
+import (
+	"context"
+	"time"
+
+	sddaemon "github.com/coreos/go-systemd/v22/daemon"
+)
+
+// The systemd watchdog (WatchdogSec=, sd_watchdog_enabled(3)): WATCHDOG=1 is
+// sent every half interval, but only while every loop has shown a sign of life
+// within the interval, so a wedged loop gets the service restarted.
+
+// loopNames are the loops the watchdog watches.
+var loopNames = []string{"schedule", "outbox", "inbox"}
+
+// heartbeatEvery is how often a waiting loop says it is alive.
+func (d *Daemon) heartbeatEvery() time.Duration {
+	if d.watchdog > 0 {
+		return min(5*time.Second, d.watchdog/4)
+	}
+	return 5 * time.Second
+}
+
+// watchdogInterval reads WATCHDOG_USEC (for this process), 0 when off.
+func watchdogInterval() time.Duration {
+	d, err := sddaemon.SdWatchdogEnabled(false)
+	if err != nil {
+		return 0
+	}
+	return d
+}
+
+// runWatchdog pings systemd while the loops are alive, until ctx ends.
+func (d *Daemon) runWatchdog(ctx context.Context) {
+	if d.watchdog <= 0 {
+		return
+	}
+	t := time.NewTicker(d.watchdog / 2)
+	defer t.Stop()
+	stalled := ""
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		if ok, loop := d.health.Alive(d.watchdog, loopNames...); ok {
+			d.notify("WATCHDOG=1")
+			stalled = ""
+		} else if loop != stalled {
+			d.log.Error("a loop shows no sign of life; not pinging the watchdog", "loop", loop)
+			stalled = loop
+		}
+	}
+}
+
+// sleep waits for dur on the daemon's clock, or until soft ends or kick
+// fires, beating for the loop meanwhile. It reports whether soft ended.
+func (d *Daemon) sleep(soft context.Context, dur time.Duration, loop string, kick <-chan struct{}) bool {
+	deadline := d.clock.After(dur)
+	beat := time.NewTicker(d.heartbeatEvery())
+	defer beat.Stop()
+	for {
+		d.health.Beat(loop)
+		select {
+		case <-soft.Done():
+			return true
+		case <-deadline:
+			return false
+		case <-kick:
+			return false
+		case <-beat.C:
+		}
+	}
+}
