@@ -166,8 +166,10 @@ func (c *composer) compose(ctx context.Context, a schedule.Action) (*outgoing, e
 		}
 	case schedule.ActBrief:
 		kind, purpose = templates.Brief, store.PurposeBrief
-		if d.Agenda, err = c.agenda(ctx, s, p.Mentee.ID); err != nil {
-			return nil, err
+		if d.MentorSeesPlan { // the mentee's words go to the mentor only with their consent
+			if d.Agenda, err = c.agenda(ctx, s, p.Mentee.ID); err != nil {
+				return nil, err
+			}
 		}
 	default:
 		return nil, fmt.Errorf("unknown action %q", a.Kind)
@@ -287,7 +289,7 @@ func (c *composer) data(p store.PairView, sessions []store.Session, s store.Sess
 		Session:   sessionInfo(s, sessions, loc),
 		Agreement: templates.Agreement{Objectives: a.Objectives, Cadence: a.Cadence, Location: a.Location, Contact: a.Contact,
 			Progress: a.ProgressRecording, ReviewEvery: a.ReviewEvery, Minutes: a.SessionMinutes},
-		MentorSeesPlan: c.cfg.BriefsEnabled() && p.MentorBrief,
+		MentorSeesPlan: c.cfg.BriefsEnabled() && p.SharePlans,
 	}, nil
 }
 

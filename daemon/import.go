@@ -35,7 +35,7 @@ var importColumns = map[string]func(*PairInput) *string{
 	"mentor_lang": func(p *PairInput) *string { return &p.MentorLang }, "review_every": func(p *PairInput) *string { return &p.ReviewEvery },
 	"objectives": func(p *PairInput) *string { return &p.Objectives }, "contact": func(p *PairInput) *string { return &p.Contact },
 	"progress": func(p *PairInput) *string { return &p.Progress }, "end": func(p *PairInput) *string { return &p.End },
-	"mentor_brief": func(p *PairInput) *string { return &p.MentorBrief },
+	"share_plans": func(p *PairInput) *string { return &p.SharePlans },
 }
 
 var requiredColumns = []string{"mentor_name", "mentor_email", "mentee_name", "mentee_email", "start", "every", "sessions", "duration", "location"}

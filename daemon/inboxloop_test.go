@@ -214,16 +214,45 @@ func TestFailedBatchChangesNothing(t *testing.T) {
 	}
 }
 
-func TestDropRawKeepsTheLog(t *testing.T) {
+func TestPurgeRawKeepsTheLog(t *testing.T) {
 	r := newReading(t, "")
 	r.ingest(r.replyMsg(menteeAddr, r.token, "d1@mail.example.org", typedAnswers))
-	n, err := store.DropRaw(context.Background(), r.db, r.now.Add(time.Second))
-	if err != nil || n != 1 {
-		t.Fatalf("DropRaw = %d, %v", n, err)
+	p, err := store.Purge(context.Background(), r.db, r.now.Add(25*time.Hour), 24*time.Hour, 365*24*time.Hour, false)
+	if err != nil || p.RawMessages != 1 || p.Pairs != 0 {
+		t.Fatalf("Purge = %+v, %v", p, err)
 	}
 	var raws int
 	r.db.R().Get(&raws, `SELECT COUNT(*) FROM inbound WHERE raw IS NOT NULL`)
 	if raws != 0 || r.count("progress_entries") != 4 {
 		t.Errorf("%d raw messages kept, %d entries", raws, r.count("progress_entries"))
+	}
+}
+
+// A year after a pair's programme ended, its whole log goes; the roster stays.
+func TestPurgePairLog(t *testing.T) {
+	r := newReading(t, "")
+	r.ingest(r.replyMsg(menteeAddr, r.token, "p1@mail.example.org", typedAnswers))
+	if _, err := r.roster.EndPair(context.Background(), r.pairID); err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	year := 365 * 24 * time.Hour
+	if p, _ := store.Purge(ctx, r.db, r.now.Add(year-time.Hour), 90*24*time.Hour, year, false); p.Pairs != 0 {
+		t.Errorf("purged %d pairs before a year had passed", p.Pairs)
+	}
+	dry, err := store.Purge(ctx, r.db, r.now.Add(year+time.Hour), 90*24*time.Hour, year, true)
+	if err != nil || dry.Pairs != 1 || dry.Entries != 4 || r.count("progress_entries") != 4 {
+		t.Fatalf("dry run = %+v, %v (%d entries left)", dry, err, r.count("progress_entries"))
+	}
+	if _, err := store.Purge(ctx, r.db, r.now.Add(year+time.Hour), 90*24*time.Hour, year, false); err != nil {
+		t.Fatal(err)
+	}
+	for _, table := range []string{"progress_entries", "replies", "action_items", "prompts", "inbound"} {
+		if n := r.count(table); n != 0 {
+			t.Errorf("%d rows left in %s", n, table)
+		}
+	}
+	if r.count("pairs") != 1 || r.count("sessions") != 12 || r.count("people") != 2 {
+		t.Error("the roster went too")
 	}
 }

@@ -31,6 +31,7 @@ func newReading(t testing.TB, extra string) *reading {
 	pairID := addPair(t, s.roster, PairInput{
 		MentorName: "Ada Lovelace", MentorEmail: mentorAddr, MenteeName: "Bo Jensen", MenteeEmail: menteeAddr,
 		TZ: "Europe/Copenhagen", Start: "2027-01-12T14:00", Every: "monthly", Sessions: "12", Duration: "60m", Location: "Room 4.12",
+		SharePlans: "yes",
 	})
 	s.runUntil(utc("2027-02-09T08:00Z")) // a month of mail, to the second (regular) session's checklist
 	r := &reading{sim: s, pairID: pairID, reader: &Reader{DB: s.db, Cfg: s.cfg, Tpl: s.tpl, Log: s.log, Now: func() time.Time { return s.now }}}

@@ -98,13 +98,15 @@ func (d *Daemon) scheduleLoop(soft, hard context.Context) error {
 			return fmt.Errorf("schedule: %w", err)
 		}
 		d.health.Progress("schedule")
+		d.writeHealth(hard)
 		if now.Sub(d.lastPurge) > 24*time.Hour {
-			if n, err := store.DropRaw(hard, d.db, now.Add(-d.Config().IMAP.KeepRaw.D())); err != nil {
-				d.log.Error("drop old raw messages", "err", err)
+			ret := d.Config().Retention
+			if p, err := store.Purge(hard, d.db, now, ret.RawMessages.D(), ret.PairLog.D(), false); err != nil {
+				d.log.Error("purge (retention)", "err", err)
 			} else {
 				d.lastPurge = now
-				if n > 0 {
-					d.log.Info("dropped the originals of old messages (imap.keep_raw)", "count", n)
+				if p.RawMessages+p.Pairs > 0 {
+					d.log.Info("purged what retention allows no longer", "raw_messages", p.RawMessages, "pairs", p.Pairs, "entries", p.Entries)
 				}
 			}
 		}

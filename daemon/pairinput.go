@@ -24,7 +24,7 @@ type PairInput struct {
 	Start, TZ, Every, Sessions, Duration          string
 	Location, ReviewEvery, Objectives             string
 	Contact, Progress, End                        string
-	MentorBrief                                   string // yes (default) or no
+	SharePlans                                    string // yes or no (default): the mentee lets the mentor see their plans
 }
 
 // FieldError is one bad field of an input.
@@ -62,7 +62,7 @@ const DefaultProgressRecording = "Planning and reflection answers by email, kept
 // pairSpec is a validated PairInput.
 type pairSpec struct {
 	mentor, mentee store.Person
-	mentorBrief    bool
+	sharePlans     bool
 	agreement      store.Agreement
 	plan           []schedule.Planned
 	hash           string // identifies the input, so adding it again changes nothing
@@ -214,7 +214,7 @@ func (in PairInput) validate(cfg *config.Config) (pairSpec, error) {
 	if strings.TrimSpace(in.Sessions) == "" {
 		v.fail("sessions", "required: how many sessions, the chemistry meeting and the final one included")
 	}
-	sp.mentorBrief = v.yesNo("mentor_brief", in.MentorBrief, true)
+	sp.sharePlans = v.yesNo("share_plans", in.SharePlans, false)
 	a.ReviewEvery = v.integer("review_every", in.ReviewEvery, DefaultReviewEvery, 0, 60)
 	cadence, err := schedule.ParseCadence(in.Every)
 	if err != nil {
@@ -274,7 +274,7 @@ func specHash(sp pairSpec) string {
 		strings.ToLower(sp.mentee.Email), sp.mentee.Name, sp.mentee.Timezone, sp.mentee.Language,
 		a.StartsAt.UTC().Format(time.RFC3339), a.EndsAt.UTC().Format(time.RFC3339), a.Timezone, a.Cadence,
 		strconv.Itoa(len(sp.plan)), strconv.Itoa(a.SessionMinutes), strconv.Itoa(a.ReviewEvery),
-		a.Location, a.Objectives, a.Contact, a.ProgressRecording, strconv.FormatBool(sp.mentorBrief),
+		a.Location, a.Objectives, a.Contact, a.ProgressRecording, strconv.FormatBool(sp.sharePlans),
 	} {
 		fmt.Fprintf(h, "%d:%s\n", len(s), s)
 	}

@@ -172,7 +172,7 @@ func buildSessions(st store.PlanState) []schedule.Session {
 	for i, s := range st.Sessions {
 		out[i] = schedule.Session{
 			ID: s.ID, Start: s.StartsAt, End: s.End(), Cancelled: s.Status == store.SessionCancelled,
-			PairActive: s.PairStatus == store.PairActive, Sequence: s.Sequence, MentorBrief: s.MentorBrief,
+			PairActive: s.PairStatus == store.PairActive, Sequence: s.Sequence,
 			Mentor: schedule.Person{ID: s.MentorID, Loc: loc(s.MentorTZ), Partstat: store.PartstatNeedsAction},
 			Mentee: schedule.Person{ID: s.MenteeID, Loc: loc(s.MenteeTZ), Partstat: store.PartstatNeedsAction},
 			Sent:   map[int64]schedule.Sent{},

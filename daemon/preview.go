@@ -51,7 +51,7 @@ func Preview(ctx context.Context, db *store.DB, cfg *config.Config, tpl *templat
 		found = true
 		rs := buildSessions(store.PlanState{Sessions: []store.PlanSession{{ID: s.ID, StartsAt: s.StartsAt,
 			DurationMin: s.DurationMin, Status: s.Status, Sequence: s.Sequence, PairStatus: p.Status,
-			MentorID: p.MentorID, MenteeID: p.MenteeID, MentorBrief: p.MentorBrief,
+			MentorID: p.MentorID, MenteeID: p.MenteeID,
 			MentorTZ: p.Mentor.Timezone, MenteeTZ: p.Mentee.Timezone}}})[0]
 		for _, a := range previewActions(rs, p, t, now) {
 			if kind != "" && string(a.Kind) != kind {

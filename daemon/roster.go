@@ -91,7 +91,7 @@ func (r *Roster) addPair(ctx context.Context, tx *sqlx.Tx, sp pairSpec) (AddResu
 	}
 
 	pair := &store.Pair{MentorID: mentor.ID, MenteeID: mentee.ID, Status: store.PairActive, SpecHash: sp.hash,
-		MentorBrief: sp.mentorBrief, CreatedAt: now}
+		SharePlans: sp.sharePlans, CreatedAt: now}
 	agreement := sp.agreement
 	if err := store.InsertPair(ctx, tx, pair, &agreement); err != nil {
 		return res, err
@@ -313,4 +313,16 @@ func (r *Roster) ReplaceMentor(ctx context.Context, pairID int64, name, email, t
 		return err
 	})
 	return view, err
+}
+
+// SetSharePlans records the mentee's choice whether the mentor sees their
+// planning answers (in the brief the day before each session).
+func (r *Roster) SetSharePlans(ctx context.Context, pairID int64, share bool) error {
+	return r.DB.Tx(ctx, func(tx *sqlx.Tx) error {
+		if _, err := store.GetPair(ctx, tx, pairID); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, `UPDATE pairs SET share_plans = ? WHERE id = ?`, share, pairID)
+		return err
+	})
 }

@@ -114,6 +114,9 @@ var goldenCases = []struct {
 	{"brief-noplan", Brief, func(s *Set, d *Data) {
 		d.Recipient, d.Agenda, d.Session.Kind = d.Mentor, nil, SessionRegular
 	}},
+	{"brief-private", Brief, func(s *Set, d *Data) {
+		d.Recipient, d.Agenda, d.MentorSeesPlan = d.Mentor, nil, false
+	}},
 	{"ack", Ack, nil},
 	{"ack-prose", Ack, func(s *Set, d *Data) {
 		d.AckOf, d.Agenda = Reflection, nil

@@ -8,9 +8,9 @@ import (
 	"strconv"
 
 	"github.com/mentord/mentord/daemon"
-	"github.com/mentord/mentord/dist"
 	"github.com/mentord/mentord/daemon/config"
 	"github.com/mentord/mentord/daemon/store"
+	"github.com/mentord/mentord/dist"
 )
 
 // commands is every subcommand, in the order help lists them.
@@ -23,6 +23,7 @@ var commands = []command{
 	{name: "pair show", args: "ID", summary: "show a pair: people, agreement and sessions", setup: setupPairShow},
 	{name: "pair end", args: "ID", summary: "end a pair and cancel its sessions still to come", setup: setupPairEnd},
 	{name: "pair replace-mentor", args: "ID", summary: "give a pair a new mentor for its sessions still to come (--mentor-name N --mentor-email E)", setup: setupPairReplaceMentor},
+	{name: "pair share-plans", args: "ID yes|no", summary: "record the mentee's choice whether the mentor sees their planning answers", setup: setupPairSharePlans},
 	{name: "session list", summary: "list a pair's sessions (--pair ID)", setup: setupSessionList},
 	{name: "session move", args: "ID", summary: "move a session to a new local time (--to 2027-03-09T15:00)", setup: setupSessionMove},
 	{name: "session cancel", args: "ID", summary: "cancel a session", setup: setupSessionCancel},
@@ -30,6 +31,10 @@ var commands = []command{
 	{name: "preview", summary: "write the messages mentord would send for a pair as .eml files (--pair ID -o DIR)", setup: setupPreview},
 	{name: "inspect", args: "[FILE|-]", summary: "print how mentord understands one message, as JSON, changing nothing", setup: setupInspect},
 	{name: "ingest", args: "FILE.eml", summary: "read one saved message as if it came from the mailbox, and apply it", setup: setupIngest},
+	{name: "status", summary: "what the admin checks first: the daemon, the outbox, what is due, quarantine, bouncing addresses", setup: setupStatus},
+	{name: "backup", args: "FILE", summary: "write a consistent copy of the live database to FILE and check it", setup: setupBackup},
+	{name: "send-test", args: "ADDRESS", summary: "send a sample invite and planning checklist to ADDRESS now, to check delivery and looks", setup: setupSendTest},
+	{name: "purge", summary: "apply the retention settings now (the daemon does it daily)", setup: setupPurge},
 	{name: "import", args: "FILE.csv", summary: "add pairs from a CSV file, all or nothing (--dry-run to check only)", setup: setupImport},
 }
 

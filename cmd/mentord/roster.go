@@ -37,7 +37,7 @@ func setupPairAdd(fs *flag.FlagSet) func(*env, *cmdline) error {
 		{"contact", "how they stay in touch between sessions", &in.Contact},
 		{"progress", "how progress is recorded (default: by email, in the progress log)", &in.Progress},
 		{"end", "last day of the agreement, YYYY-MM-DD (default: one year after the start)", &in.End},
-		{"mentor-brief", "yes or no: the mentor gets the mentee's planning answers the day before each session (default yes)", &in.MentorBrief},
+		{"share-plans", "yes or no: the mentee lets the mentor see their planning answers in the brief the day before each session (default no)", &in.SharePlans},
 	} {
 		fs.StringVar(f.dst, f.name, "", f.usage)
 	}
@@ -207,6 +207,37 @@ func setupPairReplaceMentor(fs *flag.FlagSet) func(*env, *cmdline) error {
 				return printJSON(e.stdout, v)
 			}
 			fmt.Fprintf(e.stdout, "pair %d: %s <%s> now mentors %s for the sessions still to come\n", v.ID, v.Mentor.Name, v.Mentor.Email, v.Mentee.Name)
+			return nil
+		})
+	}
+}
+
+func setupPairSharePlans(fs *flag.FlagSet) func(*env, *cmdline) error {
+	return func(e *env, c *cmdline) error {
+		if len(c.args) != 2 {
+			return usagef("give the pair's id and yes or no")
+		}
+		id, err := parseID(c.args[0], "pair")
+		if err != nil {
+			return err
+		}
+		var share bool
+		switch strings.ToLower(c.args[1]) {
+		case "yes", "true", "on":
+			share = true
+		case "no", "false", "off":
+		default:
+			return usagef("say yes or no, not %q", c.args[1])
+		}
+		return withRoster(e, c, func(r *daemon.Roster) error {
+			if err := r.SetSharePlans(context.Background(), id, share); err != nil {
+				return err
+			}
+			if share {
+				fmt.Fprintf(e.stdout, "pair %d: the mentor now sees the mentee's planning answers in the brief before each session\n", id)
+			} else {
+				fmt.Fprintf(e.stdout, "pair %d: the mentee's planning answers stay private; the mentor's brief holds none of them\n", id)
+			}
 			return nil
 		})
 	}

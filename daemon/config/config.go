@@ -37,6 +37,7 @@ type Config struct {
 	DevServer DevServer `yaml:"devserver"`
 	Log       Log       `yaml:"log"`
 	Service   Service   `yaml:"service"`
+	Retention Retention `yaml:"retention"`
 
 	// File is the path the configuration was read from.
 	File string `yaml:"-"`
@@ -51,8 +52,9 @@ type Programme struct {
 	Name         string `yaml:"name"`
 	Organisation string `yaml:"organisation"`
 	AdminEmail   string `yaml:"admin_email"`
-	// MentorBrief sends mentors the mentee's planning answers the day before a
-	// session (each pair can also opt out). Nil means the default, true.
+	// MentorBrief sends mentors a brief the day before each session; it holds
+	// the mentee's plan only when the mentee chose to share it (share_plans).
+	// Nil means the default, true.
 	MentorBrief *bool `yaml:"mentor_brief"`
 	// Acknowledge sends the mentee, after each logged reply, what was recorded
 	// and how to correct it. Nil means the default, true.
@@ -105,9 +107,6 @@ type IMAP struct {
 	// Idle uses IMAP IDLE when the server offers it; false polls instead.
 	// Nil means the default, true.
 	Idle *bool `yaml:"idle"`
-	// KeepRaw is how long the original bytes of each read message are kept
-	// (compressed) for reading them again; afterwards only the log remains.
-	KeepRaw Duration `yaml:"keep_raw"`
 }
 
 // Folders are where handled mail is moved to; created when missing.
@@ -168,6 +167,17 @@ type DevServer struct {
 type Log struct {
 	Level  string `yaml:"level"`  // debug, info, warn, error
 	Format string `yaml:"format"` // text or json
+}
+
+// Retention says how long what mentord keeps is kept; `mentord purge` (run
+// daily by the daemon) applies it.
+type Retention struct {
+	// RawMessages: the originals of read messages (compressed), kept to read
+	// them again; after this only what was logged from them remains.
+	RawMessages Duration `yaml:"raw_messages"`
+	// PairLog: a pair's whole log (answers, replies, promises, RSVPs and the
+	// messages behind them) is deleted this long after its programme ended.
+	PairLog Duration `yaml:"pair_log"`
 }
 
 // Service holds process-level settings.

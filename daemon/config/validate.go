@@ -52,7 +52,8 @@ func (c *Config) applyDefaults() {
 	if c.IMAP.PollInterval == 0 {
 		c.IMAP.PollInterval = Duration(5 * time.Minute)
 	}
-	c.IMAP.KeepRaw = cmpOr(c.IMAP.KeepRaw, Duration(90*24*time.Hour))
+	c.Retention.RawMessages = cmpOr(c.Retention.RawMessages, Duration(90*24*time.Hour))
+	c.Retention.PairLog = cmpOr(c.Retention.PairLog, Duration(365*24*time.Hour))
 	if c.IMAP.MaxMessageSize == 0 {
 		c.IMAP.MaxMessageSize = 10 << 20
 	}
@@ -184,8 +185,11 @@ func (c *Config) validate() Errors {
 	if d := c.IMAP.PollInterval.D(); d < 10*time.Second || d > time.Hour {
 		k.errorf("imap.poll_interval", "must be between 10s and 1h, not %s", c.IMAP.PollInterval)
 	}
-	if d := c.IMAP.KeepRaw.D(); d < 24*time.Hour {
-		k.errorf("imap.keep_raw", "must be at least 1d")
+	if d := c.Retention.RawMessages.D(); d < 24*time.Hour {
+		k.errorf("retention.raw_messages", "must be at least 1d")
+	}
+	if d := c.Retention.PairLog.D(); d < 24*time.Hour {
+		k.errorf("retention.pair_log", "must be at least 1d")
 	}
 	if s := c.IMAP.MaxMessageSize; s < 64<<10 || s > 1<<30 {
 		k.errorf("imap.max_message_size", "must be between 64KiB and 1GiB")

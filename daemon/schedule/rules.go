@@ -20,7 +20,8 @@ import (
 //     nudge_after; none once the session has started (checklist) or after
 //     reflection_window (reflection).
 //   - Brief: to the mentor the day before, at checklist_time in the
-//     mentor's zone, when the programme and the pair allow it.
+//     mentor's zone, when the programme sends briefs; it holds the mentee's
+//     plan only when the mentee chose to share it.
 //
 // Prompts are held while the mentor or the mentee has declined the session.
 
@@ -96,19 +97,18 @@ type Prompt struct {
 
 // Session is one session with everything the rules need.
 type Session struct {
-	ID          int64
-	Start, End  time.Time
-	Cancelled   bool
-	PairActive  bool
-	Sequence    int
-	MentorBrief bool // the pair allows mentor briefs
-	Mentor      Person
-	Mentee      Person
-	Removed     []int64 // people sent a REQUEST who are no longer attendees
-	Sent        map[int64]Sent
-	Checklist   Prompt
-	Reflection  Prompt
-	Brief       Prompt
+	ID         int64
+	Start, End time.Time
+	Cancelled  bool
+	PairActive bool
+	Sequence   int
+	Mentor     Person
+	Mentee     Person
+	Removed    []int64 // people sent a REQUEST who are no longer attendees
+	Sent       map[int64]Sent
+	Checklist  Prompt
+	Reflection Prompt
+	Brief      Prompt
 }
 
 // Due returns the actions due for s at now.
@@ -167,7 +167,7 @@ func promptActions(s Session, t Timings, now time.Time) []Action {
 	if at, ok := nudgeAt(s.Reflection, s.Mentee.Loc, t); ok && !now.Before(at) && now.Before(closes) {
 		acts = append(acts, Action{Kind: ActNudge, NudgeOf: ActReflection, SessionID: s.ID, PersonID: s.Mentee.ID, Due: at})
 	}
-	if at := BriefAt(s, t); t.MentorBrief && s.MentorBrief && !s.Brief.Exists && !now.Before(at) && now.Before(s.Start) {
+	if at := BriefAt(s, t); t.MentorBrief && !s.Brief.Exists && !now.Before(at) && now.Before(s.Start) {
 		add(ActBrief, s.Mentor.ID, at)
 	}
 	return acts
@@ -270,7 +270,7 @@ func Next(s Session, t Timings, now time.Time) (time.Time, bool) {
 			if !s.Reflection.Exists {
 				consider(ReflectionAt(s, t))
 			}
-			if t.MentorBrief && s.MentorBrief && !s.Brief.Exists {
+			if t.MentorBrief && !s.Brief.Exists {
 				consider(BriefAt(s, t))
 			}
 			for _, p := range []Prompt{s.Checklist, s.Reflection} {

@@ -20,7 +20,7 @@ func session(t *testing.T, start string, zone string) Session {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return Session{ID: 7, Start: st, End: st.Add(time.Hour), PairActive: true, MentorBrief: true,
+	return Session{ID: 7, Start: st, End: st.Add(time.Hour), PairActive: true,
 		Mentor: Person{ID: 1, Loc: loc, Partstat: "NEEDS-ACTION"}, Mentee: Person{ID: 2, Loc: loc, Partstat: "NEEDS-ACTION"},
 		Sent: map[int64]Sent{}}
 }
@@ -195,9 +195,11 @@ func TestNothingForCancelledOrDeclined(t *testing.T) {
 	if got := kinds(Due(s, testTimings, at(t, "2027-05-10T09:00", cph))); got != "" {
 		t.Errorf("mentor declined: %s", got)
 	}
-	s.Mentor.Partstat, s.MentorBrief = "ACCEPTED", false
-	if got := kinds(Due(s, testTimings, at(t, "2027-05-10T09:00", cph))); got != "checklist@mentee" {
-		t.Errorf("pair opted out of briefs: %s", got)
+	s.Mentor.Partstat = "ACCEPTED"
+	noBriefs := testTimings
+	noBriefs.MentorBrief = false
+	if got := kinds(Due(s, noBriefs, at(t, "2027-05-10T09:00", cph))); got != "checklist@mentee" {
+		t.Errorf("the programme sends no briefs: %s", got)
 	}
 }
 

@@ -254,3 +254,47 @@ func OpenReadOnly(ctx context.Context, path string) (*DB, error) {
 	}
 	return db, nil
 }
+
+// Backup writes a consistent copy of the live database to path (which must not
+// exist) and checks the copy with PRAGMA integrity_check.
+func (db *DB) Backup(ctx context.Context, path string) error {
+	if _, err := os.Stat(path); err == nil {
+		return fmt.Errorf("backup: %s exists; give a new file", path)
+	}
+	if err := db.VacuumInto(ctx, path); err != nil {
+		return err
+	}
+	if err := os.Chmod(path, 0o600); err != nil {
+		return err
+	}
+	copyDB, err := sqlx.Open("sqlite3", "file:"+path+"?mode=ro")
+	if err != nil {
+		return err
+	}
+	defer copyDB.Close()
+	var res string
+	if err := copyDB.GetContext(ctx, &res, "PRAGMA integrity_check"); err != nil {
+		return fmt.Errorf("check the backup: %w", err)
+	}
+	if res != "ok" {
+		return fmt.Errorf("the backup %s failed integrity_check: %s", path, res)
+	}
+	return nil
+}
+
+// SetSetting stores a value under key in the settings table.
+func SetSetting(ctx context.Context, q Querier, key, value string) error {
+	_, err := q.ExecContext(ctx, `INSERT INTO settings (key, value) VALUES (?, ?)
+		ON CONFLICT (key) DO UPDATE SET value = excluded.value`, key, value)
+	return err
+}
+
+// Setting returns the value stored under key, or "" when there is none.
+func Setting(ctx context.Context, q Querier, key string) (string, error) {
+	var v []string
+	err := sqlx.SelectContext(ctx, q, &v, `SELECT value FROM settings WHERE key = ?`, key)
+	if err != nil || len(v) == 0 {
+		return "", err
+	}
+	return v[0], nil
+}

@@ -161,18 +161,3 @@ func GetPerson(ctx context.Context, q Querier, id int64) (Person, error) {
 	err := sqlx.GetContext(ctx, q, &p, `SELECT * FROM people WHERE id = ?`, id)
 	return p, notFound(err, "person", id)
 }
-
-// DropRaw forgets the original bytes of messages received before cutoff,
-// keeping everything that was logged from them. It returns how many it dropped.
-func DropRaw(ctx context.Context, db *DB, cutoff time.Time) (int, error) {
-	var n int64
-	err := db.Tx(ctx, func(tx *sqlx.Tx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE inbound SET raw = NULL WHERE raw IS NOT NULL AND received_at < ?`, UTC(cutoff))
-		if err != nil {
-			return err
-		}
-		n, err = res.RowsAffected()
-		return err
-	})
-	return int(n), err
-}

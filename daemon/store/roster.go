@@ -35,10 +35,10 @@ type Pair struct {
 	MenteeID int64  `db:"mentee_id" json:"-"`
 	Status   string `db:"status" json:"status"`
 	SpecHash string `db:"spec_hash" json:"-"`
-	// MentorBrief: the mentor gets the mentee's planning answers the day before a session.
-	MentorBrief bool       `db:"mentor_brief" json:"mentor_brief"`
-	CreatedAt   time.Time  `db:"created_at" json:"created_at"`
-	EndedAt     *time.Time `db:"ended_at" json:"ended_at,omitempty"`
+	// SharePlans: the mentee chose to let the mentor see their planning answers.
+	SharePlans bool       `db:"share_plans" json:"share_plans"`
+	CreatedAt  time.Time  `db:"created_at" json:"created_at"`
+	EndedAt    *time.Time `db:"ended_at" json:"ended_at,omitempty"`
 }
 
 // Agreement is what a pair agreed at the start.
@@ -89,8 +89,8 @@ func InsertPerson(ctx context.Context, q Querier, p *Person) error {
 // InsertPair adds the pair and its agreement and sets the pair's ID.
 func InsertPair(ctx context.Context, q Querier, p *Pair, a *Agreement) error {
 	p.CreatedAt = UTC(p.CreatedAt)
-	res, err := sqlx.NamedExecContext(ctx, q, `INSERT INTO pairs (mentor_id, mentee_id, status, spec_hash, mentor_brief, created_at)
-		VALUES (:mentor_id, :mentee_id, :status, :spec_hash, :mentor_brief, :created_at)`, p)
+	res, err := sqlx.NamedExecContext(ctx, q, `INSERT INTO pairs (mentor_id, mentee_id, status, spec_hash, share_plans, created_at)
+		VALUES (:mentor_id, :mentee_id, :status, :spec_hash, :share_plans, :created_at)`, p)
 	if err != nil {
 		return fmt.Errorf("insert pair: %w", err)
 	}
@@ -111,7 +111,7 @@ func InsertPair(ctx context.Context, q Querier, p *Pair, a *Agreement) error {
 
 const pairViewSelect = `SELECT
 	p.id AS "pair.id", p.mentor_id AS "pair.mentor_id", p.mentee_id AS "pair.mentee_id", p.status AS "pair.status",
-	p.spec_hash AS "pair.spec_hash", p.mentor_brief AS "pair.mentor_brief", p.created_at AS "pair.created_at", p.ended_at AS "pair.ended_at",
+	p.spec_hash AS "pair.spec_hash", p.share_plans AS "pair.share_plans", p.created_at AS "pair.created_at", p.ended_at AS "pair.ended_at",
 	mr.id AS "mentor.id", mr.email AS "mentor.email", mr.name AS "mentor.name", mr.timezone AS "mentor.timezone",
 	mr.language AS "mentor.language", mr.bounce_score AS "mentor.bounce_score", mr.suspended_at AS "mentor.suspended_at",
 	mr.created_at AS "mentor.created_at",

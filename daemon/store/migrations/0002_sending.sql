@@ -9,8 +9,9 @@ CREATE TABLE settings (
 );
 INSERT INTO settings (key, value) VALUES ('instance', lower(hex(randomblob(16))));
 
--- Whether the mentor gets the mentee's planning answers the day before a session.
-ALTER TABLE pairs ADD COLUMN mentor_brief INTEGER NOT NULL DEFAULT 1 CHECK (mentor_brief IN (0, 1));
+-- Whether the mentee chose to share their planning answers with the mentor
+-- (in the mentor's brief the day before a session). Off unless they opt in.
+ALTER TABLE pairs ADD COLUMN share_plans INTEGER NOT NULL DEFAULT 0 CHECK (share_plans IN (0, 1));
 
 -- One thing mentord asked one person about one session: an invite, a planning
 -- checklist, a reflection, a mentor brief. Its messages (the first and a nudge)

@@ -1,0 +1,161 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/mentord/mentord/daemon"
+	"github.com/mentord/mentord/daemon/store"
+	"github.com/mentord/mentord/templates"
+)
+
+func setupStatus(fs *flag.FlagSet) func(*env, *cmdline) error {
+	jsonFlag(fs)
+	return func(e *env, c *cmdline) error {
+		if len(c.args) > 0 {
+			return usagef("status takes no arguments")
+		}
+		return withRoster(e, c, func(r *daemon.Roster) error {
+			st, err := daemon.LoadStatus(context.Background(), r.DB, r.Cfg, e.now())
+			if err != nil {
+				return err
+			}
+			if c.json {
+				return printJSON(e.stdout, st)
+			}
+			printStatus(e.stdout, st)
+			return nil
+		})
+	}
+}
+
+func printStatus(w io.Writer, st daemon.Status) {
+	when := func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04Z") }
+	switch {
+	case st.Daemon == nil:
+		fmt.Fprintln(w, "Daemon     never ran on this database")
+	default:
+		state := "running"
+		if st.Daemon.Stale {
+			state = "NOT RUNNING? (no word since " + when(st.Daemon.At) + ")"
+		}
+		fmt.Fprintf(w, "Daemon     %s, last report %s\n", state, when(st.Daemon.At))
+		for _, p := range st.Daemon.Parts {
+			ok := "ok  "
+			if !p.OK {
+				ok = "FAIL"
+			}
+			line := fmt.Sprintf("  %s %-9s %s", ok, p.Name, p.State)
+			if !p.LastProgress.IsZero() {
+				line += ", last progress " + when(p.LastProgress)
+			}
+			if p.Error != "" {
+				line += ": " + p.Error
+			}
+			fmt.Fprintln(w, line)
+		}
+	}
+	o := st.Outbox
+	fmt.Fprintf(w, "Outbox     %d pending, %d sending, %d sent, %d failed", o.Pending, o.Sending, o.Sent, o.Failed)
+	if o.OldestPending != nil {
+		fmt.Fprintf(w, "; oldest pending since %s", when(*o.OldestPending))
+	}
+	fmt.Fprintln(w)
+	for _, f := range o.Failures {
+		fmt.Fprintf(w, "  failed   %s %s to %s: %s\n", when(f.CreatedAt), f.Kind, f.Recipient, f.LastError)
+	}
+	fmt.Fprintf(w, "Next due   %d\n", len(st.Upcoming))
+	for _, u := range st.Upcoming {
+		fmt.Fprintf(w, "  %s %-10s session %d\n", when(u.At), u.Kind, u.Session)
+	}
+	fmt.Fprintf(w, "Waiting    %d prompts without a reply\n", len(st.Waiting))
+	for _, wt := range st.Waiting {
+		sent := "not sent yet"
+		if wt.SentAt != nil {
+			sent = "sent " + when(*wt.SentAt)
+		}
+		fmt.Fprintf(w, "  pair %d session %d %-10s %s (%s)\n", wt.Pair, wt.Session, wt.Purpose, wt.Mentee, sent)
+	}
+	fmt.Fprintf(w, "Quarantine %d\n", len(st.Quarantined))
+	for _, q := range st.Quarantined {
+		fmt.Fprintf(w, "  %d %s %s from %s: %s\n", q.ID, when(q.ReceivedAt), q.Kind, q.From, q.Reason)
+	}
+	fmt.Fprintf(w, "Suspended  %d addresses (they bounce)\n", len(st.Suspended))
+	for _, p := range st.Suspended {
+		fmt.Fprintf(w, "  %s <%s>, bounce score %.1f\n", p.Name, p.Email, p.BounceScore)
+	}
+}
+
+func setupBackup(fs *flag.FlagSet) func(*env, *cmdline) error {
+	return func(e *env, c *cmdline) error {
+		if len(c.args) != 1 {
+			return usagef("give the backup file to write (it must not exist)")
+		}
+		return withRoster(e, c, func(r *daemon.Roster) error {
+			if err := r.DB.Backup(context.Background(), c.args[0]); err != nil {
+				return err
+			}
+			st, err := os.Stat(c.args[0])
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(e.stdout, "%s: %d bytes, integrity_check ok\n", c.args[0], st.Size())
+			return nil
+		})
+	}
+}
+
+func setupSendTest(fs *flag.FlagSet) func(*env, *cmdline) error {
+	return func(e *env, c *cmdline) error {
+		if len(c.args) != 1 || !strings.Contains(c.args[0], "@") {
+			return usagef("give one address to send the test messages to")
+		}
+		return withRoster(e, c, func(r *daemon.Roster) error {
+			tpl, err := templates.Load(r.Cfg.Templates.Dir)
+			if err != nil {
+				return &daemon.ConfigError{Err: fmt.Errorf("templates: %w", err)}
+			}
+			ids, err := daemon.SendTest(context.Background(), r.Cfg, tpl, c.args[0], e.now())
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(e.stdout, "sent a test invite and a test planning checklist to %s\n", c.args[0])
+			for _, id := range ids {
+				fmt.Fprintf(e.stdout, "  Message-ID: <%s>\n", id)
+			}
+			return nil
+		})
+	}
+}
+
+func setupPurge(fs *flag.FlagSet) func(*env, *cmdline) error {
+	dryRun := fs.Bool("dry-run", false, "say what would go, and change nothing")
+	jsonFlag(fs)
+	return func(e *env, c *cmdline) error {
+		if len(c.args) > 0 {
+			return usagef("purge takes no arguments")
+		}
+		return withRoster(e, c, func(r *daemon.Roster) error {
+			ret := r.Cfg.Retention
+			p, err := store.Purge(context.Background(), r.DB, e.now(), ret.RawMessages.D(), ret.PairLog.D(), *dryRun)
+			if err != nil {
+				return err
+			}
+			if c.json {
+				return printJSON(e.stdout, p)
+			}
+			verb := "purged"
+			if *dryRun {
+				verb = "would purge"
+			}
+			fmt.Fprintf(e.stdout, "%s: the originals of %d read messages (retention.raw_messages %s); the whole log of %d pairs, %d answers (retention.pair_log %s after their programme ended)\n",
+				verb, p.RawMessages, ret.RawMessages, p.Pairs, p.Entries, ret.PairLog)
+			return nil
+		})
+	}
+}

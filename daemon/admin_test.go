@@ -1,0 +1,141 @@
+package daemon
+
+import (
+	"context"
+	"encoding/json"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+
+	"github.com/mentord/mentord/daemon/store"
+	"github.com/mentord/mentord/mail/sender"
+)
+
+// The restore drill: a backup taken while mentord writes holds everything
+// committed before it began, passes integrity_check, and a daemon started on
+// it sends nothing that was sent already.
+func TestBackupRestoreDrill(t *testing.T) {
+	s := newSim(t, utc("2026-12-01T09:00Z"), "")
+	addPair(t, s.roster, yearPair)
+	s.runUntil(utc("2027-02-20T00:00Z"))
+	var sentBefore int
+	s.db.R().Get(&sentBefore, `SELECT COUNT(*) FROM outbox WHERE state = 'sent'`)
+	ctx := context.Background()
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() { // writes going on during the backup
+		defer wg.Done()
+		for i := 0; ; i++ {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			s.db.Tx(ctx, func(tx *sqlx.Tx) error {
+				_, err := tx.Exec(`INSERT INTO settings (key, value) VALUES (?, 'x')`, "load."+time.Now().Format(time.RFC3339Nano))
+				return err
+			})
+		}
+	}()
+	path := filepath.Join(t.TempDir(), "backup.db")
+	err := s.db.Backup(ctx, path)
+	close(stop)
+	wg.Wait()
+	if err != nil {
+		t.Fatalf("Backup = %v", err)
+	}
+	if err := s.db.Backup(ctx, path); err == nil {
+		t.Error("a backup over an existing file was written")
+	}
+	restored, err := store.Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer restored.Close()
+	if err := restored.QuickCheck(ctx); err != nil {
+		t.Fatal(err)
+	}
+	var sent int
+	restored.R().Get(&sent, `SELECT COUNT(*) FROM outbox WHERE state = 'sent'`)
+	if sent != sentBefore || restored.Instance() != s.db.Instance() {
+		t.Errorf("the backup has %d sent messages, want %d (instance %s vs %s)", sent, sentBefore, restored.Instance(), s.db.Instance())
+	}
+	// Start on the restored database at the same moment: nothing is sent again.
+	mark := len(s.sink.Messages())
+	if _, err := Plan(ctx, restored, s.cfg, s.tpl, s.now, s.log); err != nil {
+		t.Fatal(err)
+	}
+	o := &Outbox{DB: restored, Sender: sender.New(SMTPConfig(s.cfg), nil), Cfg: s.cfg, Log: s.log, Now: func() time.Time { return s.now }}
+	o.SendDue(ctx, ctx)
+	if n := len(s.sink.Messages()) - mark; n != 0 {
+		t.Errorf("the restored database sent %d messages again", n)
+	}
+}
+
+// status holds no word a mentee wrote.
+func TestStatusHasNoMenteeText(t *testing.T) {
+	r := newReading(t, "")
+	secret := "ZEBRA-PLANS-42"
+	r.ingest(r.replyMsg(menteeAddr, r.token, "s1@mail.example.org", "1. "+secret+" for the group.\n\n5. Tell nobody about "+secret))
+	r.ingest(r.replyMsg("eve@evil.example", r.token, "s2@mail.example.org", "1. "+secret))
+	st, err := LoadStatus(context.Background(), r.db, r.cfg, r.now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := json.Marshal(st)
+	if strings.Contains(string(b), "ZEBRA") {
+		t.Errorf("status shows a mentee's words:\n%s", b)
+	}
+	if len(st.Quarantined) != 1 || !strings.Contains(st.Quarantined[0].Reason, "sender_mismatch") {
+		t.Errorf("quarantine = %+v", st.Quarantined)
+	}
+	if len(st.Upcoming) == 0 {
+		t.Error("nothing upcoming")
+	}
+}
+
+func TestSendTest(t *testing.T) {
+	s := newSim(t, utc("2026-12-01T09:00Z"), "")
+	ids, err := SendTest(context.Background(), s.cfg, s.tpl, "admin@example.net", s.now)
+	if err != nil || len(ids) != 2 {
+		t.Fatalf("SendTest = %v, %v", ids, err)
+	}
+	msgs := s.sink.Messages()
+	if len(msgs) != 2 || msgs[0].To[0] != "admin@example.net" {
+		t.Fatalf("sink got %d messages", len(msgs))
+	}
+	if method, _ := calendarOf(t, msgs[0].Data); method != "REQUEST" {
+		t.Errorf("the test invite's METHOD is %q", method)
+	}
+	if !strings.Contains(textOf(t, msgs[1].Data), "1. ") {
+		t.Errorf("the test checklist has no questions")
+	}
+}
+
+// The mentor sees none of the mentee's words unless the mentee opted in.
+func TestBriefRespectsConsent(t *testing.T) {
+	r := newReading(t, "")
+	if err := r.roster.SetSharePlans(context.Background(), r.pairID, false); err != nil {
+		t.Fatal(err)
+	}
+	r.ingest(r.replyMsg(menteeAddr, r.token, "c1@mail.example.org", "1. ZEBRA-PLANS-42 went well.\n\n4. Delegation."))
+	r.runUntil(utc("2027-02-12T12:00Z"))
+	briefs := 0
+	for _, m := range r.got {
+		if m.Kind == "brief" && m.At.After(utc("2027-02-09T08:00Z")) {
+			briefs++
+			text := textOf(t, m.Raw)
+			if strings.Contains(text, "ZEBRA") || strings.Contains(text, "Delegation") || !strings.Contains(text, "privately") {
+				t.Errorf("the brief without consent:\n%s", text)
+			}
+		}
+	}
+	if briefs != 1 {
+		t.Errorf("%d briefs, want 1", briefs)
+	}
+}

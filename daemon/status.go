@@ -1,0 +1,189 @@
+package daemon
+
+import (
+	"context"
+	"encoding/json"
+	"sort"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+
+	"github.com/mentord/mentord/daemon/config"
+	"github.com/mentord/mentord/daemon/schedule"
+	"github.com/mentord/mentord/daemon/store"
+)
+
+// Status is `mentord status`: what the admin checks first. It holds no text a
+// mentee wrote (no answers, no reply text, no subjects of received mail).
+type Status struct {
+	Now         time.Time      `json:"now"`
+	Daemon      *HealthReport  `json:"daemon"` // nil when the daemon never ran on this database
+	Outbox      OutboxStatus   `json:"outbox"`
+	Upcoming    []Upcoming     `json:"upcoming"`
+	Quarantined []Quarantined  `json:"quarantined"`
+	Suspended   []store.Person `json:"suspended"`
+	Waiting     []Waiting      `json:"waiting"`
+}
+
+// HealthReport is what the running daemon last wrote about itself.
+type HealthReport struct {
+	At    time.Time `json:"at"`
+	Parts []Part    `json:"components"`
+	Stale bool      `json:"stale"` // older than 5 minutes: the daemon is probably not running
+}
+
+// OutboxStatus counts the outbox.
+type OutboxStatus struct {
+	Pending       int                `json:"pending"`
+	Sending       int                `json:"sending"`
+	Sent          int                `json:"sent"`
+	Failed        int                `json:"failed"`
+	OldestPending *time.Time         `json:"oldest_pending,omitempty"`
+	Failures      []store.OutboxItem `json:"failures"` // the latest 10
+}
+
+// Upcoming is a message the schedule will send.
+type Upcoming struct {
+	At      time.Time `json:"at"`
+	Kind    string    `json:"kind"`
+	Session int64     `json:"session"`
+}
+
+// Quarantined is a message put aside, with why.
+type Quarantined struct {
+	ID         int64     `db:"id" json:"id"`
+	ReceivedAt time.Time `db:"received_at" json:"received_at"`
+	From       string    `db:"from_addr" json:"from"`
+	Kind       string    `db:"kind" json:"kind"`
+	Reason     string    `db:"reason" json:"reason"`
+}
+
+// Waiting is a prompt that got no reply yet.
+type Waiting struct {
+	Pair    int64          `db:"pair_id" json:"pair"`
+	Session int64          `db:"session_id" json:"session"`
+	Purpose string         `db:"purpose" json:"purpose"`
+	Mentee  string         `db:"email" json:"mentee"`
+	SentAt  *time.Time     `db:"-" json:"sent_at,omitempty"`
+	Sent    store.NullTime `db:"sent_at" json:"-"`
+}
+
+// writeHealth stores the daemon's health for `mentord status` (another process).
+func (d *Daemon) writeHealth(ctx context.Context) {
+	b, err := json.Marshal(HealthReport{At: d.clock.Now(), Parts: d.health.Parts()})
+	if err == nil {
+		err = d.db.Tx(ctx, func(tx *sqlx.Tx) error { return store.SetSetting(ctx, tx, "health", string(b)) })
+	}
+	if err != nil {
+		d.log.Warn("cannot record the daemon's health", "err", err)
+	}
+}
+
+// LoadStatus gathers the status at now.
+func LoadStatus(ctx context.Context, db *store.DB, cfg *config.Config, now time.Time) (Status, error) {
+	q := db.R()
+	st := Status{Now: now, Upcoming: []Upcoming{}, Quarantined: []Quarantined{}, Suspended: []store.Person{}, Waiting: []Waiting{}}
+	if h, err := store.Setting(ctx, q, "health"); err != nil {
+		return st, err
+	} else if h != "" {
+		var hr HealthReport
+		if json.Unmarshal([]byte(h), &hr) == nil {
+			hr.Stale = now.Sub(hr.At) > 5*time.Minute
+			st.Daemon = &hr
+		}
+	}
+	if err := loadOutboxStatus(ctx, q, &st.Outbox); err != nil {
+		return st, err
+	}
+	if err := sqlx.SelectContext(ctx, q, &st.Quarantined, `SELECT id, received_at, from_addr, kind, reason FROM inbound
+		WHERE outcome = 'quarantined' ORDER BY id DESC LIMIT 20`); err != nil {
+		return st, err
+	}
+	if err := sqlx.SelectContext(ctx, q, &st.Suspended, `SELECT * FROM people WHERE suspended_at IS NOT NULL ORDER BY email`); err != nil {
+		return st, err
+	}
+	if err := sqlx.SelectContext(ctx, q, &st.Waiting, `SELECT s.pair_id, pr.session_id, pr.purpose, pe.email,
+		(SELECT MIN(o.sent_at) FROM outbox o WHERE o.prompt_id = pr.id) AS sent_at
+		FROM prompts pr JOIN sessions s ON s.id = pr.session_id JOIN people pe ON pe.id = pr.person_id
+		JOIN pairs p ON p.id = s.pair_id
+		WHERE pr.purpose IN ('checklist', 'reflection') AND pr.replied_at IS NULL AND p.status = 'active'
+		AND s.status = 'planned' AND s.starts_at > ? ORDER BY pr.id`, store.UTC(now.Add(-cfg.Timings.ReflectionWindow.D()))); err != nil {
+		return st, err
+	}
+	for i := range st.Waiting {
+		st.Waiting[i].SentAt = st.Waiting[i].Sent.Ptr()
+	}
+	up, err := upcoming(ctx, q, Timings(cfg), now)
+	st.Upcoming = up
+	return st, err
+}
+
+func loadOutboxStatus(ctx context.Context, q store.Querier, o *OutboxStatus) error {
+	var rows []struct {
+		State string `db:"state"`
+		N     int    `db:"n"`
+	}
+	if err := sqlx.SelectContext(ctx, q, &rows, `SELECT state, COUNT(*) AS n FROM outbox GROUP BY state`); err != nil {
+		return err
+	}
+	for _, r := range rows {
+		switch r.State {
+		case store.OutboxPending:
+			o.Pending = r.N
+		case store.OutboxSending:
+			o.Sending = r.N
+		case store.OutboxSent:
+			o.Sent = r.N
+		case store.OutboxFailed:
+			o.Failed = r.N
+		}
+	}
+	if o.Pending > 0 {
+		var t []time.Time
+		if err := sqlx.SelectContext(ctx, q, &t, `SELECT created_at FROM outbox WHERE state = 'pending' ORDER BY created_at LIMIT 1`); err != nil {
+			return err
+		}
+		if len(t) == 1 {
+			o.OldestPending = &t[0]
+		}
+	}
+	var err error
+	o.Failures, err = store.ListOutbox(ctx, q, store.OutboxFailed, 10)
+	if o.Failures == nil {
+		o.Failures = []store.OutboxItem{}
+	}
+	return err
+}
+
+// upcoming lists the next prompts the schedule will send, soonest first.
+func upcoming(ctx context.Context, q store.Querier, t schedule.Timings, now time.Time) ([]Upcoming, error) {
+	w := planWindow(t, now)
+	st, err := loadPlanState(ctx, q, w)
+	if err != nil {
+		return nil, err
+	}
+	var out []Upcoming
+	for _, s := range buildSessions(st) {
+		if s.Cancelled || !s.PairActive {
+			continue
+		}
+		add := func(kind string, at time.Time, done bool) {
+			if !done && at.After(now) {
+				out = append(out, Upcoming{At: at, Kind: kind, Session: s.ID})
+			}
+		}
+		add("checklist", schedule.ChecklistAt(s, t), s.Checklist.Exists)
+		add("reflection", schedule.ReflectionAt(s, t), s.Reflection.Exists)
+		if t.MentorBrief {
+			add("brief", schedule.BriefAt(s, t), s.Brief.Exists)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].At.Before(out[j].At) })
+	if len(out) > 10 {
+		out = out[:10]
+	}
+	if out == nil {
+		out = []Upcoming{}
+	}
+	return out, nil
+}
