@@ -11,8 +11,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
@@ -101,16 +99,7 @@ func (h *Health) Parts() []Part {
 }
 
 func (d *Daemon) startHTTP(addr string) error {
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
-		Namespace: "mentord", Name: "up", Help: "1 when every component of mentord reports ok.",
-	}, func() float64 {
-		if d.healthy(context.Background()) == nil {
-			return 1
-		}
-		return 0
-	}))
+	reg := d.registry()
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
 	mux.HandleFunc("GET /healthz", d.serveHealth)

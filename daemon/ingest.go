@@ -113,6 +113,7 @@ func (r *Reader) IngestBatch(ctx context.Context, items []Item) ([]Outcome, erro
 		return nil, err
 	}
 	for _, out := range outs {
+		countRead(out)
 		r.Log.Info("message read", "kind", out.Kind, "outcome", out.Outcome, "reason", out.Reason, "msgid", out.MessageID,
 			"answers", out.Answers, "duplicate", out.Duplicate)
 	}

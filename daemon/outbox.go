@@ -138,6 +138,7 @@ func (o *Outbox) markSent(ctx context.Context, it store.OutboxItem) error {
 	if err != nil {
 		return fmt.Errorf("mark outbox %d sent: %w", it.ID, err)
 	}
+	countSent(it)
 	o.Log.Info("sent", "kind", it.Kind, "msgid", it.MessageID, "session", sessionAttr(it))
 	o.Log.Debug("sent to", "msgid", it.MessageID, "to", it.Recipient)
 	return nil
@@ -161,6 +162,7 @@ func (o *Outbox) retryAll(ctx context.Context, items []store.OutboxItem, cause e
 }
 
 func (o *Outbox) fail(ctx context.Context, it store.OutboxItem, cause error) {
+	countFailed(it)
 	o.Log.Error("send failed permanently; not retrying", "kind", it.Kind, "msgid", it.MessageID,
 		"session", sessionAttr(it), "err", cause)
 	o.exec(ctx, func(tx *sqlx.Tx) error { return store.MarkFailed(ctx, tx, it.ID, cause.Error()) })

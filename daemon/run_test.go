@@ -161,8 +161,10 @@ func TestRunLifecycle(t *testing.T) {
 	var metrics bytes.Buffer
 	metrics.ReadFrom(resp.Body)
 	resp.Body.Close()
-	if !strings.Contains(metrics.String(), "mentord_up 1") {
-		t.Errorf("/metrics lacks mentord_up 1")
+	for _, want := range []string{"mentord_up 1", "mentord_outbox_depth 0", "mentord_imap_sync_lag_seconds", "mentord_addresses_suspended 0"} {
+		if !strings.Contains(metrics.String(), want) {
+			t.Errorf("/metrics lacks %q", want)
+		}
 	}
 
 	// A valid new configuration is taken; an invalid one is refused and the old one kept.

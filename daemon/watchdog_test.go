@@ -129,7 +129,7 @@ func TestWatchdog(t *testing.T) {
 	wedged.Lock()
 	armed = true
 	wedged.Unlock()
-	deliverToDev(t, mustLoad(t, path))
+	deliverToDev(t, loadConfigFile(t, path))
 	wedgedAt := time.Now()
 	time.Sleep(2500 * time.Millisecond)
 	if late := n.since(wedgedAt.Add(1100*time.Millisecond), "WATCHDOG=1"); len(late) > 0 {
@@ -143,7 +143,7 @@ func TestWatchdog(t *testing.T) {
 	n.wait(t, start, "STOPPING=1")
 }
 
-func mustLoad(t *testing.T, path string) *config.Config {
+func loadConfigFile(t *testing.T, path string) *config.Config {
 	t.Helper()
 	cfg, err := config.Load(path)
 	if err != nil {

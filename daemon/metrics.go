@@ -1,0 +1,83 @@
+package daemon
+
+import (
+	"context"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/mentord/mentord/daemon/store"
+)
+
+// Counters the loops add to; /metrics serves them (Prometheus client_golang).
+var (
+	sentTotal = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Namespace: "mentord", Name: "messages_sent_total", Help: "Messages accepted by the SMTP server, by kind.",
+	}, []string{"kind"})
+	failedTotal = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Namespace: "mentord", Name: "messages_failed_total", Help: "Messages that failed for good (5xx, or retried too long), by kind.",
+	}, []string{"kind"})
+	readTotal = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Namespace: "mentord", Name: "messages_read_total",
+		Help: "Messages read from the mailbox, by kind (reply, calendar, bounce, auto_reply, other) and outcome (logged, ignored, quarantined, unrelated).",
+	}, []string{"kind", "outcome"})
+	answersTotal = prometheus.NewCounter(prometheus.CounterOpts{
+		Namespace: "mentord", Name: "answers_logged_total", Help: "Answers written to the progress log.",
+	})
+)
+
+// registry builds the daemon's metrics: the counters above, gauges read at
+// scrape time, and the Go and process collectors.
+func (d *Daemon) registry() *prometheus.Registry {
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		sentTotal, failedTotal, readTotal, answersTotal)
+	gauge := func(name, help string, f func() float64) {
+		reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Namespace: "mentord", Name: name, Help: help}, f))
+	}
+	gauge("up", "1 when every component of mentord reports ok.", func() float64 {
+		if d.healthy(context.Background()) == nil {
+			return 1
+		}
+		return 0
+	})
+	gauge("outbox_depth", "Messages waiting in the outbox (pending or being sent).", func() float64 {
+		var n int
+		d.db.R().Get(&n, `SELECT COUNT(*) FROM outbox WHERE state IN ('pending', 'sending')`)
+		return float64(n)
+	})
+	gauge("outbox_oldest_seconds", "Age of the oldest message waiting in the outbox.", func() float64 {
+		var t []time.Time
+		d.db.R().Select(&t, `SELECT created_at FROM outbox WHERE state IN ('pending', 'sending') ORDER BY created_at LIMIT 1`)
+		if len(t) == 0 {
+			return 0
+		}
+		return d.clock.Now().Sub(t[0]).Seconds()
+	})
+	gauge("imap_sync_lag_seconds", "Time since the inbox was last read completely.", func() float64 {
+		for _, p := range d.health.Parts() {
+			if p.Name == "inbox" && !p.LastProgress.IsZero() {
+				return d.clock.Now().Sub(p.LastProgress).Seconds()
+			}
+		}
+		return -1
+	})
+	gauge("addresses_suspended", "Addresses mentord stopped sending to after repeated bounces.", func() float64 {
+		var n int
+		d.db.R().Get(&n, `SELECT COUNT(*) FROM people WHERE suspended_at IS NOT NULL`)
+		return float64(n)
+	})
+	return reg
+}
+
+func countSent(it store.OutboxItem)   { sentTotal.WithLabelValues(it.Kind).Inc() }
+func countFailed(it store.OutboxItem) { failedTotal.WithLabelValues(it.Kind).Inc() }
+
+func countRead(o Outcome) {
+	if o.Duplicate {
+		return
+	}
+	readTotal.WithLabelValues(string(o.Kind), o.Outcome).Inc()
+	answersTotal.Add(float64(o.Answers))
+}
