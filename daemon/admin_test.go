@@ -139,3 +139,46 @@ func TestBriefRespectsConsent(t *testing.T) {
 		t.Errorf("%d briefs, want 1", briefs)
 	}
 }
+
+// Before the final session the mentee, and only the mentee, gets their year in
+// review: what they planned, what they took away and what they promised.
+func TestDigestReviewsTheYear(t *testing.T) {
+	r := newReading(t, "")
+	r.ingest(r.replyMsg(menteeAddr, r.token, "d1@mail.example.org", typedAnswers))
+	r.runUntil(utc("2027-12-13T00:00Z")) // past the final session (12 December)
+	var digests []simMsg
+	for _, m := range r.got {
+		if m.Kind == "digest" {
+			digests = append(digests, m)
+		}
+	}
+	if len(digests) != 1 || digests[0].To != menteeAddr {
+		t.Fatalf("%d digests (%v), want one to the mentee", len(digests), digests)
+	}
+	d := digests[0]
+	var final time.Time
+	if err := r.db.R().Get(&final, `SELECT starts_at FROM sessions WHERE kind = 'final'`); err != nil {
+		t.Fatal(err)
+	}
+	if !d.At.Before(final.Add(-72*time.Hour)) || d.At.Before(final.Add(-5*24*time.Hour)) {
+		t.Errorf("digest at %v, final session at %v: want it a day before the final checklist", d.At, final)
+	}
+	text := textOf(t, d.Raw)
+	for _, want := range []string{
+		"Session 2, ", // the session answered
+		"Got the grant draft to the research office.", // its plan
+		"Help me think about delegating.",
+		"Send the draft to two colleagues (", // a promise, with what became of it
+		"Book the room for the group day (",
+	} {
+		if !strings.Contains(text, want) {
+			t.Errorf("the digest lacks %q:\n%s", want, text)
+		}
+	}
+	if strings.Contains(text, "Session 12,") {
+		t.Errorf("the digest reviews the final session itself:\n%s", text)
+	}
+	if !strings.Contains(headerOf(t, d.Raw, "Subject"), "review") {
+		t.Errorf("subject %q", headerOf(t, d.Raw, "Subject"))
+	}
+}

@@ -171,6 +171,11 @@ func (c *composer) compose(ctx context.Context, a schedule.Action) (*outgoing, e
 				return nil, err
 			}
 		}
+	case schedule.ActDigest:
+		kind, purpose = templates.Digest, store.PurposeDigest
+		if d.Review, err = c.review(ctx, p, sessions, s, to); err != nil {
+			return nil, err
+		}
 	default:
 		return nil, fmt.Errorf("unknown action %q", a.Kind)
 	}
@@ -353,6 +358,53 @@ func (c *composer) agenda(ctx context.Context, s store.Session, menteeID int64) 
 		out[i] = templates.Answer{Number: r.Number, Question: r.Question, Text: r.Answer}
 	}
 	return out, err
+}
+
+// review is the mentee's own log of the pair's sessions before s, session by
+// session: the answers in force and the promises made, with whether they were
+// kept. Cancelled sessions are left out unless something was logged for them.
+func (c *composer) review(ctx context.Context, p store.PairView, sessions []store.Session, s store.Session, to store.Person) ([]templates.ReviewSession, error) {
+	answers, err := store.PairAnswers(ctx, c.q, p.ID, p.Mentee.ID)
+	if err != nil {
+		return nil, err
+	}
+	promises, err := store.PairPromises(ctx, c.q, p.ID)
+	if err != nil {
+		return nil, err
+	}
+	loc, err := time.LoadLocation(to.Timezone)
+	if err != nil {
+		return nil, fmt.Errorf("time zone of person %d: %w", to.ID, err)
+	}
+	var out []templates.ReviewSession
+	for _, o := range sessions {
+		if !o.StartsAt.Before(s.StartsAt) {
+			continue
+		}
+		rs := templates.ReviewSession{Session: sessionInfo(o, sessions, loc)}
+		for _, a := range answers {
+			if a.SessionID != o.ID {
+				continue
+			}
+			ans := templates.Answer{Number: a.QuestionNo, Question: a.Question, Text: a.Answer}
+			switch a.PromptKind {
+			case store.PurposeChecklist:
+				rs.Plan = append(rs.Plan, ans)
+			case store.PurposeReflection:
+				rs.Reflection = append(rs.Reflection, ans)
+			}
+		}
+		for _, pr := range promises {
+			if pr.SessionID == o.ID {
+				rs.Promises = append(rs.Promises, templates.Promise{Text: pr.Text, Status: pr.Status})
+			}
+		}
+		if o.Status == store.SessionCancelled && rs.Plan == nil && rs.Reflection == nil && rs.Promises == nil {
+			continue
+		}
+		out = append(out, rs)
+	}
+	return out, nil
 }
 
 // nudgeQuestions repeats exactly the questions of the prompt being nudged.

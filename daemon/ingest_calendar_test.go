@@ -1,12 +1,14 @@
 package daemon
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/emersion/go-ical"
+	"github.com/jmoiron/sqlx"
 
 	"github.com/mentord/mentord/daemon/store"
 )
@@ -152,6 +154,43 @@ func TestCounterProposal(t *testing.T) {
 	if strings.Join(to, ",") != "admin@example.org,"+menteeAddr {
 		t.Errorf("counter-proposal told %v, want the admin and the mentee", to)
 	}
+
+	// The admin acts on proposals by moving or cancelling the session: the
+	// time taken is accepted, the others declined.
+	ctx := context.Background()
+	s2, s3 := r.sessionID(2), r.sessionID(3)
+	s2start := r.sessionStart(t, 2)
+	propose := func(session int64, at time.Time) int64 {
+		pp := store.Proposal{InboundID: p.InboundID, SessionID: session, PersonID: p.PersonID, ProposedStart: at,
+			ProposedEnd: at.Add(time.Hour), ReceivedAt: r.now}
+		if err := r.db.Tx(ctx, func(tx *sqlx.Tx) error { return store.InsertProposal(ctx, tx, &pp) }); err != nil {
+			t.Fatal(err)
+		}
+		return pp.ID
+	}
+	taken, other, dropped := propose(s2, s2start.Add(24*time.Hour)), propose(s2, s2start.Add(48*time.Hour)), propose(s3, r.now.Add(60*24*time.Hour))
+	if _, err := r.roster.MoveSession(ctx, s2, s2start.Add(24*time.Hour).In(mustZone("Europe/Copenhagen")).Format("2006-01-02T15:04")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.roster.CancelSession(ctx, s3); err != nil {
+		t.Fatal(err)
+	}
+	for id, want := range map[int64]string{taken: "accepted", other: "declined", dropped: "declined"} {
+		var got string
+		r.db.R().Get(&got, `SELECT status FROM proposals WHERE id = ?`, id)
+		if got != want {
+			t.Errorf("proposal %d is %q, want %q", id, got, want)
+		}
+	}
+}
+
+func (r *reading) sessionStart(t *testing.T, number int) time.Time {
+	t.Helper()
+	var at time.Time
+	if err := r.db.R().Get(&at, `SELECT starts_at FROM sessions WHERE number = ?`, number); err != nil {
+		t.Fatal(err)
+	}
+	return at
 }
 
 // dsn is a delivery failure report as Postfix writes it (RFC 3464) for a

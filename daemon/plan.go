@@ -171,7 +171,7 @@ func buildSessions(st store.PlanState) []schedule.Session {
 	index := make(map[int64]*schedule.Session, len(st.Sessions))
 	for i, s := range st.Sessions {
 		out[i] = schedule.Session{
-			ID: s.ID, Start: s.StartsAt, End: s.End(), Cancelled: s.Status == store.SessionCancelled,
+			ID: s.ID, Start: s.StartsAt, End: s.End(), Cancelled: s.Status == store.SessionCancelled, Final: s.Kind == store.KindFinal,
 			PairActive: s.PairStatus == store.PairActive, Sequence: s.Sequence,
 			Mentor: schedule.Person{ID: s.MentorID, Loc: loc(s.MentorTZ), Partstat: store.PartstatNeedsAction},
 			Mentee: schedule.Person{ID: s.MenteeID, Loc: loc(s.MenteeTZ), Partstat: store.PartstatNeedsAction},
@@ -210,6 +210,8 @@ func buildSessions(st store.PlanState) []schedule.Session {
 			s.Reflection = ps
 		case store.PurposeBrief:
 			s.Brief = ps
+		case store.PurposeDigest:
+			s.Digest = ps
 		}
 	}
 	return out

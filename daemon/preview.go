@@ -50,7 +50,7 @@ func Preview(ctx context.Context, db *store.DB, cfg *config.Config, tpl *templat
 		}
 		found = true
 		rs := buildSessions(store.PlanState{Sessions: []store.PlanSession{{ID: s.ID, StartsAt: s.StartsAt,
-			DurationMin: s.DurationMin, Status: s.Status, Sequence: s.Sequence, PairStatus: p.Status,
+			DurationMin: s.DurationMin, Status: s.Status, Sequence: s.Sequence, Kind: s.Kind, PairStatus: p.Status,
 			MentorID: p.MentorID, MenteeID: p.MenteeID,
 			MentorTZ: p.Mentor.Timezone, MenteeTZ: p.Mentee.Timezone}}})[0]
 		for _, a := range previewActions(rs, p, t, now) {
@@ -101,6 +101,9 @@ func previewActions(s schedule.Session, p store.PairView, t schedule.Timings, no
 		}
 	}
 	checklist, reflection := later(schedule.ChecklistAt(s, t)), later(schedule.ReflectionAt(s, t))
+	if s.Final {
+		acts = append(acts, schedule.Action{Kind: schedule.ActDigest, SessionID: s.ID, PersonID: p.MenteeID, Due: later(schedule.DigestAt(s, t))})
+	}
 	return append(acts,
 		schedule.Action{Kind: schedule.ActChecklist, SessionID: s.ID, PersonID: p.MenteeID, Due: checklist},
 		schedule.Action{Kind: schedule.ActReflection, SessionID: s.ID, PersonID: p.MenteeID, Due: reflection},

@@ -205,6 +205,9 @@ func (r *Roster) MoveSession(ctx context.Context, id int64, to string) (store.Se
 		if err := store.MoveSession(ctx, tx, id, start, r.now()); err != nil {
 			return err
 		}
+		if err := store.SettleProposals(ctx, tx, id, &start); err != nil {
+			return err
+		}
 		s, err = store.GetSession(ctx, tx, id)
 		return err
 	})
@@ -219,6 +222,9 @@ func (r *Roster) CancelSession(ctx context.Context, id int64) (store.Session, er
 			return err
 		}
 		if err := store.CancelSession(ctx, tx, id, r.now()); err != nil {
+			return err
+		}
+		if err := store.SettleProposals(ctx, tx, id, nil); err != nil {
 			return err
 		}
 		var err error

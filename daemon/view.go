@@ -93,9 +93,9 @@ func (r *Roster) Pairs(ctx context.Context, status string) ([]PairSummary, error
 			switch {
 			case s.Status == store.SessionCancelled:
 				out[i].Cancelled++
-			case !s.StartsAt.After(now):
+			case !s.End().After(now): // held: it has ended, as in the report
 				out[i].Held++
-			case out[i].NextSession == nil:
+			case out[i].NextSession == nil && s.StartsAt.After(now):
 				t := s.StartsAt
 				out[i].NextSession = &t
 			}

@@ -127,6 +127,18 @@ var goldenCases = []struct {
 	{"counter-admin", Counter, func(s *Set, d *Data) {
 		d.Recipient = Person{Name: "", Email: "mentoring-admin@example.dk"}
 	}},
+	{"digest", Digest, func(s *Set, d *Data) {
+		d.Session.Number, d.Session.Kind = 12, SessionFinal
+		first := d.Session
+		first.Number, first.Kind = 1, SessionChemistry
+		first.Start, first.End = first.Start.AddDate(0, -11, 0), first.End.AddDate(0, -11, 0)
+		refl := s.Questions(d.Lang, "reflection", SessionRegular, false)
+		d.Review = []ReviewSession{
+			{Session: first, Plan: d.Agenda[:1], Reflection: []Answer{{Number: 1, Question: refl[0].Text, Text: "Talking about the group."}},
+				Promises: []Promise{{Text: d.Promises[0], Status: "done"}, {Text: d.Promises[1], Status: "not_done"}}},
+			{Session: d.Session},
+		}
+	}},
 	{"notice", Notice, func(s *Set, d *Data) {
 		d.Recipient = Person{Email: "mentoring-admin@example.dk"}
 		d.Notice = &AdminNotice{Title: "mail to bjorn@example.dk keeps bouncing", Lines: []string{

@@ -341,6 +341,8 @@ func (s *Set) sample(lang string, k Kind, sessionKind string, full bool) Data {
 		d.MentorSeesPlan = true
 		d.AckOf = Checklist
 		d.Comment = "Sorry, I am travelling that week."
+		d.Review = []ReviewSession{{Session: d.Session, Plan: d.Agenda, Reflection: d.Agenda,
+			Promises: []Promise{{Text: "A promise", Status: "done"}, {Text: "Another", Status: "open"}}}, {Session: d.Session}}
 	}
 	switch {
 	case k == Checklist || (k == Nudge && d.NudgeOf == Checklist):

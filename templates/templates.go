@@ -52,10 +52,11 @@ const (
 	Declined   Kind = "declined"   // to the mentee: the mentor declined the session
 	Counter    Kind = "counter"    // to the mentee or the admin: the mentor proposed another time
 	Notice     Kind = "notice"     // to the admin: something needs a person (an address bounces, ...)
+	Digest     Kind = "digest"     // to the mentee before the final session: their year in review
 )
 
 // Kinds lists every kind, in the order a session meets them.
-var Kinds = []Kind{Invite, Update, Cancel, Checklist, Reflection, Nudge, Brief, Ack, Declined, Counter, Notice}
+var Kinds = []Kind{Invite, Update, Cancel, Checklist, Reflection, Nudge, Brief, Ack, Declined, Counter, Notice, Digest}
 
 // Calendar reports whether messages of kind k carry an iCalendar event and so
 // render Summary and Description.
@@ -138,10 +139,26 @@ type Data struct {
 	// Ack: what was recorded from the mentee's reply. Agenda holds the
 	// answers by question; Reply the text when it answered no numbered question.
 	Reply    string
-	AckOf    Kind         // ack: Checklist or Reflection
-	Comment  string       // declined, counter: the comment the mentor's calendar sent
-	Proposed *Session     // counter: the time the mentor proposed
-	Notice   *AdminNotice // notice: what the admin should know
+	AckOf    Kind            // ack: Checklist or Reflection
+	Comment  string          // declined, counter: the comment the mentor's calendar sent
+	Proposed *Session        // counter: the time the mentor proposed
+	Notice   *AdminNotice    // notice: what the admin should know
+	Review   []ReviewSession // digest: the mentee's own log, session by session
+}
+
+// ReviewSession is one past session in the year in review: what the mentee
+// planned, what they took away, and what they promised.
+type ReviewSession struct {
+	Session    Session
+	Plan       []Answer
+	Reflection []Answer
+	Promises   []Promise
+}
+
+// Promise is something the mentee promised to do, with whether it got done:
+// open, done, not_done or dropped.
+type Promise struct {
+	Text, Status string
 }
 
 // AdminNotice is a message to the programme admin.

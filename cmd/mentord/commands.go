@@ -35,6 +35,8 @@ var commands = []command{
 	{name: "backup", args: "FILE", summary: "write a consistent copy of the live database to FILE and check it", setup: setupBackup},
 	{name: "send-test", args: "ADDRESS", summary: "send a sample invite and planning checklist to ADDRESS now, to check delivery and looks", setup: setupSendTest},
 	{name: "purge", summary: "apply the retention settings now (the daemon does it daily)", setup: setupPurge},
+	{name: "log", summary: "print one mentee's progress log, only their own words, to answer them (--mentee EMAIL [--format F])", setup: setupLog},
+	{name: "report", summary: "print the programme at a glance in counts, with no mentee's words: sessions, RSVPs, replies, pairs at risk", setup: setupReport},
 	{name: "import", args: "FILE.csv", summary: "add pairs from a CSV file, all or nothing (--dry-run to check only)", setup: setupImport},
 }
 

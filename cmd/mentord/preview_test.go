@@ -91,8 +91,8 @@ func TestPreviewInvitesReadByOutsideParsers(t *testing.T) {
 	json.Unmarshal([]byte(h.mustRun("pair", "show", "1", "--json")), &p)
 
 	files, _ := filepath.Glob(filepath.Join(dir, "*.eml"))
-	if len(files) != 12*11 {
-		t.Fatalf("%d files from preview, want 11 for each of 12 sessions", len(files))
+	if len(files) != 12*11+1 {
+		t.Fatalf("%d files from preview, want 11 for each of 12 sessions and the year in review", len(files))
 	}
 	var parts []calPart
 	kinds := map[string]int{}

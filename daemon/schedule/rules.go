@@ -37,6 +37,7 @@ const (
 	ActReflection ActionKind = "reflection"
 	ActNudge      ActionKind = "nudge"
 	ActBrief      ActionKind = "brief"
+	ActDigest     ActionKind = "digest"
 )
 
 // Action is one message that is due.
@@ -100,6 +101,7 @@ type Session struct {
 	ID         int64
 	Start, End time.Time
 	Cancelled  bool
+	Final      bool // the last session, which evaluates the programme
 	PairActive bool
 	Sequence   int
 	Mentor     Person
@@ -109,6 +111,7 @@ type Session struct {
 	Checklist  Prompt
 	Reflection Prompt
 	Brief      Prompt
+	Digest     Prompt // the year in review, before the final session
 }
 
 // Due returns the actions due for s at now.
@@ -170,6 +173,9 @@ func promptActions(s Session, t Timings, now time.Time) []Action {
 	if at := BriefAt(s, t); t.MentorBrief && !s.Brief.Exists && !now.Before(at) && now.Before(s.Start) {
 		add(ActBrief, s.Mentor.ID, at)
 	}
+	if at := DigestAt(s, t); s.Final && !s.Digest.Exists && !now.Before(at) && now.Before(s.Start) {
+		add(ActDigest, s.Mentee.ID, at)
+	}
 	return acts
 }
 
@@ -201,6 +207,13 @@ func ChecklistAt(s Session, t Timings) time.Time {
 // the session ends, moved out of quiet hours in the mentee's zone.
 func ReflectionAt(s Session, t Timings) time.Time {
 	return t.Quiet.Next(s.End.Add(t.ReflectionDelay), s.Mentee.Loc)
+}
+
+// DigestAt is when the year in review goes to the mentee before the final
+// session: a day before its planning checklist, out of quiet hours, so the
+// mentee can look back before planning the evaluation.
+func DigestAt(s Session, t Timings) time.Time {
+	return t.Quiet.Next(ChecklistAt(s, t).Add(-24*time.Hour), s.Mentee.Loc)
 }
 
 // BriefAt is when the mentor's brief goes out: the day before the session, at
@@ -272,6 +285,9 @@ func Next(s Session, t Timings, now time.Time) (time.Time, bool) {
 			}
 			if t.MentorBrief && !s.Brief.Exists {
 				consider(BriefAt(s, t))
+			}
+			if s.Final && !s.Digest.Exists {
+				consider(DigestAt(s, t))
 			}
 			for _, p := range []Prompt{s.Checklist, s.Reflection} {
 				if at, ok := nudgeAt(p, s.Mentee.Loc, t); ok {

@@ -230,3 +230,32 @@ func TestKeysAreStable(t *testing.T) {
 		t.Errorf("Key = %s", n.Key())
 	}
 }
+
+// The year in review goes to the mentee of the final session, once, a day
+// before its checklist; never for other sessions, never twice.
+func TestDigestBeforeTheFinal(t *testing.T) {
+	cph := "Europe/Copenhagen"
+	s := session(t, "2027-05-11T14:00", cph)
+	s.Sent = map[int64]Sent{1: {0, "REQUEST"}, 2: {0, "REQUEST"}}
+	if got := kinds(Due(s, testTimings, at(t, "2027-05-07T09:00", cph))); got != "" {
+		t.Errorf("a regular session: %q", got)
+	}
+	s.Final = true
+	for _, st := range []struct{ now, want string }{
+		{"2027-05-07T08:59", ""},
+		{"2027-05-07T09:00", "digest@mentee"},
+		{"2027-05-08T09:00", "checklist@mentee digest@mentee"},
+		{"2027-05-11T14:00", ""}, // the session has started
+	} {
+		if got := kinds(Due(s, testTimings, at(t, st.now, cph))); got != st.want {
+			t.Errorf("final session at %s: %q, want %q", st.now, got, st.want)
+		}
+	}
+	if next, ok := Next(s, testTimings, at(t, "2027-05-01T12:00", cph)); !ok || !next.Equal(at(t, "2027-05-07T09:00", cph)) {
+		t.Errorf("next = %v, %v; want the digest", next, ok)
+	}
+	s.Digest = Prompt{Exists: true}
+	if got := kinds(Due(s, testTimings, at(t, "2027-05-07T09:00", cph))); got != "" {
+		t.Errorf("a digest already sent: %q", got)
+	}
+}

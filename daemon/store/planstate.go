@@ -17,6 +17,7 @@ type PlanSession struct {
 	DurationMin int       `db:"duration_min"`
 	Status      string    `db:"status"`
 	Sequence    int       `db:"sequence"`
+	Kind        string    `db:"kind"`
 	PairStatus  string    `db:"pair_status"`
 	MentorID    int64     `db:"mentor_id"`
 	MenteeID    int64     `db:"mentee_id"`
@@ -113,7 +114,7 @@ func LoadPlanState(ctx context.Context, q Querier, w Window) (PlanState, error) 
 		dst   any
 		query string
 	}{
-		{&st.Sessions, `SELECT s.id, s.starts_at, s.duration_min, s.status, s.sequence, p.status AS pair_status, p.mentor_id, p.mentee_id,
+		{&st.Sessions, `SELECT s.id, s.starts_at, s.duration_min, s.status, s.sequence, s.kind, p.status AS pair_status, p.mentor_id, p.mentee_id,
 				mr.timezone AS mentor_tz, me.timezone AS mentee_tz
 			FROM relevant r JOIN sessions s ON s.id = r.id JOIN pairs p ON p.id = s.pair_id
 			JOIN people mr ON mr.id = p.mentor_id JOIN people me ON me.id = p.mentee_id`},

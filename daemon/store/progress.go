@@ -203,6 +203,22 @@ func InsertProposal(ctx context.Context, q Querier, p *Proposal) error {
 	return err
 }
 
+// SettleProposals decides the open COUNTER proposals of a session the admin
+// moved (to start) or cancelled (start nil): the one whose time the session
+// took is accepted, every other declined.
+func SettleProposals(ctx context.Context, q Querier, sessionID int64, start *time.Time) error {
+	var at any
+	if start != nil {
+		at = UTC(*start)
+	}
+	_, err := q.ExecContext(ctx, `UPDATE proposals SET status = CASE WHEN proposed_start = ? THEN 'accepted' ELSE 'declined' END
+		WHERE session_id = ? AND status = 'open'`, at, sessionID)
+	if err != nil {
+		return fmt.Errorf("settle the proposals for session %d: %w", sessionID, err)
+	}
+	return nil
+}
+
 // Bounce is a delivery failure reported for an address.
 type Bounce struct {
 	InboundID  int64     `db:"inbound_id"`

@@ -16,6 +16,7 @@ const (
 	PurposeChecklist  = "checklist"
 	PurposeReflection = "reflection"
 	PurposeBrief      = "brief"
+	PurposeDigest     = "digest" // the year in review, before the final session
 )
 
 // Prompt is one thing mentord asked one person about one session.

@@ -155,7 +155,7 @@ CREATE INDEX progress_person ON progress_entries(person_id);
 CREATE TABLE action_items (
 	id                  INTEGER PRIMARY KEY,
 	pair_id             INTEGER NOT NULL REFERENCES pairs(id) ON DELETE CASCADE,
-	session_id          INTEGER NOT NULL REFERENCES sessions(id) ON DELETE CASCADE, -- promised before this session
+	session_id          INTEGER NOT NULL REFERENCES sessions(id) ON DELETE CASCADE, -- promised in this session's plan, due by the next
 	progress_entry_id   INTEGER REFERENCES progress_entries(id) ON DELETE SET NULL,
 	text                TEXT NOT NULL,
 	status              TEXT NOT NULL DEFAULT 'open' CHECK (status IN ('open', 'done', 'not_done', 'dropped')),

@@ -20,7 +20,7 @@ CREATE TABLE prompts (
 	id          INTEGER PRIMARY KEY,
 	session_id  INTEGER NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
 	person_id   INTEGER NOT NULL REFERENCES people(id),
-	purpose     TEXT NOT NULL CHECK (purpose IN ('invite', 'checklist', 'reflection', 'brief')),
+	purpose     TEXT NOT NULL CHECK (purpose IN ('invite', 'checklist', 'reflection', 'brief', 'digest')),
 	language    TEXT NOT NULL,
 	questions   TEXT NOT NULL DEFAULT '[]',     -- JSON [{"number":1,"text":"..."}]: exactly what was asked
 	created_at  DATETIME NOT NULL,

@@ -1,0 +1,103 @@
+package main
+
+import (
+	"context"
+	"database/sql"
+	"flag"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/mentord/mentord/daemon"
+	"github.com/mentord/mentord/daemon/config"
+	"github.com/mentord/mentord/daemon/store"
+)
+
+// The records commands read the database without changing it: `log` prints
+// one mentee's own words for that mentee, `report` the programme in counts.
+
+func setupLog(fs *flag.FlagSet) func(*env, *cmdline) error {
+	mentee := fs.String("mentee", "", "the mentee's `address` (required)")
+	format := formatFlag(fs)
+	return func(e *env, c *cmdline) error {
+		if len(c.args) > 0 {
+			return usagef("log takes no arguments (the mentee is --mentee EMAIL)")
+		}
+		if strings.TrimSpace(*mentee) == "" {
+			return usagef("--mentee is required: the mentee's address")
+		}
+		f, err := recordFormat(c, *format)
+		if err != nil {
+			return err
+		}
+		return withRecords(e, c, func(ctx context.Context, q store.Querier) error {
+			l, err := daemon.LoadMenteeLog(ctx, q, *mentee, e.now())
+			if err != nil {
+				return err
+			}
+			return daemon.WriteMenteeLog(e.stdout, l, f)
+		})
+	}
+}
+
+func setupReport(fs *flag.FlagSet) func(*env, *cmdline) error {
+	format := formatFlag(fs)
+	return func(e *env, c *cmdline) error {
+		if len(c.args) > 0 {
+			return usagef("report takes no arguments")
+		}
+		f, err := recordFormat(c, *format)
+		if err != nil {
+			return err
+		}
+		return withRecords(e, c, func(ctx context.Context, q store.Querier) error {
+			r, err := daemon.LoadReport(ctx, q, e.now())
+			if err != nil {
+				return err
+			}
+			return daemon.WriteReport(e.stdout, r, f)
+		})
+	}
+}
+
+func formatFlag(fs *flag.FlagSet) *string {
+	jsonFlag(fs)
+	return fs.String("format", "text", "output `format`: "+strings.Join(daemon.Formats, ", "))
+}
+
+// recordFormat checks --format; --json is short for --format json.
+func recordFormat(c *cmdline, format string) (string, error) {
+	if !slices.Contains(daemon.Formats, format) {
+		return "", usagef("--format must be one of %s, not %q", strings.Join(daemon.Formats, ", "), format)
+	}
+	if c.json {
+		if flagGiven(c, "format") && format != "json" {
+			return "", usagef("--json and --format %s contradict each other", format)
+		}
+		return "json", nil
+	}
+	return format, nil
+}
+
+// withRecords runs fn on the database opened read-only: reading the records
+// changes nothing, and works beside the running daemon.
+func withRecords(e *env, c *cmdline, fn func(ctx context.Context, q store.Querier) error) error {
+	cfg, err := config.Load(c.configPath)
+	if err != nil {
+		return &daemon.ConfigError{Err: err}
+	}
+	ctx := context.Background()
+	db, err := store.OpenReadOnly(ctx, cfg.Database.Path)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	// One read transaction: every query sees the same moment, even while the
+	// daemon writes.
+	tx, err := db.R().BeginTxx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return fmt.Errorf("read the database: %w", err)
+	}
+	defer tx.Rollback()
+	return fn(ctx, tx)
+}
