@@ -2,6 +2,7 @@ package templates
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -16,6 +17,9 @@ type locale struct {
 	at                  string                              // between a long date and a clock time
 	shortAt             string                              // between a short date and a clock time
 	genitive            func(name string) string
+	// cadence words: the named rhythms, then "every %d" days, weeks, months
+	cadences                           map[string]string
+	everyDays, everyWeeks, everyMonths string
 }
 
 // locales has one entry per embedded language; Load refuses a language
@@ -38,6 +42,10 @@ var locales = map[string]*locale{
 		genitive: func(name string) string {
 			return name + "'s"
 		},
+		cadences:    map[string]string{"weekly": "weekly", "fortnightly": "every two weeks", "monthly": "monthly", "quarterly": "every three months"},
+		everyDays:   "every %d days",
+		everyWeeks:  "every %d weeks",
+		everyMonths: "every %d months",
 	},
 	"da": {
 		days:        [7]string{"søndag", "mandag", "tirsdag", "onsdag", "torsdag", "fredag", "lørdag"},
@@ -60,6 +68,10 @@ var locales = map[string]*locale{
 			}
 			return name + "s"
 		},
+		cadences:    map[string]string{"weekly": "hver uge", "fortnightly": "hver anden uge", "monthly": "en gang om måneden", "quarterly": "hvert kvartal"},
+		everyDays:   "hver %d. dag",
+		everyWeeks:  "hver %d. uge",
+		everyMonths: "hver %d. måned",
 	},
 }
 
@@ -84,6 +96,29 @@ func (l *locale) when(s Session) string {
 	return b.String()
 }
 
+// cadence writes how often a pair meets, from its canonical form (weekly,
+// fortnightly, monthly, quarterly, or a count of days, weeks or months: 10d,
+// 3w, 2m). Anything else, such as free text from an import, is left as it is.
+func (l *locale) cadence(c string) string {
+	key := strings.ToLower(strings.TrimSpace(c))
+	if w, ok := l.cadences[key]; ok {
+		return w
+	}
+	if len(key) >= 2 {
+		if n, err := strconv.Atoi(key[:len(key)-1]); err == nil && n > 0 {
+			switch key[len(key)-1] {
+			case 'd':
+				return fmt.Sprintf(l.everyDays, n)
+			case 'w':
+				return fmt.Sprintf(l.everyWeeks, n)
+			case 'm':
+				return fmt.Sprintf(l.everyMonths, n)
+			}
+		}
+	}
+	return c
+}
+
 // funcs is the template function map for one language.
 func (l *locale) funcs() map[string]any {
 	return map[string]any{
@@ -93,6 +128,7 @@ func (l *locale) funcs() map[string]any {
 		"clock":     func(t time.Time) string { return t.Format(l.clock) },
 		"when":      l.when,
 		"genitive":  l.genitive,
+		"cadence":   l.cadence,
 		"indent":    indent,
 		"lines":     lines,
 		"isURL":     isURL,

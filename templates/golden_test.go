@@ -50,7 +50,7 @@ func fixture(t *testing.T, s *Set, lang string) Data {
 	if lang == "da" {
 		d.Programme, d.Organisation = "Mentorprogrammet for forskningsledere", "Aarhus Universitet"
 		d.Agreement = Agreement{
-			Objectives: "Opbygge og lede min første forskningsgruppe", Cadence: "en gang om måneden",
+			Objectives: "Opbygge og lede min første forskningsgruppe", Cadence: "monthly",
 			Location: "Nobelparken", Contact: "Korte mails, et opkald hvis noget haster",
 			Progress: "Et fælles dokument, som opdateres efter hver samtale", ReviewEvery: 4, Minutes: 60,
 		}

@@ -186,3 +186,26 @@ func TestNoticeEscaping(t *testing.T) {
 		t.Errorf("notice not escaped: %q\n%s", r.Subject, r.HTML)
 	}
 }
+
+// How often a pair meets is written in the reader's language, from the
+// canonical form the roster stores; free text stays as it was written.
+func TestCadenceWords(t *testing.T) {
+	for _, c := range []struct{ lang, in, want string }{
+		{"en", "monthly", "monthly"},
+		{"en", "fortnightly", "every two weeks"},
+		{"en", "6w", "every 6 weeks"},
+		{"en", "2m", "every 2 months"},
+		{"en", "10d", "every 10 days"},
+		{"da", "monthly", "en gang om måneden"},
+		{"da", "weekly", "hver uge"},
+		{"da", "3w", "hver 3. uge"},
+		{"da", "quarterly", "hvert kvartal"},
+		{"da", "Hver anden tirsdag", "Hver anden tirsdag"},
+		{"en", "0w", "0w"},
+		{"en", "w", "w"},
+	} {
+		if got := locales[c.lang].cadence(c.in); got != c.want {
+			t.Errorf("%s cadence(%q) = %q, want %q", c.lang, c.in, got, c.want)
+		}
+	}
+}
