@@ -17,7 +17,7 @@
 #   MS_IMAP_PORT [1143]        IMAP, STARTTLS offered
 #   MS_IMAPS_PORT [1993]       IMAP over implicit TLS
 #   MS_USERS [mentee mentor daemon other]  mailbox users (local parts or @example.test)
-#   MS_PASS [test]             password of every user
+#   MS_PASS [e2e-Secret-7Kq9xZ]  password of every user (distinctive: the tests search their logs for it)
 #   MS_WAIT [30]               seconds `up` waits for the listeners
 #
 # bounce@example.test is accepted by Postfix but unknown to Dovecot: LMTP rejects it
@@ -42,7 +42,7 @@ MS_SUBMISSION_PORT=${MS_SUBMISSION_PORT:-2587}
 MS_IMAP_PORT=${MS_IMAP_PORT:-1143}
 MS_IMAPS_PORT=${MS_IMAPS_PORT:-1993}
 MS_USERS=${MS_USERS:-mentee mentor daemon other}
-MS_PASS=${MS_PASS:-test}
+MS_PASS=${MS_PASS:-e2e-Secret-7Kq9xZ}
 MS_WAIT=${MS_WAIT:-30}
 
 

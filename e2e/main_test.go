@@ -50,6 +50,12 @@ func runMain(m *testing.M) int {
 	stack = s
 
 	code := m.Run()
+	if err := checkLogForSecrets(runLog.Bytes(), stack.Users, stack.Password); err != nil {
+		fmt.Fprintf(os.Stderr, "e2e: %v\n", err)
+		code = 1
+	} else if code == 0 {
+		fmt.Fprintf(os.Stderr, "e2e: no password, in any form, in the %d bytes of client log\n", len(runLog.Bytes()))
+	}
 
 	if os.Getenv("MENTORD_E2E_KEEP_STACK") == "1" {
 		fmt.Fprintln(os.Stderr, "e2e: MENTORD_E2E_KEEP_STACK=1, so the mail stack stays up; stop it with `bash e2e/mailstack.sh down`")

@@ -11,6 +11,7 @@ import (
 	"crypto/x509/pkix"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"math/big"
 	"net"
@@ -251,7 +252,8 @@ Grüße, %s
 `, from, to, subject, time.Now().Format(time.RFC1123Z), msgID, msgID), "\n", "\r\n"))
 }
 
-// testLogger sends a client's log, debug level included, to the test's output.
+// testLogger sends a client's log, debug level included, to the test's output
+// and to runLog, which TestMain searches for secrets after the run.
 func testLogger(t *testing.T) *slog.Logger {
-	return slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelDebug}))
+	return slog.New(slog.NewTextHandler(io.MultiWriter(t.Output(), &runLog), &slog.HandlerOptions{Level: slog.LevelDebug}))
 }
