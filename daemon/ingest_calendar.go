@@ -115,7 +115,7 @@ func (a *apply) calendarReply(ctx context.Context, rep calendar.Reply) (string, 
 			Method: rep.Method, Partstat: rep.Partstat, Sequence: rep.Sequence, Stamp: &stamp, Comment: rep.Comment, ReceivedAt: now}); err != nil {
 			return err
 		}
-		if who.Role == store.RoleMentor && rep.Partstat == "DECLINED" && who.Partstat != "DECLINED" {
+		if who.Role == store.RoleMentor && rep.Partstat == store.PartstatDeclined && who.Partstat != store.PartstatDeclined {
 			return a.tellMentee(ctx, inboundID, s, actDeclined, func(d *templates.Data) { d.Comment = rep.Comment })
 		}
 		return nil

@@ -40,6 +40,9 @@ func (d *doc) answer(label, text, note string) {
 	*d = append(*d, block{kind: answerBlock, label: label, text: text, note: note})
 }
 
+// numberPrefix is a numbered question's "10. ".
+var numberPrefix = regexp.MustCompile(`^\d{1,4}\. `)
+
 // writeText lays the blocks out for a terminal: underlined titles, aligned
 // fields, the mentee's text indented under its question.
 func (d doc) writeText(w io.Writer) error {
@@ -58,12 +61,18 @@ func (d doc) writeText(w io.Writer) error {
 		case fieldBlock:
 			b.WriteString(indentLines(fmt.Sprintf("  %-14s", bl.label), text))
 		case answerBlock:
+			// The text starts under the question's first letter ("10. " is wider than "1. ").
+			pad := "       "
 			if bl.label != "" {
-				b.WriteString(indentLines("    ", printable(bl.label)))
+				label := printable(bl.label)
+				b.WriteString(indentLines("    ", label))
+				if m := numberPrefix.FindString(label); m != "" {
+					pad = strings.Repeat(" ", 4+len(m))
+				}
 			}
-			b.WriteString(indentLines("       ", text))
+			b.WriteString(indentLines(pad, text))
 			if bl.note != "" {
-				b.WriteString("       (" + bl.note + ")\n")
+				b.WriteString(pad + "(" + bl.note + ")\n")
 			}
 		case itemBlock:
 			b.WriteString(indentLines("    - ", text))

@@ -28,7 +28,10 @@ var Formats = []string{"text", "markdown", "csv", "json"}
 
 // Session statuses as the records show them: a planned session whose end has
 // passed was held.
-const sessionHeld = "held"
+const (
+	sessionHeld     = "held"
+	sessionDeclined = "declined"
+)
 
 // MenteeLog is one mentee's progress log.
 type MenteeLog struct {
@@ -74,7 +77,7 @@ type LogSession struct {
 	LocalStart string       `json:"local_start"` // "2027-01-12T14:00" in Timezone
 	Timezone   string       `json:"timezone"`
 	StartsAt   time.Time    `json:"starts_at"`
-	Status     string       `json:"status"` // planned, held, cancelled
+	Status     string       `json:"status"` // planned, held, declined (passed, declined by mentor or mentee), cancelled
 	MenteeRSVP LogRSVP      `json:"mentee_rsvp"`
 	MentorRSVP LogRSVP      `json:"mentor_rsvp"`
 	Checklist  []LogAnswer  `json:"checklist"`
@@ -199,6 +202,12 @@ func loadLogPair(ctx context.Context, q store.Querier, v store.PairView, now tim
 		byID[s.ID] = &lp.Sessions[i]
 	}
 	rows.fill(byID, v.Mentee.ID)
+	for i := range lp.Sessions { // a session someone declined was not held, unless the admin moved it
+		if s := &lp.Sessions[i]; s.Status == sessionHeld &&
+			(s.MentorRSVP.Current == store.PartstatDeclined || s.MenteeRSVP.Current == store.PartstatDeclined) {
+			s.Status = sessionDeclined
+		}
+	}
 	return lp, nil
 }
 

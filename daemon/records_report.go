@@ -207,6 +207,7 @@ func (t *ReportTotals) add(p PairReport) {
 		t.AtRisk++
 	}
 	t.Sessions.Held += p.Sessions.Held
+	t.Sessions.Declined += p.Sessions.Declined
 	t.Sessions.ToCome += p.Sessions.ToCome
 	t.Sessions.Cancelled += p.Sessions.Cancelled
 	for _, c := range []store.InviteCounts{p.MentorRSVPs, p.MenteeRSVPs} {
@@ -266,6 +267,9 @@ func reportDoc(r ProgrammeReport) doc {
 }
 
 func sessionsLine(c store.SessionCounts) string {
+	if c.Declined > 0 {
+		return fmt.Sprintf("%d held, %d declined, %d to come, %d cancelled", c.Held, c.Declined, c.ToCome, c.Cancelled)
+	}
 	return fmt.Sprintf("%d held, %d to come, %d cancelled", c.Held, c.ToCome, c.Cancelled)
 }
 
@@ -286,7 +290,7 @@ func promptLine(s PromptStats, late bool) string {
 
 func writeReportCSV(w io.Writer, r ProgrammeReport) error {
 	cw := csv.NewWriter(w)
-	cw.Write([]string{"pair_id", "status", "mentor", "mentee", "sessions_held", "sessions_to_come", "sessions_cancelled",
+	cw.Write([]string{"pair_id", "status", "mentor", "mentee", "sessions_held", "sessions_declined", "sessions_to_come", "sessions_cancelled",
 		"mentor_accepted", "mentor_declined", "mentor_tentative", "mentor_no_answer",
 		"mentee_accepted", "mentee_declined", "mentee_tentative", "mentee_no_answer",
 		"checklists_sent", "checklists_answered", "checklist_reply_rate", "checklists_late", "checklists_missing",
@@ -301,7 +305,7 @@ func writeReportCSV(w io.Writer, r ProgrammeReport) error {
 	for _, p := range r.Pairs {
 		m, e, c, f := p.MentorRSVPs, p.MenteeRSVPs, p.Checklists, p.Reflections
 		cw.Write([]string{strconv.FormatInt(p.ID, 10), p.Status, p.Mentor, p.Mentee,
-			n(p.Sessions.Held), n(p.Sessions.ToCome), n(p.Sessions.Cancelled),
+			n(p.Sessions.Held), n(p.Sessions.Declined), n(p.Sessions.ToCome), n(p.Sessions.Cancelled),
 			n(m.Accepted), n(m.Declined), n(m.Tentative), n(m.NoAnswer), n(e.Accepted), n(e.Declined), n(e.Tentative), n(e.NoAnswer),
 			n(c.Sent), n(c.Answered), rate(c), n(c.Late), n(c.Missing), n(f.Sent), n(f.Answered), rate(f), n(f.Missing),
 			strconv.FormatBool(p.AtRisk), strings.Join(p.Risks, "; ")})

@@ -212,6 +212,10 @@ func TestRecords(t *testing.T) {
 	})
 	t.Run("log holds only the mentee's words", func(t *testing.T) {
 		cy := logOf(t, cyAddr)
+		// Eve declined two of Cy's sessions that have passed: they were not held.
+		if n := bytes.Count(cy["text"], []byte(", declined\n")); n != 2 {
+			t.Errorf("Cy's log shows %d sessions declined, want 2:\n%s", n, cy["text"])
+		}
 		for _, f := range Formats {
 			for _, c := range []struct {
 				out       []byte
@@ -245,7 +249,7 @@ func TestRecords(t *testing.T) {
 		if rows[7][6] != "1" || rows[7][10] != "2" || !strings.Contains(rows[8][8], "\n- Book the room") {
 			t.Errorf("log CSV rows 7 and 8 = %q, %q", rows[7], rows[8])
 		}
-		if rows, err := csv.NewReader(bytes.NewReader(report["csv"])).ReadAll(); err != nil || len(rows) != 3 || rows[2][24] != "true" {
+		if rows, err := csv.NewReader(bytes.NewReader(report["csv"])).ReadAll(); err != nil || len(rows) != 3 || rows[2][25] != "true" || rows[2][5] != "2" {
 			t.Errorf("report CSV = %q, %v", rows, err)
 		}
 		var l MenteeLog
@@ -284,6 +288,21 @@ func TestRecordsErrors(t *testing.T) {
 }
 
 // Markdown keeps the mentee's text as it was written: nothing in it is markup.
+// An answer starts under its question's first letter, for "10." as for "1.".
+func TestTextAnswersAlign(t *testing.T) {
+	var d doc
+	d.answer("1. Q?", "one\ntwo", "corrected once")
+	d.answer("10. Q?", "ten", "")
+	var b bytes.Buffer
+	if err := d.writeText(&b); err != nil {
+		t.Fatal(err)
+	}
+	want := "    1. Q?\n       one\n       two\n       (corrected once)\n    10. Q?\n        ten\n"
+	if got := b.String(); got != want {
+		t.Errorf("text =\n%q\nwant\n%q", got, want)
+	}
+}
+
 func TestMarkdownEscapes(t *testing.T) {
 	var d doc
 	d.answer("1. Q?", "a *b* <script>x</script> [l](u) | \x1b[31mred\n\n- one\n- two\nthree", "")

@@ -171,9 +171,13 @@ func (d *Daemon) start(ctx context.Context) error {
 		d.log.Warn("messages claimed by a process that stopped are queued again", "count", n)
 	}
 	if cfg.DevServer.Enabled {
-		d.dev, err = devserver.Start(devserver.Config{
+		dc := devserver.Config{
 			SMTPAddr: cfg.DevServer.SMTPListen, IMAPAddr: cfg.DevServer.IMAPListen, Logger: d.log.With("component", "devserver"),
-		})
+		}
+		if cfg.PlusAddressing() { // replies to mentoring+TOKEN@ reach the programme's INBOX, as on a real server
+			dc.RecipientDelimiter = cfg.Mailbox.PlusDelimiter
+		}
+		d.dev, err = devserver.Start(dc)
 		if err != nil {
 			return fmt.Errorf("start the dev mail server: %w (is another mentord running? change devserver.smtp_listen and imap_listen)", err)
 		}

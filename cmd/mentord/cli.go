@@ -43,6 +43,8 @@ type command struct {
 	args    string // synopsis of positional arguments
 	summary string
 	setup   func(fs *flag.FlagSet) func(e *env, c *cmdline) error
+	// noConfig: the command reads no configuration file, so it takes no --config.
+	noConfig bool
 }
 
 // cmdline is a parsed command line: common flags and positional arguments.
@@ -102,7 +104,9 @@ func runCommand(cmd *command, args []string, e *env) int {
 	if defaultConfig == "" {
 		defaultConfig = config.DefaultPath
 	}
-	fs.StringVar(&cl.configPath, "config", defaultConfig, "configuration `file` (or $MENTORD_CONFIG)")
+	if !cmd.noConfig {
+		fs.StringVar(&cl.configPath, "config", defaultConfig, "configuration `file` (or $MENTORD_CONFIG)")
+	}
 	action := cmd.setup(fs)
 	pos, err := parseInterspersed(fs, args)
 	if errors.Is(err, flag.ErrHelp) {
@@ -232,10 +236,17 @@ func printGroup(w io.Writer, group string, cmds []*command) {
 }
 
 func printUsage(w io.Writer, c *command, fs *flag.FlagSet) {
-	fmt.Fprintf(w, "Usage: mentord %s %s[flags]\n\n%s\n\nFlags:\n", c.name, strings.TrimSpace(c.args)+" ", c.summary)
 	var names []string
 	fs.VisitAll(func(f *flag.Flag) { names = append(names, f.Name) })
 	sort.Strings(names)
+	synopsis := strings.Join(strings.Fields(c.args+" [flags]"), " ")
+	if len(names) == 0 {
+		synopsis = strings.TrimSpace(c.args)
+	}
+	fmt.Fprintf(w, "Usage: %s\n\n%s\n", strings.TrimSpace("mentord "+c.name+" "+synopsis), c.summary)
+	if len(names) > 0 {
+		fmt.Fprint(w, "\nFlags:\n")
+	}
 	for _, n := range names {
 		f := fs.Lookup(n)
 		arg, usage := flag.UnquoteUsage(f)

@@ -16,7 +16,7 @@ import (
 // commands is every subcommand, in the order help lists them.
 var commands = []command{
 	{name: "serve", summary: "run the daemon (under systemd: Type=notify; INT/TERM stop, HUP reloads)", setup: setupServe},
-	{name: "print-unit", summary: "print the systemd unit (mentord.service) to install", setup: setupPrintUnit},
+	{name: "print-unit", summary: "print the systemd unit (mentord.service) to install", setup: setupPrintUnit, noConfig: true},
 	{name: "check-config", summary: "load and validate the configuration, reporting every error with file, line and key", setup: setupCheckConfig},
 	{name: "pair add", summary: "add a mentoring pair with its agreement and planned sessions; prints the pair's id", setup: setupPairAdd},
 	{name: "pair list", summary: "list the pairs", setup: setupPairList},
@@ -38,6 +38,7 @@ var commands = []command{
 	{name: "log", summary: "print one mentee's progress log, only their own words, to answer them (--mentee EMAIL [--format F])", setup: setupLog},
 	{name: "report", summary: "print the programme at a glance in counts, with no mentee's words: sessions, RSVPs, replies, pairs at risk", setup: setupReport},
 	{name: "import", args: "FILE.csv", summary: "add pairs from a CSV file, all or nothing (--dry-run to check only)", setup: setupImport},
+	{name: "demo", summary: "watch a simulated year of one pair in under a minute: the real daemon, a fast clock, simulated mail clients", setup: setupDemo, noConfig: true},
 }
 
 func setupServe(fs *flag.FlagSet) func(*env, *cmdline) error {

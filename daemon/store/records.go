@@ -98,11 +98,14 @@ func PairPromises(ctx context.Context, q Querier, pairID int64) ([]Promise, erro
 	return ps, nil
 }
 
-// SessionCounts is how many of a pair's sessions were held (planned, and
-// ended by now), are still to come (planned, not ended), or were cancelled.
+// SessionCounts is how many of a pair's sessions were held (planned, ended by
+// now, and declined by nobody), passed declined (planned and ended, but the
+// mentor or mentee had declined it), are still to come (planned, not ended),
+// or were cancelled.
 type SessionCounts struct {
 	PairID    int64 `db:"pair_id" json:"-"`
 	Held      int   `db:"held" json:"held"`
+	Declined  int   `db:"declined" json:"declined"`
 	ToCome    int   `db:"to_come" json:"to_come"`
 	Cancelled int   `db:"cancelled" json:"cancelled"`
 }
@@ -111,8 +114,11 @@ type SessionCounts struct {
 func CountSessions(ctx context.Context, q Querier, now time.Time) ([]SessionCounts, error) {
 	var cs []SessionCounts
 	err := sqlx.SelectContext(ctx, q, &cs, `WITH s AS (SELECT pair_id, status,
-			CAST(strftime('%s', starts_at) AS INTEGER) + duration_min * 60 <= ? AS ended FROM sessions)
-		SELECT pair_id, SUM(status = 'planned' AND ended) AS held, SUM(status = 'planned' AND NOT ended) AS to_come,
+			CAST(strftime('%s', starts_at) AS INTEGER) + duration_min * 60 <= ? AS ended,
+			EXISTS (SELECT 1 FROM session_attendees a WHERE a.session_id = sessions.id AND a.partstat = 'DECLINED') AS declined
+			FROM sessions)
+		SELECT pair_id, SUM(status = 'planned' AND ended AND NOT declined) AS held,
+			SUM(status = 'planned' AND ended AND declined) AS declined, SUM(status = 'planned' AND NOT ended) AS to_come,
 			SUM(status = 'cancelled') AS cancelled
 		FROM s GROUP BY pair_id`, now.Unix())
 	if err != nil {

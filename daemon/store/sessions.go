@@ -28,6 +28,7 @@ const (
 	RoleMentee = "mentee"
 
 	PartstatNeedsAction = "NEEDS-ACTION"
+	PartstatDeclined    = "DECLINED"
 )
 
 // Session is one meeting of a pair, and one calendar event.

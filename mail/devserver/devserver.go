@@ -14,7 +14,8 @@
 //  2. An SMTP client submits a message, with AUTH PLAIN or LOGIN and any
 //     credentials, or without AUTH. Each recipient gets its own copy, with a
 //     Received header, in the INBOX of the user named by the lower-cased
-//     address; users are created on first use.
+//     address (without its +detail, when Config.RecipientDelimiter is set);
+//     users are created on first use.
 //  3. An IMAP client logs in with that address and any password and reads the
 //     INBOX. A client in IDLE is told about new mail at once; MOVE, UIDPLUS
 //     and ESEARCH work (IMAP4rev2, also advertised to IMAP4rev1 clients).
@@ -46,6 +47,10 @@ type Config struct {
 	Domain          string       // hostname used in the SMTP greeting, default "localhost"
 	MaxMessageBytes int64        // default 25 MiB
 	Logger          *slog.Logger // nil = discard
+	// RecipientDelimiter, as Postfix's recipient_delimiter: mail to
+	// local+detail@domain goes to the INBOX of local@domain ("+" here). Empty:
+	// every address is its own mailbox.
+	RecipientDelimiter string
 }
 
 // Server is a running development mail server.

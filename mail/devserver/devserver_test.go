@@ -345,3 +345,34 @@ func isPermanent(err error) bool {
 	var smtpErr *smtp.SMTPError
 	return errors.As(err, &smtpErr) && smtpErr.Code/100 == 5
 }
+
+// With a recipient delimiter, mail to a sub-address (a reply to
+// mentoring+TOKEN@) lands in the base mailbox, as Postfix files it, and keeps
+// the address it was sent to; without one, each address is its own mailbox.
+func TestSubAddressesReachTheBaseMailbox(t *testing.T) {
+	s := start(t, Config{RecipientDelimiter: "+"})
+	if err := send(t, s, gomail.SMTPAuthNoAuth, "reply-1@mentord.test", "My plan.", "Mentoring+Tok3n@Example.TEST"); err != nil {
+		t.Fatalf("send() = %v", err)
+	}
+	if err := s.Deliver("mentoring+other@example.test", []byte("Message-ID: <reply-2@mentord.test>\r\n\r\nMore.\r\n")); err != nil {
+		t.Fatalf("Deliver() = %v", err)
+	}
+	inbox, err := s.Mailbox("mentoring@example.test", "INBOX")
+	if err != nil || len(inbox) != 2 {
+		t.Fatalf("the base mailbox holds %d messages (%v), want 2", len(inbox), err)
+	}
+	if !bytes.Contains(inbox[0], []byte("for <mentoring+tok3n@example.test>")) {
+		t.Errorf("the Received header does not name the sub-address:\n%s", inbox[0])
+	}
+	if sub, _ := s.Mailbox("mentoring+tok3n@example.test", "INBOX"); len(sub) != 0 {
+		t.Errorf("the sub-address has its own mailbox with %d messages", len(sub))
+	}
+
+	plain := start(t, Config{})
+	if err := plain.Deliver("mentoring+other@example.test", []byte("Message-ID: <reply-3@mentord.test>\r\n\r\nHi.\r\n")); err != nil {
+		t.Fatal(err)
+	}
+	if own, _ := plain.Mailbox("mentoring+other@example.test", "INBOX"); len(own) != 1 {
+		t.Errorf("without a delimiter the sub-address's mailbox holds %d messages, want 1", len(own))
+	}
+}

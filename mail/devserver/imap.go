@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strings"
 
 	"github.com/emersion/go-imap/v2"
 	"github.com/emersion/go-imap/v2/imapclient"
@@ -124,7 +125,7 @@ func (s *Server) user(addr string) *imapmemserver.User {
 // deliver appends msg to the INBOX of addr (already lower-cased) and wakes
 // the sessions in IDLE.
 func (s *Server) deliver(addr string, msg []byte) error {
-	u := s.user(addr)
+	u := s.user(s.mailboxOf(addr))
 	_, err := u.Append("INBOX", bytes.NewReader(msg), &imap.AppendOptions{})
 	if err != nil { // an IMAP client deleted or renamed INBOX
 		_ = u.Create("INBOX", nil)
@@ -135,6 +136,20 @@ func (s *Server) deliver(addr string, msg []byte) error {
 	}
 	s.changes.notify()
 	return nil
+}
+
+// mailboxOf is the user whose INBOX mail to addr goes to: addr without the
+// detail after the recipient delimiter (mentoring+TOKEN@ goes to mentoring@).
+func (s *Server) mailboxOf(addr string) string {
+	d := s.cfg.RecipientDelimiter
+	local, domain, _ := strings.Cut(addr, "@") // addr passed parseAddr: it has an @
+	if d == "" {
+		return addr
+	}
+	if base, _, ok := strings.Cut(local, d); ok && base != "" {
+		return base + "@" + domain
+	}
+	return addr
 }
 
 // Deliver puts the raw message msg, unchanged, into the INBOX of rcpt, as if
