@@ -97,6 +97,28 @@ func TestStatusHasNoMenteeText(t *testing.T) {
 	if len(st.Upcoming) == 0 {
 		t.Error("nothing upcoming")
 	}
+	for _, u := range st.Upcoming {
+		if u.Pair != r.pairID || u.Number < 1 || u.To == "" || !u.At.After(r.now) {
+			t.Errorf("upcoming %+v: want pair %d, a session number, a recipient, a time to come", u, r.pairID)
+		}
+	}
+
+	// A pair added while the daemon is not running: its invites are due at once.
+	addPair(t, r.roster, PairInput{MentorName: "Cy Mentor", MentorEmail: "cy@example.net", MenteeName: "Di Mentee",
+		MenteeEmail: "di@example.net", TZ: "Europe/Copenhagen", Start: r.now.Add(30 * 24 * time.Hour).Format("2006-01-02T15:04"),
+		Every: "monthly", Sessions: "6", Duration: "60m", Location: "Room 1"})
+	if st, err = LoadStatus(context.Background(), r.db, r.cfg, r.now); err != nil {
+		t.Fatal(err)
+	}
+	invites := 0
+	for _, u := range st.Upcoming {
+		if u.Kind == "invite" && !u.At.After(r.now) && u.Number == 1 {
+			invites++
+		}
+	}
+	if st.DueNow < 2 || invites != 2 {
+		t.Errorf("due now %d, first-session invites listed %d: want the new pair's invites due at once\n%+v", st.DueNow, invites, st.Upcoming)
+	}
 }
 
 func TestSendTest(t *testing.T) {

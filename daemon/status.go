@@ -19,7 +19,8 @@ type Status struct {
 	Now         time.Time      `json:"now"`
 	Daemon      *HealthReport  `json:"daemon"` // nil when the daemon never ran on this database
 	Outbox      OutboxStatus   `json:"outbox"`
-	Upcoming    []Upcoming     `json:"upcoming"`
+	DueNow      int            `json:"due_now"`  // messages the schedule would send at once (many: the daemon is not running)
+	Upcoming    []Upcoming     `json:"upcoming"` // the soonest 10, due now first
 	Quarantined []Quarantined  `json:"quarantined"`
 	Suspended   []store.Person `json:"suspended"`
 	Waiting     []Waiting      `json:"waiting"`
@@ -44,9 +45,12 @@ type OutboxStatus struct {
 
 // Upcoming is a message the schedule will send.
 type Upcoming struct {
-	At      time.Time `json:"at"`
-	Kind    string    `json:"kind"`
-	Session int64     `json:"session"`
+	At        time.Time `json:"at"` // when it is due; at or before now: due at once
+	Kind      string    `json:"kind"`
+	To        string    `json:"to"` // mentor or mentee
+	Pair      int64     `json:"pair"`
+	SessionID int64     `json:"session_id"`
+	Number    int       `json:"number"` // the session's number in its pair
 }
 
 // Quarantined is a message put aside, with why.
@@ -61,7 +65,8 @@ type Quarantined struct {
 // Waiting is a prompt that got no reply yet.
 type Waiting struct {
 	Pair    int64          `db:"pair_id" json:"pair"`
-	Session int64          `db:"session_id" json:"session"`
+	Session int64          `db:"session_id" json:"session_id"`
+	Number  int            `db:"number" json:"number"` // the session's number in its pair
 	Purpose string         `db:"purpose" json:"purpose"`
 	Mentee  string         `db:"email" json:"mentee"`
 	SentAt  *time.Time     `db:"-" json:"sent_at,omitempty"`
@@ -102,7 +107,7 @@ func LoadStatus(ctx context.Context, db *store.DB, cfg *config.Config, now time.
 	if err := sqlx.SelectContext(ctx, q, &st.Suspended, `SELECT * FROM people WHERE suspended_at IS NOT NULL ORDER BY email`); err != nil {
 		return st, err
 	}
-	if err := sqlx.SelectContext(ctx, q, &st.Waiting, `SELECT s.pair_id, pr.session_id, pr.purpose, pe.email,
+	if err := sqlx.SelectContext(ctx, q, &st.Waiting, `SELECT s.pair_id, pr.session_id, s.number, pr.purpose, pe.email,
 		(SELECT MIN(o.sent_at) FROM outbox o WHERE o.prompt_id = pr.id) AS sent_at
 		FROM prompts pr JOIN sessions s ON s.id = pr.session_id JOIN people pe ON pe.id = pr.person_id
 		JOIN pairs p ON p.id = s.pair_id
@@ -113,8 +118,8 @@ func LoadStatus(ctx context.Context, db *store.DB, cfg *config.Config, now time.
 	for i := range st.Waiting {
 		st.Waiting[i].SentAt = st.Waiting[i].Sent.Ptr()
 	}
-	up, err := upcoming(ctx, q, Timings(cfg), now)
-	st.Upcoming = up
+	up, due, err := upcoming(ctx, q, Timings(cfg), now)
+	st.Upcoming, st.DueNow = up, due
 	return st, err
 }
 
@@ -155,35 +160,62 @@ func loadOutboxStatus(ctx context.Context, q store.Querier, o *OutboxStatus) err
 	return err
 }
 
-// upcoming lists the next prompts the schedule will send, soonest first.
-func upcoming(ctx context.Context, q store.Querier, t schedule.Timings, now time.Time) ([]Upcoming, error) {
-	w := planWindow(t, now)
-	st, err := loadPlanState(ctx, q, w)
+// upcoming lists the soonest messages the schedule will send (what is due at
+// once first, then the prompts to come) and counts those due at once.
+func upcoming(ctx context.Context, q store.Querier, t schedule.Timings, now time.Time) ([]Upcoming, int, error) {
+	st, err := loadPlanState(ctx, q, planWindow(t, now))
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	var out []Upcoming
+	due := 0
 	for _, s := range buildSessions(st) {
+		add := func(kind schedule.ActionKind, person int64, at time.Time) {
+			to := "mentee"
+			if person == s.Mentor.ID {
+				to = "mentor"
+			}
+			out = append(out, Upcoming{At: at, Kind: string(kind), To: to, SessionID: s.ID})
+		}
+		for _, a := range schedule.Due(s, t, now) {
+			kind := a.Kind
+			if kind == schedule.ActNudge {
+				kind += "-" + a.NudgeOf
+			}
+			add(kind, a.PersonID, a.Due)
+			due++
+		}
 		if s.Cancelled || !s.PairActive {
 			continue
 		}
-		add := func(kind string, at time.Time, done bool) {
+		later := func(kind schedule.ActionKind, person int64, at time.Time, done bool) {
 			if !done && at.After(now) {
-				out = append(out, Upcoming{At: at, Kind: kind, Session: s.ID})
+				add(kind, person, at)
 			}
 		}
-		add("checklist", schedule.ChecklistAt(s, t), s.Checklist.Exists)
-		add("reflection", schedule.ReflectionAt(s, t), s.Reflection.Exists)
+		later(schedule.ActChecklist, s.Mentee.ID, schedule.ChecklistAt(s, t), s.Checklist.Exists)
+		later(schedule.ActReflection, s.Mentee.ID, schedule.ReflectionAt(s, t), s.Reflection.Exists)
 		if t.MentorBrief {
-			add("brief", schedule.BriefAt(s, t), s.Brief.Exists)
+			later(schedule.ActBrief, s.Mentor.ID, schedule.BriefAt(s, t), s.Brief.Exists)
+		}
+		if s.Final {
+			later(schedule.ActDigest, s.Mentee.ID, schedule.DigestAt(s, t), s.Digest.Exists)
 		}
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].At.Before(out[j].At) })
-	if len(out) > 10 {
-		out = out[:10]
+	sort.SliceStable(out, func(i, j int) bool { return out[i].At.Before(out[j].At) })
+	out = out[:min(len(out), 10)]
+	for i := range out { // the pair and number an admin knows the session by
+		var ref struct {
+			Pair   int64 `db:"pair_id"`
+			Number int   `db:"number"`
+		}
+		if err := sqlx.GetContext(ctx, q, &ref, `SELECT pair_id, number FROM sessions WHERE id = ?`, out[i].SessionID); err != nil {
+			return nil, 0, err
+		}
+		out[i].Pair, out[i].Number = ref.Pair, ref.Number
 	}
 	if out == nil {
 		out = []Upcoming{}
 	}
-	return out, nil
+	return out, due, nil
 }

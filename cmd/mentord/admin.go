@@ -69,9 +69,17 @@ func printStatus(w io.Writer, st daemon.Status) {
 	for _, f := range o.Failures {
 		fmt.Fprintf(w, "  failed   %s %s to %s: %s\n", when(f.CreatedAt), f.Kind, f.Recipient, f.LastError)
 	}
-	fmt.Fprintf(w, "Next due   %d\n", len(st.Upcoming))
+	fmt.Fprintf(w, "Next due   %d due now", st.DueNow)
+	if st.DueNow > 0 && (st.Daemon == nil || st.Daemon.Stale) {
+		fmt.Fprint(w, " (the daemon is not running: they go out when it starts)")
+	}
+	fmt.Fprintln(w)
 	for _, u := range st.Upcoming {
-		fmt.Fprintf(w, "  %s %-10s session %d\n", when(u.At), u.Kind, u.Session)
+		at := "now"
+		if u.At.After(st.Now) {
+			at = when(u.At)
+		}
+		fmt.Fprintf(w, "  %-17s %-16s to the %-6s pair %d session %d\n", at, u.Kind, u.To, u.Pair, u.Number)
 	}
 	fmt.Fprintf(w, "Waiting    %d prompts without a reply\n", len(st.Waiting))
 	for _, wt := range st.Waiting {
@@ -79,7 +87,7 @@ func printStatus(w io.Writer, st daemon.Status) {
 		if wt.SentAt != nil {
 			sent = "sent " + when(*wt.SentAt)
 		}
-		fmt.Fprintf(w, "  pair %d session %d %-10s %s (%s)\n", wt.Pair, wt.Session, wt.Purpose, wt.Mentee, sent)
+		fmt.Fprintf(w, "  pair %d session %d %-10s %s (%s)\n", wt.Pair, wt.Number, wt.Purpose, wt.Mentee, sent)
 	}
 	fmt.Fprintf(w, "Quarantine %d\n", len(st.Quarantined))
 	for _, q := range st.Quarantined {
