@@ -84,9 +84,40 @@ func safeRun(fn func() error) (err error) {
 	return fn()
 }
 
-// scheduleTick is the longest the schedule loop sleeps: roster changes made
-// by the mentord command (another process) are seen within it.
+// scheduleTick is the longest the schedule loop sleeps.
 const scheduleTick = time.Minute
+
+// changesEvery is how often the daemon looks for commits by another process
+// (pair add, session move, ...), so that the schedule acts on them within
+// seconds rather than at its next tick.
+const changesEvery = 2 * time.Second
+
+// watchChanges wakes the schedule loop when another process committed to the
+// database. It runs on real time: the question is about other processes.
+func (d *Daemon) watchChanges(soft context.Context) {
+	t := time.NewTicker(changesEvery)
+	defer t.Stop()
+	last, err := d.db.ChangedElsewhere(soft)
+	for {
+		select {
+		case <-soft.Done():
+			return
+		case <-t.C:
+		}
+		v, verr := d.db.ChangedElsewhere(soft)
+		if verr != nil || err != nil { // a failed look wakes nobody; the tick still comes
+			last, err = v, verr
+			continue
+		}
+		if v != last {
+			last = v
+			select {
+			case d.changed <- struct{}{}:
+			default:
+			}
+		}
+	}
+}
 
 // scheduleLoop runs a pass of the schedule rules every tick and wakes the
 // outbox when it enqueued something.
@@ -118,7 +149,7 @@ func (d *Daemon) scheduleLoop(soft, hard context.Context) error {
 		if !res.Next.IsZero() {
 			wait = min(max(res.Next.Sub(now), time.Second), scheduleTick)
 		}
-		if d.sleep(soft, wait, "schedule", nil) {
+		if d.sleep(soft, wait, "schedule", d.changed) {
 			return nil
 		}
 	}

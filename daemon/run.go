@@ -74,6 +74,8 @@ type Daemon struct {
 	reloaded chan struct{}
 	// kick wakes the outbox loop when something was enqueued.
 	kick chan struct{}
+	// changed wakes the schedule loop when another process changed the database.
+	changed chan struct{}
 	// inboxConn is the IMAP connection the inbox was last read on (inbox loop only).
 	inboxConn *imapclient.Client
 	// lastPurge is when old raw messages were last dropped (schedule loop only).
@@ -93,7 +95,7 @@ func Run(ctx context.Context, opts Options) error {
 	if err != nil {
 		return &ConfigError{Err: err}
 	}
-	d := &Daemon{clock: opts.Clock, notify: opts.Notify, reloaded: make(chan struct{}), kick: make(chan struct{}, 1),
+	d := &Daemon{clock: opts.Clock, notify: opts.Notify, reloaded: make(chan struct{}), kick: make(chan struct{}, 1), changed: make(chan struct{}, 1),
 		watchdog: watchdogInterval(), faults: opts.Faults}
 	d.cfg.Store(cfg)
 	d.log = opts.Logger
@@ -119,6 +121,7 @@ func Run(ctx context.Context, opts Options) error {
 	defer cutWork()
 	loops := d.startLoops(soft, hard)
 	go d.runWatchdog(soft)
+	go d.watchChanges(soft)
 
 	d.notify("READY=1\nSTATUS=running")
 	d.log.Info("mentord running", "config", cfg.File, "database", cfg.Database.Path, "pid", pidOf())

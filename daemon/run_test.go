@@ -14,6 +14,9 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/mentord/mentord/daemon/config"
+	"github.com/mentord/mentord/daemon/store"
 )
 
 // syncBuffer is a bytes.Buffer safe for the daemon's goroutines.
@@ -234,5 +237,49 @@ func TestSecretsNeverLogged(t *testing.T) {
 	}
 	if strings.Contains(logs.String(), pw) {
 		t.Errorf("the password appears in the log:\n%s", logs.String())
+	}
+}
+
+// A pair added by the mentord command (another process: here another
+// connection) is acted on within seconds, not at the schedule's next tick.
+func TestChangesByAnotherProcessWakeTheSchedule(t *testing.T) {
+	path, httpAddr := testConfig(t, "")
+	n := newNotifications()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- Run(ctx, Options{ConfigPath: path, LogOutput: &syncBuffer{}, Notify: n.notify}) }()
+	defer func() {
+		cancel()
+		<-done
+	}()
+	n.waitFor(t, "READY=1")
+	waitHealthy(t, httpAddr)
+
+	cfg, err := config.Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db, err := store.Open(ctx, cfg.Database.Path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	added := time.Now()
+	addPair(t, &Roster{DB: db, Cfg: cfg, Now: time.Now}, PairInput{MentorName: "Ada", MentorEmail: "ada@example.com",
+		MenteeName: "Bo", MenteeEmail: "bo@example.org", TZ: "Europe/Copenhagen", Every: "monthly", Sessions: "3",
+		Start: time.Now().Add(30 * 24 * time.Hour).Format("2006-01-02T15:04"), Duration: "60m", Location: "Room 1"})
+	for {
+		var invites int
+		if err := db.R().Get(&invites, `SELECT COUNT(*) FROM outbox WHERE kind = 'invite'`); err != nil {
+			t.Fatal(err)
+		}
+		if invites > 0 {
+			t.Logf("invites enqueued %v after the pair was added", time.Since(added).Round(time.Millisecond))
+			return
+		}
+		if time.Since(added) > scheduleTick/2 {
+			t.Fatalf("no invite %v after the pair was added: the schedule waited for its tick (%v)", time.Since(added), scheduleTick)
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 }

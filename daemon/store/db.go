@@ -165,6 +165,16 @@ func (db *DB) QuickCheck(ctx context.Context) error {
 	return nil
 }
 
+// ChangedElsewhere returns SQLite's data_version for the writer connection:
+// it changes when another connection, such as a mentord command in another
+// process, commits (the daemon's own writes go through this connection and
+// leave it as it is; its read pool never writes).
+func (db *DB) ChangedElsewhere(ctx context.Context) (int64, error) {
+	var v int64
+	err := db.w.QueryRowContext(ctx, "PRAGMA data_version").Scan(&v)
+	return v, err
+}
+
 // Ping checks that the database answers.
 func (db *DB) Ping(ctx context.Context) error { return db.r.PingContext(ctx) }
 
