@@ -4,8 +4,8 @@
 //
 // The flow:
 //  1. Start listens on 127.0.0.1:0 and serves until the test ends.
-//  2. A test sets faults (Fail, FailData, DropNext) and sends with mentord's
-//     own client.
+//  2. A test sets faults (Fail, FailData, DropNext) or stops a transaction
+//     half-way (HoldNext) and sends with mentord's own client.
 //  3. Messages returns what was accepted, in order, with its envelope.
 package smtptest
 
@@ -35,6 +35,9 @@ type Sink struct {
 	rcptErr  map[string]*smtp.SMTPError
 	dataErr  *smtp.SMTPError
 	drop     int // drop the connection in DATA for this many messages
+	hold     *hold
+	done     chan struct{} // closed by Close
+	stopOnce sync.Once
 	accepted chan struct{}
 	srv      *smtp.Server
 	addr     *net.TCPAddr
@@ -43,7 +46,7 @@ type Sink struct {
 // Start runs a sink until the test ends.
 func Start(t testing.TB) *Sink {
 	t.Helper()
-	s := &Sink{rcptErr: map[string]*smtp.SMTPError{}, accepted: make(chan struct{}, 1<<16)}
+	s := &Sink{rcptErr: map[string]*smtp.SMTPError{}, accepted: make(chan struct{}, 1<<16), done: make(chan struct{})}
 	s.srv = smtp.NewServer(s)
 	s.srv.Domain = "sink.test"
 	s.srv.AllowInsecureAuth = true
@@ -55,7 +58,7 @@ func Start(t testing.TB) *Sink {
 	}
 	s.addr = ln.Addr().(*net.TCPAddr)
 	go s.srv.Serve(ln)
-	t.Cleanup(func() { s.srv.Close() })
+	t.Cleanup(s.Close)
 	return s
 }
 
@@ -68,7 +71,10 @@ func (discard) Println(...any)        {}
 func (s *Sink) Port() int { return s.addr.Port }
 
 // Close stops the sink, like a server going down.
-func (s *Sink) Close() { s.srv.Close() }
+func (s *Sink) Close() {
+	s.stopOnce.Do(func() { close(s.done) })
+	s.srv.Close()
+}
 
 // Fail makes RCPT TO rcpt answer err (nil clears it).
 func (s *Sink) Fail(rcpt string, err *smtp.SMTPError) {
@@ -93,6 +99,52 @@ func (s *Sink) DropNext(n int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.drop = n
+}
+
+// HoldPoint is where in a transaction HoldNext stops.
+type HoldPoint int
+
+const (
+	// HoldRcpt stops at RCPT TO, before the message exists: a client that dies
+	// there has sent nothing.
+	HoldRcpt HoldPoint = iota
+	// HoldData stops once the whole message is read, before the server's
+	// answer: the reply the client is waiting for when it is told to stop.
+	HoldData
+)
+
+type hold struct {
+	at       HoldPoint
+	entered  chan struct{}
+	released chan struct{}
+}
+
+// HoldNext makes the next transaction wait at point until release is called
+// (or the sink closes); entered is closed when it starts waiting.
+func (s *Sink) HoldNext(at HoldPoint) (entered <-chan struct{}, release func()) {
+	h := &hold{at: at, entered: make(chan struct{}), released: make(chan struct{})}
+	s.mu.Lock()
+	s.hold = h
+	s.mu.Unlock()
+	var once sync.Once
+	return h.entered, func() { once.Do(func() { close(h.released) }) }
+}
+
+// wait blocks the calling transaction if a hold is set at point.
+func (s *Sink) wait(at HoldPoint) {
+	s.mu.Lock()
+	h := s.hold
+	if h == nil || h.at != at {
+		s.mu.Unlock()
+		return
+	}
+	s.hold = nil
+	s.mu.Unlock()
+	close(h.entered)
+	select {
+	case <-h.released:
+	case <-s.done:
+	}
 }
 
 // Messages returns what was accepted so far.
@@ -140,6 +192,7 @@ func (ss *session) Mail(from string, _ *smtp.MailOptions) error {
 }
 
 func (ss *session) Rcpt(to string, _ *smtp.RcptOptions) error {
+	ss.s.wait(HoldRcpt)
 	ss.s.mu.Lock()
 	defer ss.s.mu.Unlock()
 	if e := ss.s.rcptErr[to]; e != nil {
@@ -167,6 +220,7 @@ func (ss *session) Data(r io.Reader) error {
 	if derr != nil {
 		return derr
 	}
+	ss.s.wait(HoldData)
 	ss.s.mu.Lock()
 	ss.s.got = append(ss.s.got, Message{From: ss.from, To: ss.to, Data: b, At: time.Now()})
 	ss.s.mu.Unlock()
