@@ -155,6 +155,9 @@ func (c *composer) compose(ctx context.Context, a schedule.Action) (*outgoing, e
 			return nil, err
 		}
 		d.Questions = c.tpl.Questions(to.Language, "checklist", s.Kind, len(d.Promises) > 0)
+		if !c.cfg.BriefsEnabled() { // no brief, nothing to share
+			d.Questions = templates.Without(d.Questions, "share-plans")
+		}
 	case schedule.ActReflection:
 		kind, purpose = templates.Reflection, store.PurposeReflection
 		d.Questions = c.tpl.Questions(to.Language, "reflection", s.Kind, false)

@@ -147,11 +147,14 @@ func (c *demoClient) read(ctx context.Context, raw []byte) {
 	if sent.Kind == "nudge" { // "nudge:checklist:12:2"
 		purpose, _, _ = strings.Cut(strings.TrimPrefix(sent.Key, "nudge:"), ":")
 	}
+	text := strings.Join(strings.Fields(m.text), " ")
 	switch mentee := c.d.cast.mentee.First; {
-	case sent.Kind == "brief" && strings.Contains(strings.Join(strings.Fields(m.text), " "), "No plan from"):
+	case sent.Kind == "brief" && strings.Contains(text, "plan for the session:"):
+		detail = ", with " + mentee + "'s plan as the agenda"
+	case sent.Kind == "brief" && strings.Contains(text, "No plan from"):
 		detail = ", but no plan from " + mentee + " yet"
 	case sent.Kind == "brief":
-		detail = ", with " + mentee + "'s plan as the agenda"
+		detail = ", without " + mentee + "'s plan, which " + mentee + " keeps private"
 	case sent.Kind == "invite" || sent.Kind == "update":
 		c.later(ctx, func() { c.rsvp(ctx, m, sent) })
 	case c.p.Role != "mentee" || purpose != "checklist" && purpose != "reflection" || c.answered[purpose+" "+strconv.Itoa(n)]:
@@ -160,6 +163,9 @@ func (c *demoClient) read(ctx context.Context, raw []byte) {
 		note = c.p.First + " is swamped this week and lets it lie"
 	default:
 		c.answered[purpose+" "+strconv.Itoa(n)] = true
+		if strings.Contains(text, "my mentor to read my planning answers") {
+			note = fmt.Sprintf("it asks whether %s may read %s's plans; %[2]s will say yes", c.d.cast.mentor.First, c.p.First)
+		}
 		if promised := demoListAfter(m.text, "Last time you promised to:"); len(promised) > 0 {
 			note = fmt.Sprintf("it quotes %s open promise%s: %q", map[bool]string{true: "the", false: fmt.Sprint(len(promised))}[len(promised) == 1],
 				map[bool]string{true: "", false: "s"}[len(promised) == 1], demoShorten(promised[0], 40))

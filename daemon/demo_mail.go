@@ -173,6 +173,7 @@ var demoAnswers = map[string][]string{
 	"progress":       {"These emails: I'd like the log mentord keeps."},
 	"review-cadence": {"Every four sessions seems right."},
 	"about-me":       {"I am new to leading people and tend to say yes to everything."},
+	"share-plans":    {"Yes, Ada may read them."},
 	"promises-final": {"- Keep meeting Ada for coffee once a semester"},
 	"accomplished": {"Submitted the grant pre-proposal and hired a student assistant.", "The group meets weekly with an agenda now; the meetings are shorter.",
 		"Finished the revision of our paper and sent it back to the journal.", "Handed the lab budget to the postdoc, which went better than I feared."},

@@ -34,6 +34,8 @@ func TestDemo(t *testing.T) {
 		"accepted session 1 (Google Calendar) → recorded: mentee ACCEPTED",
 		"accepted session 1 (Google Calendar) → recorded: mentor ACCEPTED",
 		"planning checklist for session 1 (chemistry)",
+		"it asks whether Ada may read Bo's plans; Bo will say yes",
+		"brief for session 1 (chemistry), with Bo's plan as the agenda", // only because Bo said yes
 		"reflection questions on session 1 (chemistry)",
 		"Bo is swamped this week and lets it lie",
 		"reminder: no plan for session 2 yet",
@@ -62,6 +64,7 @@ func TestDemo(t *testing.T) {
 		"A sparring partner outside my department while I build my first research group.", // chemistry checklist, by Gmail
 		"Ask the head of department about teaching less next spring",                      // a promise, by Apple Mail inline
 		"In one line: how did this meeting go?",                                           // a reflection
+		"Yes, Ada may read them.",                                                         // the consent, in the log
 	} {
 		if !strings.Contains(log, want) {
 			t.Errorf("the progress log lacks %q:\n%s", want, log)

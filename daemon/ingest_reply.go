@@ -87,6 +87,12 @@ func (a *apply) logReply(ctx context.Context, inboundID int64, p store.PromptRef
 					return err
 				}
 			}
+		case "share-plans":
+			if share, clear := yesOrNo(answer); clear {
+				if err := store.SetSharePlans(ctx, a.tx, p.PairID, share); err != nil {
+					return err
+				}
+			}
 		}
 	}
 	return store.MarkReplied(ctx, a.tx, p.ID, now)
@@ -112,9 +118,27 @@ func promiseItems(answer string) []string {
 }
 
 var (
-	keptYes = regexp.MustCompile(`(?i)^\s*(yes|yep|done|all done|ja|jo|gjort|oui|sí|si|sim)\b`)
+	keptYes = regexp.MustCompile(`(?i)^\s*(yes|yep|done|all done|ja|jo|gjort|oui|sí|si|sim)(?:[^\pL\pN]|$)`)
 	keptNo  = regexp.MustCompile(`(?i)^\s*(no|not yet|nope|nej|ikke endnu|non|nein)\b`)
 )
+
+var (
+	saysYes = regexp.MustCompile(`(?i)^\s*(yes|yep|yeah|sure|of course|certainly|please do|ok|okay|fine|ja|jo|gerne|selvfølgelig|oui|sí|si|sim)(?:[^\pL\pN]|$)`)
+	saysNo  = regexp.MustCompile(`(?i)^\s*(no|nope|not|rather not|i'?d rather not|nej|helst ikke|ikke|non|nein)(?:[^\pL\pN]|$)`)
+)
+
+// yesOrNo reads a yes-or-no question's answer; clear is false when it is
+// neither a plain yes nor a plain no ("I'll think about it"), and then
+// nothing changes. A no wins when the answer starts with one.
+func yesOrNo(answer string) (yes, clear bool) {
+	switch {
+	case saysNo.MatchString(answer):
+		return false, true
+	case saysYes.MatchString(answer):
+		return true, true
+	}
+	return false, false
+}
 
 // keptStatus reads "Did I do what I promised last time?": done, not_done or
 // "" when the answer is neither a clear yes nor a clear no (it stays open).

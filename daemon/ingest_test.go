@@ -264,3 +264,133 @@ I am out of the office until 20 January.
 		t.Errorf("an empty reply or auto-reply changed the log or sent mail")
 	}
 }
+
+// The chemistry checklist asks whether the mentor may read the plans; a clear
+// yes or no is the mentee's choice, anything else leaves it as it was, and
+// the brief and the receipt follow it.
+func TestShareAnswerSetsConsent(t *testing.T) {
+	r := newReading(t, "") // added with share-plans yes
+	regular := r.checklist
+	var chemistry simMsg
+	for _, m := range r.got {
+		if m.Kind == "checklist" && chemistry.Raw == nil {
+			chemistry = m
+		}
+	}
+	q8 := "8. Do I want my mentor to read my planning answers the day before each session? (yes or no)"
+	if !strings.Contains(strings.Join(strings.Fields(textOf(t, chemistry.Raw)), " "), q8) {
+		t.Fatalf("the chemistry checklist does not ask %q:\n%s", q8, textOf(t, chemistry.Raw))
+	}
+	shares := func() bool {
+		var share bool
+		if err := r.db.R().Get(&share, `SELECT share_plans FROM pairs WHERE id = ?`, r.pairID); err != nil {
+			t.Fatal(err)
+		}
+		return share
+	}
+	answer := func(to simMsg, id, typed string) {
+		t.Helper()
+		replyTo, err := mail.ParseAddress(headerOf(t, to.Raw, "Reply-To"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		r.checklist, r.token = to, replyTo.Address
+		if out := r.ingest(r.replyMsg(menteeAddr, r.token, id, typed)); out.Outcome != store.OutcomeLogged {
+			t.Fatalf("%q: %+v", typed, out)
+		}
+	}
+	lastAck := func() string {
+		t.Helper()
+		r.step()
+		for i := len(r.got) - 1; i >= 0; i-- {
+			if r.got[i].Kind == "ack" {
+				return strings.Join(strings.Fields(textOf(t, r.got[i].Raw)), " ")
+			}
+		}
+		t.Fatal("no receipt was sent")
+		return ""
+	}
+
+	answer(chemistry, "c1@mail.example.org", "1. A sparring partner.\n\n8. No, I would rather keep my plans to myself.")
+	if shares() {
+		t.Error("a no left the plans shared")
+	}
+	if ack := lastAck(); !strings.Contains(ack, "Your plan is not shared with your mentor.") {
+		t.Errorf("the receipt does not say the plan stays private:\n%s", ack)
+	}
+	answer(chemistry, "c2@mail.example.org", "8. Let me think about it until we meet.")
+	if shares() {
+		t.Error("an unclear answer changed the choice")
+	}
+	answer(regular, "r1@mail.example.org", typedAnswers)
+	r.runUntil(utc("2027-02-12T12:00Z"))
+	for _, m := range r.got {
+		if m.Kind == "brief" && m.At.After(utc("2027-02-09T08:00Z")) {
+			if text := textOf(t, m.Raw); strings.Contains(text, "delegating") || !strings.Contains(text, "prepares for the session privately") {
+				t.Errorf("the brief after a no shows the plan:\n%s", text)
+			}
+		}
+	}
+
+	answer(chemistry, "c3@mail.example.org", "8. Ja, gerne.")
+	if !shares() {
+		t.Error("a yes left the plans private")
+	}
+	if ack := lastAck(); !strings.Contains(ack, "As you chose, your mentor reads your plan") {
+		t.Errorf("the receipt does not say the mentor reads the plan:\n%s", ack)
+	}
+}
+
+// Without briefs there is nothing to share, and the question is not asked.
+func TestNoShareQuestionWithoutBriefs(t *testing.T) {
+	s := newSim(t, utc("2026-12-01T09:00Z"), "programme: {name: Staff Mentoring, mentor_brief: false}\n")
+	addPair(t, s.roster, PairInput{
+		MentorName: "Ada Lovelace", MentorEmail: mentorAddr, MenteeName: "Bo Jensen", MenteeEmail: menteeAddr,
+		TZ: "Europe/Copenhagen", Start: "2027-01-12T14:00", Every: "monthly", Sessions: "12", Duration: "60m", Location: "Room 4.12",
+	})
+	s.runUntil(utc("2027-01-10T08:00Z"))
+	var n int
+	for _, m := range s.got {
+		if m.Kind == "checklist" {
+			n++
+			text := textOf(t, m.Raw)
+			if strings.Contains(text, "read my planning answers") || !strings.Contains(text, "7. Is there anything else my mentor should know about me?") {
+				t.Errorf("the chemistry checklist without briefs:\n%s", text)
+			}
+		}
+	}
+	if n != 1 {
+		t.Errorf("%d checklists, want the chemistry one", n)
+	}
+}
+
+func TestYesOrNo(t *testing.T) {
+	for answer, want := range map[string]string{
+		"Yes":                          "yes",
+		"yes, that is fine":            "yes",
+		"Sure.":                        "yes",
+		"OK":                           "yes",
+		"Ja, gerne.":                   "yes",
+		"Sí, claro":                    "yes",
+		"oui":                          "yes",
+		"No":                           "no",
+		"No, thank you.":               "no",
+		"Not yet: ask me again later.": "no",
+		"nej tak":                      "no",
+		"Helst ikke.":                  "no",
+		"Nein":                         "no",
+		"I'll think about it":          "",
+		"Yesterday I was unsure":       "",
+		"Nobody should see them":       "",
+		"Maybe the topics only":        "",
+		"":                             "",
+	} {
+		got := ""
+		if yes, clear := yesOrNo(answer); clear {
+			got = map[bool]string{true: "yes", false: "no"}[yes]
+		}
+		if got != want {
+			t.Errorf("yesOrNo(%q) = %q, want %q", answer, got, want)
+		}
+	}
+}

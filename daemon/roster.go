@@ -328,7 +328,6 @@ func (r *Roster) SetSharePlans(ctx context.Context, pairID int64, share bool) er
 		if _, err := store.GetPair(ctx, tx, pairID); err != nil {
 			return err
 		}
-		_, err := tx.ExecContext(ctx, `UPDATE pairs SET share_plans = ? WHERE id = ?`, share, pairID)
-		return err
+		return store.SetSharePlans(ctx, tx, pairID, share)
 	})
 }

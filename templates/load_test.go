@@ -97,7 +97,7 @@ func TestLoadErrors(t *testing.T) {
 		}, []string{"da/questions.yaml:2:"}},
 		{"yaml unknown field", map[string]string{
 			"en/questions.yaml": embeddedWith(t, "en/questions.yaml", "  - key: lessons\n", "  - key: lessons\n    txet: typo\n"),
-		}, []string{"en/questions.yaml:71:", `unknown field "txet"`}},
+		}, []string{"en/questions.yaml:75:", `unknown field "txet"`}},
 		{"two-line question", map[string]string{
 			"en/questions.yaml": embeddedWith(t, "en/questions.yaml", "text: What didn't get done?", "text: |\n        What didn't\n        get done?"),
 		}, []string{"en/questions.yaml:13:", "one line"}},

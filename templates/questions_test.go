@@ -12,7 +12,7 @@ import (
 func TestQuestions(t *testing.T) {
 	s := load(t, "")
 	wantLen := map[string][2]int{ // without, with promises
-		"checklist/chemistry":  {7, 7},
+		"checklist/chemistry":  {8, 8},
 		"checklist/regular":    {6, 7},
 		"checklist/review":     {8, 9},
 		"checklist/final":      {10, 11},
@@ -112,5 +112,16 @@ func TestDates(t *testing.T) {
 		if got != c.want {
 			t.Errorf("%s %s = %q, want %q", c.lang, c.fn, got, c.want)
 		}
+	}
+}
+
+func TestWithout(t *testing.T) {
+	qs := []Question{{1, "A?", "a"}, {2, "B?", "b"}, {3, "C?", "c"}}
+	got := Without(qs, "b")
+	if len(got) != 2 || got[0] != (Question{1, "A?", "a"}) || got[1] != (Question{2, "C?", "c"}) {
+		t.Errorf("Without = %v", got)
+	}
+	if qs[2].Number != 3 {
+		t.Errorf("Without changed its input: %v", qs)
 	}
 }

@@ -104,6 +104,18 @@ type Question struct {
 	Key    string `json:"key"`
 }
 
+// Without returns qs without the question with key, numbered again from 1.
+func Without(qs []Question, key string) []Question {
+	var out []Question
+	for _, q := range qs {
+		if q.Key != key {
+			q.Number = len(out) + 1
+			out = append(out, q)
+		}
+	}
+	return out
+}
+
 // Answer is the mentee's answer to one numbered question, with the question's
 // text as it was asked.
 type Answer struct {

@@ -162,3 +162,10 @@ func EndPair(ctx context.Context, q Querier, id int64, now time.Time) error {
 	_, err := q.ExecContext(ctx, `UPDATE pairs SET status = 'ended', ended_at = ? WHERE id = ?`, UTC(now), id)
 	return err
 }
+
+// SetSharePlans records the mentee's choice whether the mentor's brief holds
+// their planning answers.
+func SetSharePlans(ctx context.Context, q Querier, id int64, share bool) error {
+	_, err := q.ExecContext(ctx, `UPDATE pairs SET share_plans = ? WHERE id = ?`, share, id)
+	return err
+}
