@@ -111,11 +111,17 @@ func (d *Daemon) watchChanges(soft context.Context) {
 		}
 		if v != last {
 			last = v
-			select {
-			case d.changed <- struct{}{}:
-			default:
-			}
+			d.wakeSchedule()
 		}
+	}
+}
+
+// wakeSchedule makes the schedule loop run a pass now rather than at its
+// next due time or tick.
+func (d *Daemon) wakeSchedule() {
+	select {
+	case d.changed <- struct{}{}:
+	default:
 	}
 }
 
@@ -250,7 +256,8 @@ func (d *Daemon) handleInbox(ctx context.Context, c *imapclient.Client, mb inbox
 		d.inboxConn = c
 	}
 	if n > 0 {
-		d.Kick() // acknowledgements and notices may wait in the outbox
+		d.wakeSchedule() // it composes the receipts for what was logged
+		d.Kick()         // notices the reading enqueued may wait in the outbox
 	}
 	d.health.Progress("inbox")
 	return err

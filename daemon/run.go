@@ -74,7 +74,8 @@ type Daemon struct {
 	reloaded chan struct{}
 	// kick wakes the outbox loop when something was enqueued.
 	kick chan struct{}
-	// changed wakes the schedule loop when another process changed the database.
+	// changed wakes the schedule loop when another process changed the
+	// database, or the inbox loop logged what needs a receipt.
 	changed chan struct{}
 	// inboxConn is the IMAP connection the inbox was last read on (inbox loop only).
 	inboxConn *imapclient.Client

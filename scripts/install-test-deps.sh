@@ -3,7 +3,8 @@
 #  - Postfix, Dovecot and friends for e2e/ (via e2e/mailstack.sh install);
 #  - python3-icalendar and Node.js with npm, and ical.js into calendar/testdata,
 #    the outside calendar parsers the calendar tests check every invite with;
-#  - systemd-analyze (package systemd), which checks the unit in dist/.
+#  - systemd-analyze (package systemd), which checks the unit in dist/;
+#  - strace, which watches which files the service opens (cmd/mentord).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export DEBIAN_FRONTEND=noninteractive
@@ -15,6 +16,7 @@ missing=()
 command -v node >/dev/null 2>&1 || missing+=(nodejs)
 command -v npm >/dev/null 2>&1 || missing+=(npm)
 command -v systemd-analyze >/dev/null 2>&1 || missing+=(systemd)
+command -v strace >/dev/null 2>&1 || missing+=(strace)
 if [ ${#missing[@]} -gt 0 ]; then
 	echo "install-test-deps: installing ${missing[*]}" >&2
 	apt-get update -qq

@@ -328,3 +328,19 @@ func allKeys(t reflect.Type, prefix string) []string {
 	}
 	return out
 }
+
+func TestConfigWritableByEveryoneIsRefused(t *testing.T) {
+	p := writeConfig(t, minimal)
+	if err := os.Chmod(p, 0o666); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Load(p); err == nil || !strings.Contains(err.Error(), "every user may change it (mode 0666)") {
+		t.Fatalf("Load = %v", err)
+	}
+	if err := os.Chmod(p, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Load(p); err != nil {
+		t.Fatalf("a config others may read (it holds no secret) = %v", err)
+	}
+}

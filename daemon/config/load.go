@@ -78,6 +78,12 @@ func readFile(path string) ([]byte, error) {
 	if st.IsDir() || st.Size() > MaxFileSize {
 		return nil, fmt.Errorf("read config %s: not a configuration file (a directory, or over 1 MiB)", path)
 	}
+	// It holds no secret, so others may read it (the service's dynamic user
+	// must), but whoever can write it can send the programme's mail through
+	// their own server.
+	if st.Mode().Perm()&0o002 != 0 {
+		return nil, fmt.Errorf("read config %s: every user may change it (mode %04o); chmod 0644 or 0640 it", path, st.Mode().Perm())
+	}
 	data := make([]byte, st.Size())
 	if _, err := f.ReadAt(data, 0); err != nil && st.Size() > 0 {
 		return nil, fmt.Errorf("read config: %w", err)
