@@ -104,7 +104,7 @@ http: {listen: "127.0.0.1:%d"}
 	notify := newNotifySocket(t)
 	trace := filepath.Join(root, "trace")
 	p := &process{cmd: exec.Command(strace, "-f", "-qq", "-e", "trace=%file", "-o", trace, binary(t), "serve", "--config", config),
-		logs: &bytes.Buffer{}, done: make(chan error, 1)}
+		logs: &logBuffer{}, done: make(chan error, 1)}
 	p.cmd.Dir = "/" // as under systemd
 	p.cmd.Env = append(os.Environ(), append(env, "NOTIFY_SOCKET="+notify.path)...)
 	p.cmd.Stderr = p.logs

@@ -109,13 +109,32 @@ func (n *notifySocket) waitFor(t *testing.T, state string, count int) {
 // process is one run of the real binary.
 type process struct {
 	cmd  *exec.Cmd
-	logs *bytes.Buffer
+	logs *logBuffer
 	done chan error
+}
+
+// logBuffer is the process's stderr, written by exec's copying goroutine
+// while the test reads it.
+type logBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *logBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *logBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }
 
 func start(t *testing.T, env []string, args ...string) *process {
 	t.Helper()
-	p := &process{cmd: exec.Command(binary(t), args...), logs: &bytes.Buffer{}, done: make(chan error, 1)}
+	p := &process{cmd: exec.Command(binary(t), args...), logs: &logBuffer{}, done: make(chan error, 1)}
 	p.cmd.Env = append(os.Environ(), env...)
 	p.cmd.Stderr = p.logs
 	if err := p.cmd.Start(); err != nil {
