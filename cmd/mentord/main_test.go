@@ -331,3 +331,17 @@ func TestImportBadHeader(t *testing.T) {
 		t.Errorf("bad header = %d %s", code, errOut)
 	}
 }
+
+// pair show says whether the mentor reads the mentee's plans, as the
+// mentee chose (by email, or through the admin).
+func TestPairShowSaysWhetherPlansAreShared(t *testing.T) {
+	h := newHarness(t)
+	h.mustRun(pairArgs...)
+	if out := h.mustRun("pair", "show", "1"); !strings.Contains(out, "Plans       the mentee's own") {
+		t.Errorf("pair show, plans not shared:\n%s", out)
+	}
+	h.mustRun("pair", "share-plans", "1", "yes")
+	if out := h.mustRun("pair", "show", "1"); !strings.Contains(out, "Plans       shared: the mentor's brief shows") {
+		t.Errorf("pair show, plans shared:\n%s", out)
+	}
+}

@@ -151,6 +151,11 @@ func printPair(w io.Writer, p daemon.PairDetail) {
 		review = fmt.Sprintf("every %d sessions", a.ReviewEvery)
 	}
 	fmt.Fprintf(w, "  Review      %s\n", review)
+	plans := "the mentee's own: the mentor's brief does not show them"
+	if p.SharePlans {
+		plans = "shared: the mentor's brief shows the mentee's planning answers"
+	}
+	fmt.Fprintf(w, "  Plans       %s\n", plans)
 	fmt.Fprintf(w, "  Runs        %s to %s (%s)\n", daemon.LocalTime(a.StartsAt, a.Timezone)[:10],
 		daemon.LocalTime(a.EndsAt.AddDate(0, 0, -1), a.Timezone)[:10], a.Timezone)
 	fmt.Fprintln(w, "Sessions")
