@@ -122,24 +122,38 @@ func (c *composer) person(ctx context.Context, p store.PairView, id int64) (stor
 	return pp, err
 }
 
+// about is what a message on an action is made from: the session, its
+// pair's sessions, the recipient, and the data every template gets.
+type about struct {
+	s        store.Session
+	p        store.PairView
+	sessions []store.Session
+	to       store.Person
+	d        templates.Data
+}
+
+// load reads what a message on action a is about.
+func (c *composer) load(ctx context.Context, a schedule.Action) (ab about, err error) {
+	if ab.s, err = c.session(ctx, a.SessionID); err != nil {
+		return ab, err
+	}
+	if ab.p, ab.sessions, err = c.pair(ctx, ab.s.PairID); err != nil {
+		return ab, err
+	}
+	if ab.to, err = c.person(ctx, ab.p, a.PersonID); err != nil {
+		return ab, err
+	}
+	ab.d, err = c.data(ab.p, ab.sessions, ab.s, ab.to)
+	return ab, err
+}
+
 // compose renders the message for one action.
 func (c *composer) compose(ctx context.Context, a schedule.Action) (*outgoing, error) {
-	s, err := c.session(ctx, a.SessionID)
+	ab, err := c.load(ctx, a)
 	if err != nil {
 		return nil, err
 	}
-	p, sessions, err := c.pair(ctx, s.PairID)
-	if err != nil {
-		return nil, err
-	}
-	to, err := c.person(ctx, p, a.PersonID)
-	if err != nil {
-		return nil, err
-	}
-	d, err := c.data(p, sessions, s, to)
-	if err != nil {
-		return nil, err
-	}
+	s, p, sessions, to, d := ab.s, ab.p, ab.sessions, ab.to, ab.d
 	out := &outgoing{action: a}
 	var kind templates.Kind
 	purpose := store.PurposeInvite
@@ -474,22 +488,11 @@ const (
 // prompt when given (an acknowledgement: a reply corrects the answers), else
 // to the person's invite prompt for the session.
 func (c *composer) composeNotice(ctx context.Context, a schedule.Action, inboundID int64, edit func(*templates.Data), prompt *store.Prompt) (*outgoing, error) {
-	s, err := c.session(ctx, a.SessionID)
+	ab, err := c.load(ctx, a)
 	if err != nil {
 		return nil, err
 	}
-	p, sessions, err := c.pair(ctx, s.PairID)
-	if err != nil {
-		return nil, err
-	}
-	to, err := c.person(ctx, p, a.PersonID)
-	if err != nil {
-		return nil, err
-	}
-	d, err := c.data(p, sessions, s, to)
-	if err != nil {
-		return nil, err
-	}
+	s, p, to, d := ab.s, ab.p, ab.to, ab.d
 	edit(&d)
 	r, err := c.tpl.Render(templates.Kind(a.Kind), d)
 	if err != nil {

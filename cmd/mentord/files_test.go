@@ -93,13 +93,7 @@ timings: {quiet_hours: {start: "", end: ""}}
 http: {listen: "127.0.0.1:%d"}
 `, smtpHost, smtpPort, imapHost, imapPort, freePort(t))), 0o640)
 	env := []string{"STATE_DIRECTORY=" + state, "CREDENTIALS_DIRECTORY=" + creds}
-	first := time.Now().UTC().AddDate(0, 0, 2).Format("2006-01-02") + "T14:00"
-	add := start(t, env, "pair", "add", "--config", config, "--mentor-name", "Ada Mentor", "--mentor-email", "ada@example.org",
-		"--mentee-name", "Bo Mentee", "--mentee-email", "bo@example.org", "--start", first, "--tz", "UTC",
-		"--every", "monthly", "--sessions", "4", "--duration", "60m", "--location", "Room 4.12")
-	if err := add.wait(t, 30*time.Second); err != nil {
-		t.Fatalf("pair add: %v\n%s", err, add.logs)
-	}
+	addPairSoon(t, env, config)
 
 	notify := newNotifySocket(t)
 	trace := filepath.Join(root, "trace")

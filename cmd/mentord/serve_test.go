@@ -213,14 +213,21 @@ smtp: {host: 127.0.0.1, port: %d, tls: none}
 devserver: {enabled: true, smtp_listen: "127.0.0.1:%d", imap_listen: "127.0.0.1:%d"}
 timings: {quiet_hours: {start: "", end: ""}}
 `, db, sink.Port(), freePort(t), freePort(t))), 0o600)
-	first := time.Now().UTC().AddDate(0, 0, 3).Format("2006-01-02") + "T14:00"
-	add := start(t, nil, "pair", "add", "--config", config, "--mentor-name", "Ada Mentor", "--mentor-email", "ada@example.org",
+	addPairSoon(t, nil, config)
+	return config, db
+}
+
+// addPairSoon adds, with the real binary, a pair of four monthly sessions
+// whose first is in two days: its invites and first checklist are due now.
+func addPairSoon(t *testing.T, env []string, config string) {
+	t.Helper()
+	first := time.Now().UTC().AddDate(0, 0, 2).Format("2006-01-02") + "T14:00"
+	add := start(t, env, "pair", "add", "--config", config, "--mentor-name", "Ada Mentor", "--mentor-email", "ada@example.org",
 		"--mentee-name", "Bo Mentee", "--mentee-email", "bo@example.org", "--start", first, "--tz", "UTC",
 		"--every", "monthly", "--sessions", "4", "--duration", "60m", "--location", "Room 4.12")
 	if err := add.wait(t, 30*time.Second); err != nil {
 		t.Fatalf("pair add: %v\n%s", err, add.logs)
 	}
-	return config, db
 }
 
 // outboxStates counts the outbox rows by state.
