@@ -109,7 +109,12 @@ http: {listen: "127.0.0.1:%d"}
 	go func() { p.done <- p.cmd.Wait() }()
 	t.Cleanup(func() { syscall.Kill(-p.cmd.Process.Pid, syscall.SIGKILL); <-p.done })
 	notify.waitFor(t, "READY=1", 1)
-	pid := regexp.MustCompile(`msg="mentord running".* pid=(\d+)`).FindStringSubmatch(p.logs.String())
+	// The pid (of mentord, not strace) is in the log line written as it
+	// becomes ready, which may reach the pipe just after READY=1.
+	var pid []string
+	for deadline := time.Now().Add(10 * time.Second); pid == nil && time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		pid = regexp.MustCompile(`msg="mentord running".* pid=(\d+)`).FindStringSubmatch(p.logs.String())
+	}
 	if pid == nil {
 		t.Fatalf("no pid in the log:\n%s", p.logs)
 	}
