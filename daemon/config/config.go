@@ -92,6 +92,12 @@ type SMTP struct {
 	Auth   string `yaml:"auth"` // plain, login or none
 	// MaxPerDomainPerMinute limits messages to one recipient domain; 0 is no limit.
 	MaxPerDomainPerMinute int `yaml:"max_per_domain_per_minute"`
+	// MaxPerMinute limits messages a minute through this server, and
+	// MaxRecipientsPerDay the recipients in any 24 hours (each message has one
+	// recipient): the provider's sending quotas. 0 is no limit, or the
+	// provider's published limit when oauth.provider names one.
+	MaxPerMinute        int `yaml:"max_per_minute"`
+	MaxRecipientsPerDay int `yaml:"max_recipients_per_day"`
 }
 
 // IMAP is the server holding the programme mailbox.

@@ -176,6 +176,12 @@ func (c *Config) validate() Errors {
 	if n := c.SMTP.MaxPerDomainPerMinute; n < 0 || n > 100000 {
 		k.errorf("smtp.max_per_domain_per_minute", "must be 0 (no limit) or a positive number of messages")
 	}
+	if n := c.SMTP.MaxPerMinute; n < 0 || n > 100000 {
+		k.errorf("smtp.max_per_minute", "must be 0 (no limit) or a positive number of messages")
+	}
+	if n := c.SMTP.MaxRecipientsPerDay; n < 0 || n > 10000000 {
+		k.errorf("smtp.max_recipients_per_day", "must be 0 (no limit) or a positive number of recipients")
+	}
 	k.server("imap", &c.IMAP.Server)
 	if c.IMAP.Username == "" {
 		k.errorf("imap.username", "required (defaults to mailbox.address)")
