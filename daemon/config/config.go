@@ -29,6 +29,7 @@ type Config struct {
 	Mailbox   Mailbox   `yaml:"mailbox"`
 	SMTP      SMTP      `yaml:"smtp"`
 	IMAP      IMAP      `yaml:"imap"`
+	OAuth     OAuth     `yaml:"oauth"`
 	Database  Database  `yaml:"database"`
 	Defaults  Defaults  `yaml:"defaults"`
 	Timings   Timings   `yaml:"timings"`
@@ -43,6 +44,8 @@ type Config struct {
 	File string `yaml:"-"`
 	// Location is Defaults.Timezone, loaded.
 	Location *time.Location `yaml:"-"`
+	// Filled lists the values a provider preset filled in (check-config shows them).
+	Filled []Filled `yaml:"-"`
 
 	lines map[string]int // key path → line, for errors found after parsing
 }
@@ -89,7 +92,7 @@ type Server struct {
 // SMTP is the submission server for outgoing mail.
 type SMTP struct {
 	Server `yaml:",inline"`
-	Auth   string `yaml:"auth"` // plain, login or none
+	Auth   string `yaml:"auth"` // plain, login, none, xoauth2 or oauthbearer
 	// MaxPerDomainPerMinute limits messages to one recipient domain; 0 is no limit.
 	MaxPerDomainPerMinute int `yaml:"max_per_domain_per_minute"`
 	// MaxPerMinute limits messages a minute through this server, and
@@ -103,6 +106,7 @@ type SMTP struct {
 // IMAP is the server holding the programme mailbox.
 type IMAP struct {
 	Server         `yaml:",inline"`
+	Auth           string   `yaml:"auth"` // login (default), xoauth2 or oauthbearer
 	Folders        Folders  `yaml:"folders"`
 	PollInterval   Duration `yaml:"poll_interval"`
 	MaxMessageSize ByteSize `yaml:"max_message_size"`

@@ -9,30 +9,26 @@ import (
 	"strings"
 )
 
-// maxSecretSize bounds a password file: anything larger is the wrong file.
-const maxSecretSize = 4096
+// maxSecretSize bounds a password file and maxKeySize a key or certificate
+// file: anything larger is the wrong file.
+const (
+	maxSecretSize = 4096
+	maxKeySize    = 64 << 10
+)
 
-// loadSecrets reads each password from its file or systemd credential and each
-// CA bundle, reporting every problem with the line of the key that named it.
+// loadSecrets reads each password from its file or systemd credential, the
+// OAuth client's secrets and each CA bundle, reporting every problem with the
+// line of the key that named it.
 func (c *Config) loadSecrets() error {
 	k := &checker{c: c}
 	for _, s := range []struct {
-		sect string
-		srv  *Server
-	}{{"smtp", &c.SMTP.Server}, {"imap", &c.IMAP.Server}} {
-		if s.sect == "smtp" && c.SMTP.Auth == "none" {
-			continue
-		}
+		sect, auth string
+		srv        *Server
+	}{{"smtp", c.SMTP.Auth, &c.SMTP.Server}, {"imap", c.IMAP.Auth, &c.IMAP.Server}} {
 		switch {
-		case s.srv.PasswordFile != "":
-			k.readSecret(s.sect+".password_file", s.srv.PasswordFile, &s.srv.Password)
-		case s.srv.PasswordCredential != "":
-			dir := os.Getenv("CREDENTIALS_DIRECTORY")
-			if dir == "" {
-				k.errorf(s.sect+".password_credential", "$CREDENTIALS_DIRECTORY is not set: run under systemd with LoadCredential=%s:/path/to/file, or use password_file", s.srv.PasswordCredential)
-				continue
-			}
-			k.readSecret(s.sect+".password_credential", filepath.Join(dir, s.srv.PasswordCredential), &s.srv.Password)
+		case s.auth == "none" || IsOAuthMechanism(s.auth):
+		case s.srv.PasswordFile != "" || s.srv.PasswordCredential != "":
+			k.loadSecret(s.sect+".password", s.srv.PasswordFile, s.srv.PasswordCredential, false, &s.srv.Password)
 		case s.sect == "imap" && c.DevServer.Enabled:
 			s.srv.Password = NewSecret(DevPassword)
 		}
@@ -44,49 +40,94 @@ func (c *Config) loadSecrets() error {
 			s.srv.RootCAs = pool
 		}
 	}
+	c.loadOAuthSecrets(k)
 	if len(k.errs) > 0 {
 		return k.errs
 	}
 	return nil
 }
 
-// readSecret reads a password file: it must not be readable by other users, and
+// loadSecret reads the secret named by key_file (file) or key_credential (cred,
+// from $CREDENTIALS_DIRECTORY) into dst and reports whether it did. A password
+// is one line; a key (multiLine) may be many.
+func (k *checker) loadSecret(key, file, cred string, multiLine bool, dst *Secret) bool {
+	switch {
+	case file != "":
+		return k.readSecret(key+"_file", file, multiLine, dst)
+	case cred != "":
+		dir := os.Getenv("CREDENTIALS_DIRECTORY")
+		if dir == "" {
+			k.errorf(key+"_credential", "$CREDENTIALS_DIRECTORY is not set: run under systemd with LoadCredential=%s:/path/to/file, or use %s_file", cred, lastKey(key))
+			return false
+		}
+		return k.readSecret(key+"_credential", filepath.Join(dir, cred), multiLine, dst)
+	}
+	return false
+}
+
+// readSecret reads a secret file: it must not be readable by other users, and
 // its trailing newline is dropped. Errors never contain the file's content.
-func (k *checker) readSecret(path, file string, dst *Secret) {
+func (k *checker) readSecret(path, file string, multiLine bool, dst *Secret) bool {
+	what := "the password"
+	if multiLine {
+		what = "the key"
+	}
 	f, err := os.Open(file)
 	if err != nil {
-		k.errorf(path, "cannot read the password: %v", err)
-		return
+		k.errorf(path, "cannot read %s: %v", what, err)
+		return false
 	}
 	defer f.Close()
 	st, err := f.Stat()
 	if err != nil {
-		k.errorf(path, "cannot read the password: %v", err)
-		return
+		k.errorf(path, "cannot read %s: %v", what, err)
+		return false
 	}
 	if st.Mode().Perm()&0o007 != 0 {
 		k.errorf(path, "%s is readable by other users (mode %04o); chmod 0600 or 0640 it", file, st.Mode().Perm())
-		return
+		return false
 	}
-	data, err := io.ReadAll(io.LimitReader(f, maxSecretSize+1))
+	limit := int64(maxSecretSize)
+	if multiLine {
+		limit = maxKeySize
+	}
+	data, err := io.ReadAll(io.LimitReader(f, limit+1))
 	if err != nil {
-		k.errorf(path, "cannot read the password: %v", err)
-		return
+		k.errorf(path, "cannot read %s: %v", what, err)
+		return false
 	}
-	if len(data) > maxSecretSize {
-		k.errorf(path, "%s is over %d bytes: not a password file", file, maxSecretSize)
-		return
+	if int64(len(data)) > limit {
+		k.errorf(path, "%s is over %d bytes: not a %s file", file, limit, strings.TrimPrefix(what, "the "))
+		return false
 	}
 	pw := strings.TrimRight(string(data), "\r\n")
 	if pw == "" {
 		k.errorf(path, "%s is empty", file)
-		return
+		return false
 	}
-	if strings.ContainsAny(pw, "\r\n\x00") {
+	if !multiLine && strings.ContainsAny(pw, "\r\n\x00") {
 		k.errorf(path, "%s holds more than one line; put only the password in it", file)
-		return
+		return false
 	}
 	*dst = NewSecret(pw)
+	return true
+}
+
+// readPublicFile reads a small file that is not secret (a certificate).
+func readPublicFile(file string) ([]byte, error) {
+	f, err := os.Open(file)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, maxKeySize+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(data) > maxKeySize {
+		return nil, fmt.Errorf("%s is over %d bytes: not a certificate", file, maxKeySize)
+	}
+	return data, nil
 }
 
 func loadCAs(file string) (*x509.CertPool, error) {

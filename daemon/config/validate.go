@@ -33,6 +33,12 @@ func (c *Config) applyDefaults() {
 		c.defaultToDevServer(&c.SMTP.Server, c.DevServer.SMTPListen)
 		c.defaultToDevServer(&c.IMAP.Server, c.DevServer.IMAPListen)
 	}
+	c.SMTP.Auth = strings.ToLower(strings.TrimSpace(c.SMTP.Auth))
+	c.IMAP.Auth = strings.ToLower(strings.TrimSpace(c.IMAP.Auth))
+	if c.IMAP.Username == "" {
+		c.IMAP.Username = c.Mailbox.Address
+	}
+	c.applyProvider()
 	defaultServer(&c.SMTP.Server, 465, 587)
 	defaultServer(&c.IMAP.Server, 993, 143)
 	if c.SMTP.Auth == "" {
@@ -41,9 +47,7 @@ func (c *Config) applyDefaults() {
 			c.SMTP.Auth = "plain"
 		}
 	}
-	if c.IMAP.Username == "" {
-		c.IMAP.Username = c.Mailbox.Address
-	}
+	c.IMAP.Auth = cmpOr(c.IMAP.Auth, "login")
 	f := &c.IMAP.Folders
 	f.Inbox = cmpOr(f.Inbox, "INBOX")
 	f.Processed = cmpOr(f.Processed, "Processed")
@@ -125,6 +129,7 @@ func (c *Config) resolvePaths() {
 	c.IMAP.CAFile = rel(c.IMAP.CAFile, dir)
 	c.SMTP.PasswordFile = rel(c.SMTP.PasswordFile, dir)
 	c.IMAP.PasswordFile = rel(c.IMAP.PasswordFile, dir)
+	c.resolveOAuthPaths(rel, dir)
 }
 
 type checker struct {
@@ -170,8 +175,9 @@ func (c *Config) validate() Errors {
 			k.errorf("smtp.username", "required with smtp.auth %s", c.SMTP.Auth)
 		}
 		k.passwordSource("smtp", &c.SMTP.Server, false)
+	case AuthXOAUTH2, AuthOAuthBearer:
 	default:
-		k.errorf("smtp.auth", "must be plain, login or none, not %q", c.SMTP.Auth)
+		k.errorf("smtp.auth", "must be plain, login, xoauth2, oauthbearer or none, not %q", c.SMTP.Auth)
 	}
 	if n := c.SMTP.MaxPerDomainPerMinute; n < 0 || n > 100000 {
 		k.errorf("smtp.max_per_domain_per_minute", "must be 0 (no limit) or a positive number of messages")
@@ -186,7 +192,14 @@ func (c *Config) validate() Errors {
 	if c.IMAP.Username == "" {
 		k.errorf("imap.username", "required (defaults to mailbox.address)")
 	}
-	k.passwordSource("imap", &c.IMAP.Server, c.DevServer.Enabled)
+	switch c.IMAP.Auth {
+	case "login":
+		k.passwordSource("imap", &c.IMAP.Server, c.DevServer.Enabled)
+	case AuthXOAUTH2, AuthOAuthBearer:
+	default:
+		k.errorf("imap.auth", "must be login, xoauth2 or oauthbearer, not %q", c.IMAP.Auth)
+	}
+	k.oauth()
 	k.folders()
 	if d := c.IMAP.PollInterval.D(); d < 10*time.Second || d > time.Hour {
 		k.errorf("imap.poll_interval", "must be between 10s and 1h, not %s", c.IMAP.PollInterval)
