@@ -21,10 +21,14 @@
 //     and ESEARCH work (IMAP4rev2, also advertised to IMAP4rev1 clients).
 //  4. Tests call Deliver to drop a raw message into an INBOX without SMTP,
 //     and Mailbox to read a folder back.
-//  5. Close stops both listeners and drops open connections; the mail is gone.
+//  5. With Config.CheckToken it stands in for Microsoft 365 or Google
+//     Workspace: sign-in only with an OAuth token (XOAUTH2, OAUTHBEARER), a
+//     refused token answered with the providers' JSON challenge.
+//  6. Close stops both listeners and drops open connections; the mail is gone.
 package devserver
 
 import (
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -51,6 +55,11 @@ type Config struct {
 	// local+detail@domain goes to the INBOX of local@domain ("+" here). Empty:
 	// every address is its own mailbox.
 	RecipientDelimiter string
+	// CheckToken, when set, makes an OAuth-protected server: SMTP and IMAP
+	// sign in only with XOAUTH2 or OAUTHBEARER, whose bearer token for the
+	// (lower-cased) user CheckToken accepts with nil; passwords are refused
+	// and SMTP takes mail only after AUTH.
+	CheckToken func(user, token string) error
 }
 
 // Server is a running development mail server.
@@ -65,6 +74,9 @@ type Server struct {
 	mu      sync.Mutex
 	users   map[string]*imapmemserver.User // by lower-cased address
 	changes notifier                       // wakes IMAP sessions in IDLE
+
+	// ownToken signs Mailbox in to an OAuth-protected server.
+	ownToken string
 
 	closeOnce sync.Once
 	closing   chan struct{}
@@ -85,10 +97,11 @@ func Start(cfg Config) (*Server, error) {
 		log = slog.New(slog.DiscardHandler)
 	}
 	s := &Server{
-		cfg:     cfg,
-		log:     log,
-		users:   make(map[string]*imapmemserver.User),
-		closing: make(chan struct{}),
+		cfg:      cfg,
+		log:      log,
+		users:    make(map[string]*imapmemserver.User),
+		closing:  make(chan struct{}),
+		ownToken: rand.Text(),
 	}
 	smtpLn, err := listenLoopback("smtp", cfg.SMTPAddr)
 	if err != nil {

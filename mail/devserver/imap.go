@@ -12,6 +12,7 @@ import (
 	"github.com/emersion/go-imap/v2/imapclient"
 	"github.com/emersion/go-imap/v2/imapserver"
 	"github.com/emersion/go-imap/v2/imapserver/imapmemserver"
+	"github.com/emersion/go-sasl"
 )
 
 func (s *Server) newIMAPServer() *imapserver.Server {
@@ -41,9 +42,13 @@ type imapSession struct {
 var (
 	_ imapserver.SessionIMAP4rev2   = (*imapSession)(nil)
 	_ imapserver.SessionAppendLimit = (*imapSession)(nil)
+	_ imapserver.SessionSASL        = (*imapSession)(nil)
 )
 
 func (is *imapSession) Login(username, _ string) error {
+	if is.srv.cfg.CheckToken != nil {
+		return errNoPasswords
+	}
 	addr, err := parseAddr(username)
 	if err != nil {
 		return &imap.Error{
@@ -52,9 +57,14 @@ func (is *imapSession) Login(username, _ string) error {
 			Text: "Log in with an email address as the user name (any password works)",
 		}
 	}
+	is.open(addr)
+	return nil
+}
+
+// open starts the session of the user who signed in.
+func (is *imapSession) open(addr string) {
 	is.UserSession = imapmemserver.NewUserSession(is.srv.user(addr))
 	is.srv.log.Debug("dev mail server imap login", "user", addr)
-	return nil
 }
 
 // AppendLimit advertises the SMTP size limit for APPEND too.
@@ -180,7 +190,12 @@ func (s *Server) Mailbox(addr, folder string) ([][]byte, error) {
 		return nil, fmt.Errorf("mailbox: %w", err)
 	}
 	defer c.Close()
-	if err := c.Login(user, "devserver").Wait(); err != nil {
+	if s.cfg.CheckToken != nil {
+		err = c.Authenticate(sasl.NewOAuthBearerClient(&sasl.OAuthBearerOptions{Username: user, Token: s.ownToken}))
+	} else {
+		err = c.Login(user, "devserver").Wait()
+	}
+	if err != nil {
 		return nil, fmt.Errorf("mailbox: login: %w", err)
 	}
 	sel, err := c.Select(folder, &imap.SelectOptions{ReadOnly: true}).Wait()

@@ -63,10 +63,16 @@ type smtpSession struct {
 var _ smtp.AuthSession = (*smtpSession)(nil)
 
 func (ss *smtpSession) AuthMechanisms() []string {
+	if ss.srv.cfg.CheckToken != nil {
+		return tokenMechanisms
+	}
 	return []string{sasl.Plain, sasl.Login}
 }
 
 func (ss *smtpSession) Auth(mech string) (sasl.Server, error) {
+	if ss.srv.cfg.CheckToken != nil {
+		return ss.smtpTokenAuth(mech)
+	}
 	switch mech {
 	case sasl.Plain:
 		return sasl.NewPlainServer(func(_, _, _ string) error {
@@ -80,6 +86,9 @@ func (ss *smtpSession) Auth(mech string) (sasl.Server, error) {
 }
 
 func (ss *smtpSession) Mail(from string, _ *smtp.MailOptions) error {
+	if ss.srv.cfg.CheckToken != nil && !ss.authed {
+		return errAuthRequired
+	}
 	if from != "" { // "" is the null reverse-path of bounces
 		if _, err := parseAddr(from); err != nil {
 			return errBadSender

@@ -8,9 +8,13 @@ import (
 	"fmt"
 	"net"
 	"strconv"
+	"strings"
 	"time"
 
+	"github.com/emersion/go-imap/v2"
 	"github.com/emersion/go-imap/v2/imapclient"
+
+	"github.com/mentord/mentord/mail/oauth"
 )
 
 // Security is how the connection to the server is protected.
@@ -23,13 +27,31 @@ const (
 	TLSNone     Security = "none"     // plain text; the configuration allows it only on loopback
 )
 
+// Sign-in mechanisms: LOGIN with a password, or AUTHENTICATE with an OAuth
+// access token.
+const (
+	AuthLogin       = "login"
+	AuthXOAUTH2     = "xoauth2"
+	AuthOAuthBearer = "oauthbearer"
+)
+
+// TokenSource gives OAuth access tokens: *oauth.Source.
+type TokenSource interface {
+	Token(ctx context.Context) (string, error)
+	// Invalidate drops a token the server refused, so the next is new.
+	Invalidate(token string)
+}
+
 // Config says where the programme mailbox is and how to log in.
 type Config struct {
 	Host       string
 	Port       int
 	Security   Security
+	Auth       string // AuthLogin (default), AuthXOAUTH2 or AuthOAuthBearer
 	Username   string
 	Password   string
+	Token      TokenSource    // for AuthXOAUTH2 and AuthOAuthBearer
+	Provider   string         // the OAuth provider (oauth.Microsoft, ...), to explain a refused token
 	RootCAs    *x509.CertPool // nil: the system's roots
 	ServerName string         // name checked in the server's certificate; default Host
 	Timeout    time.Duration  // dial and login; default 30s
@@ -96,7 +118,7 @@ func dial(ctx context.Context, cfg Config, opts *imapclient.Options) (*imapclien
 		_ = client.Close()
 		return nil, fmt.Errorf("imap greeting from %s: %w", cfg.addr(), err)
 	}
-	if err := client.Login(cfg.Username, cfg.Password).Wait(); err != nil {
+	if err := signIn(ctx, client, cfg); err != nil {
 		_ = client.Close()
 		if ctx.Err() != nil {
 			err = errors.Join(ctx.Err(), err)
@@ -104,4 +126,36 @@ func dial(ctx context.Context, cfg Config, opts *imapclient.Options) (*imapclien
 		return nil, fmt.Errorf("imap login to %s: %w", cfg.addr(), err)
 	}
 	return client, nil
+}
+
+// signIn logs in with the password, or authenticates with an access token. A
+// refused token is replaced once (it may have been revoked before its time),
+// then the refusal is explained.
+func signIn(ctx context.Context, c *imapclient.Client, cfg Config) error {
+	mech := strings.ToLower(cfg.Auth)
+	if mech == "" || mech == AuthLogin {
+		return c.Login(cfg.Username, cfg.Password).Wait()
+	}
+	if cfg.Token == nil {
+		return errors.New("no OAuth token source configured")
+	}
+	for retried := false; ; retried = true {
+		token, err := cfg.Token.Token(ctx)
+		if err != nil {
+			return err
+		}
+		auth, err := oauth.NewSASL(mech, cfg.Username, token, cfg.Host, cfg.Port)
+		if err != nil {
+			return err
+		}
+		err = c.Authenticate(auth)
+		var refused *imap.Error // a tagged NO or BAD: the server's answer
+		if err == nil || !errors.As(err, &refused) {
+			return err
+		}
+		cfg.Token.Invalidate(token)
+		if retried {
+			return oauth.ExplainSignIn(cfg.Provider, "IMAP", auth, err)
+		}
+	}
 }

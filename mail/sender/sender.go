@@ -2,7 +2,10 @@
 //
 // The flow for a batch:
 //  1. Dial opens one connection through go-mail: implicit TLS, or STARTTLS that
-//     must succeed, or plain text (only ever configured for loopback), then AUTH.
+//     must succeed, or plain text (only ever configured for loopback), then AUTH:
+//     PLAIN or LOGIN with a password, or XOAUTH2 or OAUTHBEARER with an OAuth
+//     access token (mail/oauth). A refused token is replaced once (the server
+//     may have revoked it early) before the sign-in is reported as refused.
 //  2. Conn.Send runs one SMTP transaction per message (MAIL, RCPT, DATA) with the
 //     message's exact bytes, so a resend after a crash is byte-for-byte the same.
 //  3. Errors are sorted: a 5xx reply to the transaction is permanent (the message
@@ -24,6 +27,8 @@ import (
 
 	gomail "github.com/wneessen/go-mail"
 	gosmtp "github.com/wneessen/go-mail/smtp"
+
+	"github.com/mentord/mentord/mail/oauth"
 )
 
 // Security is how the connection to the server is protected.
@@ -38,19 +43,30 @@ const (
 
 // Auth mechanisms.
 const (
-	AuthPlain = "plain"
-	AuthLogin = "login"
-	AuthNone  = "none"
+	AuthPlain       = "plain"
+	AuthLogin       = "login"
+	AuthNone        = "none"
+	AuthXOAUTH2     = "xoauth2"
+	AuthOAuthBearer = "oauthbearer"
 )
+
+// TokenSource gives OAuth access tokens: *oauth.Source.
+type TokenSource interface {
+	Token(ctx context.Context) (string, error)
+	// Invalidate drops a token the server refused, so the next is new.
+	Invalidate(token string)
+}
 
 // Config says where and how to submit mail.
 type Config struct {
 	Host       string
 	Port       int
 	Security   Security
-	Auth       string // AuthPlain, AuthLogin or AuthNone
+	Auth       string // AuthPlain, AuthLogin, AuthNone, AuthXOAUTH2 or AuthOAuthBearer
 	Username   string
 	Password   string
+	Token      TokenSource    // for AuthXOAUTH2 and AuthOAuthBearer
+	Provider   string         // the OAuth provider (oauth.Microsoft, ...), to explain a refused token
 	RootCAs    *x509.CertPool // nil: the system's roots
 	ServerName string         // name checked in the server's certificate; default Host
 	HeloName   string         // default: go-mail's (the local host name)
@@ -90,7 +106,44 @@ type Conn struct {
 
 // Dial connects, secures and authenticates one SMTP session.
 func (s *Sender) Dial(ctx context.Context) (*Conn, error) {
-	client, err := gomail.NewClient(s.cfg.Host, s.options()...)
+	mech := strings.ToLower(s.cfg.Auth)
+	if mech != AuthXOAUTH2 && mech != AuthOAuthBearer {
+		return s.dial(ctx, nil)
+	}
+	if s.cfg.Token == nil {
+		return nil, &Error{Op: "sign in", Err: errors.New("no OAuth token source configured")}
+	}
+	for retried := false; ; retried = true {
+		token, err := s.cfg.Token.Token(ctx)
+		if err != nil {
+			return nil, &Error{Op: "sign in to " + s.addr(), Err: err}
+		}
+		auth, err := oauth.NewSASL(mech, s.cfg.Username, token, s.cfg.Host, s.cfg.Port)
+		if err != nil {
+			return nil, &Error{Op: "sign in", Err: err}
+		}
+		conn, err := s.dial(ctx, auth)
+		var reply *textproto.Error
+		if err == nil || !auth.Started() || ctx.Err() != nil || !errors.As(err, &reply) {
+			return conn, err // not a refusal: a connection or TLS problem
+		}
+		// The server refused the token: it may have been revoked before its
+		// time. Try once with a fresh one, then report.
+		s.cfg.Token.Invalidate(token)
+		if retried {
+			return nil, &Error{Op: "sign in to " + s.addr(), Err: oauth.ExplainSignIn(s.cfg.Provider, "SMTP", auth, errors.Unwrap(err))}
+		}
+		s.log.Info("smtp refused the access token; trying once more with a new one", "server", s.addr())
+	}
+}
+
+// dial opens the session, signing in with auth when it is not nil.
+func (s *Sender) dial(ctx context.Context, auth *oauth.SASL) (*Conn, error) {
+	opts := s.options()
+	if auth != nil {
+		opts = append(opts, gomail.WithSMTPAuthCustom(auth.SMTP()))
+	}
+	client, err := gomail.NewClient(s.cfg.Host, opts...)
 	if err != nil {
 		return nil, fmt.Errorf("smtp client for %s: %w", s.addr(), err)
 	}
@@ -132,7 +185,8 @@ func (s *Sender) options() []gomail.Option {
 	case AuthLogin:
 		opts = append(opts, gomail.WithSMTPAuth(gomail.SMTPAuthLogin))
 	}
-	if s.cfg.Auth != "" && s.cfg.Auth != AuthNone {
+	switch strings.ToLower(s.cfg.Auth) {
+	case AuthPlain, AuthLogin:
 		opts = append(opts, gomail.WithUsername(s.cfg.Username), gomail.WithPassword(s.cfg.Password))
 	}
 	return opts
