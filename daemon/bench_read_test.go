@@ -96,7 +96,7 @@ func BenchmarkReplyLatency(b *testing.B) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	ir.d.inboxConn = nil
-	go inbox.Watch(ctx, func() inbox.Config { c := IMAPConfig(ir.cfg); c.Password = "x"; return c }(),
+	go inbox.Watch(ctx, func() inbox.Config { c := IMAPConfig(ir.cfg, nil); c.Password = "x"; return c }(),
 		inbox.WatchOptions{Folder: "INBOX", PollInterval: 5 * time.Minute, Log: ir.log}, ir.d.handleInbox)
 	time.Sleep(200 * time.Millisecond) // connected and in IDLE
 	var lat []time.Duration

@@ -244,7 +244,7 @@ devserver: {enabled: true}
 		}
 		defer db.Close()
 		s.db, s.cfg = db, cfg
-		o := &Outbox{DB: db, Sender: sender.New(SMTPConfig(cfg), nil), Cfg: cfg, Log: slog.New(slog.DiscardHandler), Now: time.Now}
+		o := &Outbox{DB: db, Sender: sender.New(SMTPConfig(cfg, nil), nil), Cfg: cfg, Log: slog.New(slog.DiscardHandler), Now: time.Now}
 		b.ResetTimer()
 		for i := 0; i < b.N; i++ {
 			b.StopTimer()

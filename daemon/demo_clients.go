@@ -101,7 +101,7 @@ func (d *demo) startClients(ctx context.Context) []*demoClient {
 	for i, p := range []*demoPerson{d.cast.mentee, d.cast.mentor} {
 		c := &demoClient{p: p, d: d, smtp: smtp, keys: keys, rng: rand.New(rand.NewPCG(7, uint64(i))), answered: map[string]bool{},
 			up: make(chan struct{})}
-		cfg := IMAPConfig(d.cfg)
+		cfg := IMAPConfig(d.cfg, nil)
 		cfg.Username, cfg.Password = p.Email, "any"
 		c.wg.Go(func() {
 			_ = inbox.Watch(ctx, cfg, inbox.WatchOptions{PollInterval: time.Second, MinBackoff: 50 * time.Millisecond}, c.handle)

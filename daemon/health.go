@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/mentord/mentord/mail/oauth"
 )
 
 // Health is what the loops report about themselves, for /healthz, the
@@ -134,10 +136,11 @@ func (d *Daemon) healthy(ctx context.Context) error {
 
 func (d *Daemon) serveHealth(w http.ResponseWriter, r *http.Request) {
 	body := struct {
-		Status string `json:"status"`
-		Error  string `json:"error,omitempty"`
-		Parts  []Part `json:"components"`
-	}{Status: "ok", Parts: d.health.Parts()}
+		Status string       `json:"status"`
+		Error  string       `json:"error,omitempty"`
+		Parts  []Part       `json:"components"`
+		OAuth  *oauth.State `json:"oauth,omitempty"`
+	}{Status: "ok", Parts: d.health.Parts(), OAuth: d.tokenReport()}
 	code := http.StatusOK
 	if err := d.healthy(r.Context()); err != nil {
 		body.Status, body.Error, code = "failing", err.Error(), http.StatusServiceUnavailable
@@ -145,4 +148,11 @@ func (d *Daemon) serveHealth(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(code)
 	_ = json.NewEncoder(w).Encode(body)
+}
+
+// Remove forgets a component that no longer exists (after a reload).
+func (h *Health) Remove(name string) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	delete(h.parts, name)
 }

@@ -52,7 +52,7 @@ func (ir *imapReading) drainOnce(c *imapclient.Client) error {
 
 func (ir *imapReading) dial() *imapclient.Client {
 	ir.t.Helper()
-	cfg := IMAPConfig(ir.cfg)
+	cfg := IMAPConfig(ir.cfg, nil)
 	cfg.Password = "x"
 	c, err := inbox.Dial(context.Background(), cfg)
 	if err != nil {

@@ -14,6 +14,7 @@ import (
 	"github.com/mentord/mentord/daemon/config"
 	"github.com/mentord/mentord/daemon/store"
 	"github.com/mentord/mentord/mail/inbox"
+	"github.com/mentord/mentord/mail/oauth"
 	"github.com/mentord/mentord/mail/sender"
 )
 
@@ -166,7 +167,7 @@ func (d *Daemon) scheduleLoop(soft, hard context.Context) error {
 func (d *Daemon) outboxLoop(soft, hard context.Context) error {
 	for {
 		cfg := d.Config()
-		o := &Outbox{DB: d.db, Sender: sender.New(SMTPConfig(cfg), d.log.With("component", "smtp")), Cfg: cfg,
+		o := &Outbox{DB: d.db, Sender: sender.New(SMTPConfig(cfg, d.Tokens()), d.log.With("component", "smtp")), Cfg: cfg,
 			Log: d.log, Now: d.clock.Now, Beat: func() { d.health.Beat("outbox") }}
 		_, err := o.SendDue(soft, hard)
 		switch {
@@ -196,7 +197,7 @@ func (d *Daemon) inboxLoop(soft, hard context.Context) error {
 			for {
 				select {
 				case <-d.Reloaded():
-					if !sameIMAP(d.Config().IMAP, cfg.IMAP) {
+					if !sameIMAP(d.Config().IMAP, cfg.IMAP) || !sameOAuth(d.Config(), cfg) {
 						d.log.Info("imap settings changed; reconnecting")
 						cancel()
 						return
@@ -206,7 +207,7 @@ func (d *Daemon) inboxLoop(soft, hard context.Context) error {
 				}
 			}
 		}()
-		err := inbox.Watch(ctx, IMAPConfig(cfg), inbox.WatchOptions{
+		err := inbox.Watch(ctx, IMAPConfig(cfg, d.Tokens()), inbox.WatchOptions{
 			Folder:       cfg.IMAP.Folders.Inbox,
 			PollInterval: cfg.IMAP.PollInterval.D(),
 			NoIdle:       cfg.IMAP.Idle != nil && !*cfg.IMAP.Idle,
@@ -277,7 +278,7 @@ func (r *Reader) ReadFolder(ctx context.Context, c *imapclient.Client, mb inbox.
 	after := imap.UID(0)
 	switch {
 	case full:
-		if err := inbox.EnsureFolders(c, f.Processed, f.Quarantine, f.Unrelated); err != nil {
+		if _, err := inbox.EnsureFolders(c, f.Processed, f.Quarantine, f.Unrelated); err != nil {
 			return 0, err
 		}
 		if cur.UIDValidity != 0 && cur.UIDValidity != mb.UIDValidity {
@@ -325,20 +326,32 @@ func folderFor(cfg *config.Config, outcome string) string {
 	}
 }
 
-// IMAPConfig turns the configuration into the IMAP client's settings.
-func IMAPConfig(cfg *config.Config) inbox.Config {
+// IMAPConfig turns the configuration into the IMAP client's settings;
+// tokens signs in with OAuth (nil with a password).
+func IMAPConfig(cfg *config.Config, tokens *oauth.Source) inbox.Config {
 	s := cfg.IMAP.Server
-	return inbox.Config{
-		Host: s.Host, Port: s.Port, Security: inbox.Security(s.TLS), Username: s.Username,
+	c := inbox.Config{
+		Host: s.Host, Port: s.Port, Security: inbox.Security(s.TLS), Auth: cfg.IMAP.Auth, Username: s.Username,
 		Password: s.Password.Reveal(), RootCAs: s.RootCAs, ServerName: s.ServerName, Timeout: s.Timeout.D(),
+		Provider: cfg.OAuth.Provider,
 	}
+	if tokens != nil {
+		c.Token = tokens
+	}
+	return c
 }
 
-// SMTPConfig turns the configuration into the SMTP client's settings.
-func SMTPConfig(cfg *config.Config) sender.Config {
+// SMTPConfig turns the configuration into the SMTP client's settings;
+// tokens signs in with OAuth (nil with a password).
+func SMTPConfig(cfg *config.Config, tokens *oauth.Source) sender.Config {
 	s := cfg.SMTP.Server
-	return sender.Config{
+	c := sender.Config{
 		Host: s.Host, Port: s.Port, Security: sender.Security(s.TLS), Auth: cfg.SMTP.Auth, Username: s.Username,
 		Password: s.Password.Reveal(), RootCAs: s.RootCAs, ServerName: s.ServerName, Timeout: s.Timeout.D(),
+		Provider: cfg.OAuth.Provider,
 	}
+	if tokens != nil {
+		c.Token = tokens
+	}
+	return c
 }

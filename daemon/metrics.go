@@ -8,6 +8,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/mentord/mentord/daemon/store"
+	"github.com/mentord/mentord/mail/oauth"
 )
 
 // Counters the loops add to; /metrics serves them (Prometheus client_golang).
@@ -68,6 +69,31 @@ func (d *Daemon) registry() *prometheus.Registry {
 		d.db.R().Get(&n, `SELECT COUNT(*) FROM people WHERE suspended_at IS NOT NULL`)
 		return float64(n)
 	})
+	tokenState := func(f func(st *oauth.State) float64) func() float64 {
+		return func() float64 {
+			if st := d.tokenReport(); st != nil {
+				return f(st)
+			}
+			return 0
+		}
+	}
+	gauge("oauth_token_valid_until_seconds", "When the OAuth access token expires (Unix time); 0 without OAuth or a token.",
+		tokenState(func(st *oauth.State) float64 {
+			if st.ValidUntil.IsZero() {
+				return 0
+			}
+			return float64(st.ValidUntil.Unix())
+		}))
+	gauge("oauth_token_ok", "1 when the last OAuth token request succeeded (0 without OAuth).", tokenState(func(st *oauth.State) float64 {
+		if st.OK() {
+			return 1
+		}
+		return 0
+	}))
+	reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Namespace: "mentord", Name: "oauth_token_refreshes_total",
+		Help: "OAuth access tokens fetched since the token source started."}, tokenState(func(st *oauth.State) float64 { return float64(st.Refreshes) })))
+	reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Namespace: "mentord", Name: "oauth_token_failures_total",
+		Help: "Failed OAuth token requests since the token source started."}, tokenState(func(st *oauth.State) float64 { return float64(st.Failures) })))
 	return reg
 }
 

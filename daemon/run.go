@@ -30,6 +30,7 @@ import (
 	"github.com/mentord/mentord/daemon/config"
 	"github.com/mentord/mentord/daemon/store"
 	"github.com/mentord/mentord/mail/devserver"
+	"github.com/mentord/mentord/mail/oauth"
 	"github.com/mentord/mentord/templates"
 )
 
@@ -77,6 +78,11 @@ type Daemon struct {
 	// changed wakes the schedule loop when another process changed the
 	// database, or the inbox loop logged what needs a receipt.
 	changed chan struct{}
+	// tokens is the OAuth token source (nil with passwords); stopTokens ends
+	// its renewal. Both under mu: a reload replaces them.
+	tokens     *oauth.Source
+	stopTokens func()
+	tokenCtx   context.Context // what a reload's new token source runs under
 	// inboxConn is the IMAP connection the inbox was last read on (inbox loop only).
 	inboxConn *imapclient.Client
 	// lastPurge is when old raw messages were last dropped (schedule loop only).
@@ -117,9 +123,15 @@ func Run(ctx context.Context, opts Options) error {
 	}
 	defer d.close()
 
-	soft, stopWork := context.WithCancel(context.Background())
 	hard, cutWork := context.WithCancel(context.Background())
 	defer cutWork()
+	// The first token is fetched now, before the loops need one.
+	d.tokenCtx = hard
+	if err := d.startTokens(hard, cfg); err != nil {
+		return err
+	}
+	defer d.stopTokenRenewal()
+	soft, stopWork := context.WithCancel(context.Background())
 	loops := d.startLoops(soft, hard)
 	go d.runWatchdog(soft)
 	go d.watchChanges(soft)
@@ -227,6 +239,15 @@ func (d *Daemon) reload(path string) {
 	}
 	for _, key := range restartOnly(old, cfg) {
 		d.log.Warn("reload: this setting changes only at the next restart", "key", key)
+	}
+	if !sameOAuth(old, cfg) {
+		if err := d.startTokens(d.tokenCtx, cfg); err != nil {
+			d.log.Error("reload: the new oauth settings cannot be used; keeping the old configuration", "err", err)
+			return
+		}
+		d.log.Info("reload: oauth settings changed; fetching a new token")
+	} else if src := d.Tokens(); src != nil {
+		src.Wake() // a failing source tries again now (after `oauth login`, say)
 	}
 	d.tpl.Store(tpl)
 	d.cfg.Store(cfg)

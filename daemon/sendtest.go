@@ -64,7 +64,11 @@ func SendTest(ctx context.Context, cfg *config.Config, tpl *templates.Set, addre
 		}
 		msgs = append(msgs, m)
 	}
-	conn, err := sender.New(SMTPConfig(cfg), nil).Dial(ctx)
+	tokens, err := NewTokenSource(cfg, nil, nil)
+	if err != nil {
+		return nil, err
+	}
+	conn, err := sender.New(SMTPConfig(cfg, tokens), nil).Dial(ctx)
 	if err != nil {
 		return nil, err
 	}

@@ -80,7 +80,7 @@ timings: {quiet_hours: {start: "21:00", end: "08:00"}}
 	}
 	clock := func() time.Time { return s.now }
 	s.roster = &Roster{DB: s.db, Cfg: cfg, Now: clock}
-	s.outbox = &Outbox{DB: s.db, Sender: sender.New(SMTPConfig(cfg), nil), Cfg: cfg, Log: s.log, Now: clock}
+	s.outbox = &Outbox{DB: s.db, Sender: sender.New(SMTPConfig(cfg, nil), nil), Cfg: cfg, Log: s.log, Now: clock}
 	return s
 }
 

@@ -11,6 +11,7 @@ import (
 	"github.com/mentord/mentord/daemon/config"
 	"github.com/mentord/mentord/daemon/schedule"
 	"github.com/mentord/mentord/daemon/store"
+	"github.com/mentord/mentord/mail/oauth"
 )
 
 // Status is `mentord status`: what the admin checks first. It holds no text a
@@ -28,9 +29,10 @@ type Status struct {
 
 // HealthReport is what the running daemon last wrote about itself.
 type HealthReport struct {
-	At    time.Time `json:"at"`
-	Parts []Part    `json:"components"`
-	Stale bool      `json:"stale"` // older than 5 minutes: the daemon is probably not running
+	At    time.Time    `json:"at"`
+	Parts []Part       `json:"components"`
+	OAuth *oauth.State `json:"oauth,omitempty"` // the access token's state, without the token
+	Stale bool         `json:"stale"`           // older than 5 minutes: the daemon is probably not running
 }
 
 // OutboxStatus counts the outbox.
@@ -75,7 +77,7 @@ type Waiting struct {
 
 // writeHealth stores the daemon's health for `mentord status` (another process).
 func (d *Daemon) writeHealth(ctx context.Context) {
-	b, err := json.Marshal(HealthReport{At: d.clock.Now(), Parts: d.health.Parts()})
+	b, err := json.Marshal(HealthReport{At: d.clock.Now(), Parts: d.health.Parts(), OAuth: d.tokenReport()})
 	if err == nil {
 		err = d.db.Tx(ctx, func(tx *sqlx.Tx) error { return store.SetSetting(ctx, tx, "health", string(b)) })
 	}

@@ -156,7 +156,7 @@ func loadConfigFile(t *testing.T, path string) *config.Config {
 func deliverToDev(t *testing.T, cfg *config.Config) {
 	t.Helper()
 	ctx := context.Background()
-	c, err := sender.New(SMTPConfig(cfg), nil).Dial(ctx)
+	c, err := sender.New(SMTPConfig(cfg, nil), nil).Dial(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}

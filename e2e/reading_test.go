@@ -53,7 +53,7 @@ func TestRepliesThroughPostfixIntoTheLog(t *testing.T) {
 	if _, err := daemon.Plan(ctx, db, cfg, tpl, time.Now(), log); err != nil {
 		t.Fatal(err)
 	}
-	out := &daemon.Outbox{DB: db, Sender: sender.New(daemon.SMTPConfig(cfg), log), Cfg: cfg, Log: log, Now: time.Now}
+	out := &daemon.Outbox{DB: db, Sender: sender.New(daemon.SMTPConfig(cfg, nil), log), Cfg: cfg, Log: log, Now: time.Now}
 	if _, err := out.SendDue(ctx, ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -136,7 +136,7 @@ func TestRepliesThroughPostfixIntoTheLog(t *testing.T) {
 
 	// mentord reads its mailbox until everything has arrived: 6 messages and the DSNs.
 	reader := &daemon.Reader{DB: db, Cfg: cfg, Tpl: tpl, Log: log, Now: time.Now}
-	c, err := inbox.Dial(ctx, daemon.IMAPConfig(cfg))
+	c, err := inbox.Dial(ctx, daemon.IMAPConfig(cfg, nil))
 	if err != nil {
 		t.Fatal(err)
 	}

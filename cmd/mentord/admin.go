@@ -59,6 +59,18 @@ func printStatus(w io.Writer, st daemon.Status) {
 			}
 			fmt.Fprintln(w, line)
 		}
+		if t := st.Daemon.OAuth; t != nil {
+			fmt.Fprintf(w, "OAuth      %s, grant %s, as %s: ", t.Provider, t.Grant, t.Identity)
+			if t.ValidUntil.IsZero() {
+				fmt.Fprint(w, "no token yet")
+			} else {
+				fmt.Fprintf(w, "token valid until %s, last refresh %s (%d since start)", when(t.ValidUntil), when(t.LastRefresh), t.Refreshes)
+			}
+			fmt.Fprintln(w)
+			if t.LastError != "" {
+				fmt.Fprintf(w, "  last error %s: %s\n", when(t.LastErrorAt), t.LastError)
+			}
+		}
 	}
 	o := st.Outbox
 	fmt.Fprintf(w, "Outbox     %d pending, %d sending, %d sent, %d failed", o.Pending, o.Sending, o.Sent, o.Failed)

@@ -5,7 +5,9 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
+	"os"
 	"strconv"
+	"strings"
 
 	"github.com/mentord/mentord/daemon"
 	"github.com/mentord/mentord/daemon/config"
@@ -33,6 +35,8 @@ var commands = []command{
 	{name: "ingest", args: "FILE.eml", summary: "read one saved message as if it came from the mailbox, and apply it", setup: setupIngest},
 	{name: "status", summary: "what the admin checks first: the daemon, the outbox, what is due, quarantine, bouncing addresses", setup: setupStatus},
 	{name: "backup", args: "FILE", summary: "write a consistent copy of the live database to FILE and check it", setup: setupBackup},
+	{name: "check-mail", summary: "sign in to SMTP and IMAP as the daemon would, make the folders, and prove a message to the mailbox arrives", setup: setupCheckMail},
+	{name: "oauth login", summary: "sign the mailbox in once with OAuth's device flow (grant refresh_token) and keep the refresh token", setup: setupOAuthLogin},
 	{name: "send-test", args: "ADDRESS", summary: "send a sample invite and planning checklist to ADDRESS now, to check delivery and looks", setup: setupSendTest},
 	{name: "purge", summary: "apply the retention settings now (the daemon does it daily)", setup: setupPurge},
 	{name: "log", summary: "print one mentee's progress log, only their own words, to answer them (--mentee EMAIL [--format F])", setup: setupLog},
@@ -71,11 +75,39 @@ func setupCheckConfig(fs *flag.FlagSet) func(*env, *cmdline) error {
 		}
 		fmt.Fprintf(e.stdout, "%s: OK\n", cfg.File)
 		fmt.Fprintf(e.stdout, "  programme  %s (%s)\n", cfg.Programme.Name, cfg.Mailbox.Address)
-		fmt.Fprintf(e.stdout, "  smtp       %s:%d tls=%s auth=%s\n", cfg.SMTP.Host, cfg.SMTP.Port, cfg.SMTP.TLS, cfg.SMTP.Auth)
-		fmt.Fprintf(e.stdout, "  imap       %s:%d tls=%s folder=%s\n", cfg.IMAP.Host, cfg.IMAP.Port, cfg.IMAP.TLS, cfg.IMAP.Folders.Inbox)
+		fmt.Fprintf(e.stdout, "  smtp       %s:%d tls=%s auth=%s", cfg.SMTP.Host, cfg.SMTP.Port, cfg.SMTP.TLS, cfg.SMTP.Auth)
+		if cfg.SMTP.Auth != "none" {
+			fmt.Fprintf(e.stdout, " as %s", cfg.SMTP.Username)
+		}
+		if q := cfg.SMTP; q.MaxPerMinute > 0 || q.MaxRecipientsPerDay > 0 {
+			fmt.Fprintf(e.stdout, ", at most %s a minute and %s a day", limit(q.MaxPerMinute), limit(q.MaxRecipientsPerDay))
+		}
+		fmt.Fprintln(e.stdout)
+		fmt.Fprintf(e.stdout, "  imap       %s:%d tls=%s auth=%s as %s folder=%s\n", cfg.IMAP.Host, cfg.IMAP.Port, cfg.IMAP.TLS,
+			cfg.IMAP.Auth, cfg.IMAP.Username, cfg.IMAP.Folders.Inbox)
+		if o := cfg.OAuth; o.Enabled() {
+			fmt.Fprintf(e.stdout, "  oauth      %s, grant %s, token endpoint %s, scopes %s\n", o.Provider, o.Grant,
+				cmpOr(o.TokenURL, "from the service account key"), strings.Join(o.Scopes, " "))
+			if o.Grant == config.GrantRefreshToken {
+				state := "present"
+				if _, err := os.Stat(o.RefreshTokenFile); err != nil {
+					state = "MISSING: sign in once with `mentord oauth login`"
+				}
+				fmt.Fprintf(e.stdout, "  refresh    %s (%s)\n", o.RefreshTokenFile, state)
+			}
+		}
 		fmt.Fprintf(e.stdout, "  database   %s\n", cfg.Database.Path)
 		if cfg.DevServer.Enabled {
 			fmt.Fprintf(e.stdout, "  devserver  smtp %s, imap %s (development only)\n", cfg.DevServer.SMTPListen, cfg.DevServer.IMAPListen)
+		}
+		if len(cfg.Filled) > 0 {
+			fmt.Fprintf(e.stdout, "Filled in from %s (set a key to change it):\n", cfg.Filled[0].From)
+			for _, f := range cfg.Filled {
+				fmt.Fprintf(e.stdout, "  %-28s %s\n", f.Key, f.Value)
+			}
+		}
+		if cfg.OAuth.Enabled() {
+			fmt.Fprintln(e.stdout, "Next: mentord check-mail signs in with these settings and proves the round trip.")
 		}
 		return nil
 	}
@@ -128,3 +160,18 @@ func jsonFlag(fs *flag.FlagSet) {
 func flagGiven(c *cmdline, name string) bool { return c.set[name] }
 
 func discardLogger() *slog.Logger { return slog.New(slog.DiscardHandler) }
+
+// limit writes a quota, 0 being none.
+func limit(n int) string {
+	if n == 0 {
+		return "any number"
+	}
+	return fmt.Sprint(n)
+}
+
+func cmpOr(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
+}

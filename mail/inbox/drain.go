@@ -133,11 +133,11 @@ func move(c *imapclient.Client, moves map[string][]imap.UID) error {
 	return nil
 }
 
-// EnsureFolders creates the folders that do not exist yet.
-func EnsureFolders(c *imapclient.Client, folders ...string) error {
+// EnsureFolders creates the folders that do not exist yet and names them.
+func EnsureFolders(c *imapclient.Client, folders ...string) (created []string, err error) {
 	list, err := c.List("", "*", nil).Collect()
 	if err != nil {
-		return fmt.Errorf("imap list: %w", err)
+		return nil, fmt.Errorf("imap list: %w", err)
 	}
 	have := map[string]bool{}
 	for _, l := range list {
@@ -148,9 +148,10 @@ func EnsureFolders(c *imapclient.Client, folders ...string) error {
 			continue
 		}
 		if err := c.Create(f, nil).Wait(); err != nil {
-			return fmt.Errorf("imap create %s: %w", f, err)
+			return created, fmt.Errorf("imap create %s: %w", f, err)
 		}
 		have[strings.ToLower(f)] = true
+		created = append(created, f)
 	}
-	return nil
+	return created, nil
 }

@@ -1,0 +1,122 @@
+package daemon
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"reflect"
+	"time"
+
+	"github.com/mentord/mentord/daemon/config"
+	"github.com/mentord/mentord/mail/oauth"
+)
+
+// NewTokenSource builds the OAuth token source of the configuration's oauth
+// section, or returns nil when mentord signs in with passwords. It sends no
+// request: the daemon's Run fetches the first token, a command its own.
+func NewTokenSource(cfg *config.Config, log *slog.Logger, onState func(oauth.State)) (*oauth.Source, error) {
+	o := cfg.OAuth
+	if !o.Enabled() {
+		return nil, nil
+	}
+	oc := oauth.Config{
+		Provider: o.Provider, Grant: o.Grant, TokenURL: o.TokenURL, DeviceAuthURL: o.DeviceAuthorizationURL,
+		ClientID: o.ClientID, ClientSecret: o.ClientSecret.Reveal(), Certificate: o.ClientCertificate,
+		ServiceAccountJSON: []byte(o.ServiceAccount.Reveal()), Subject: cfg.IMAP.Username, Scopes: o.Scopes,
+		RefreshTokenFile: o.RefreshTokenFile, RootCAs: o.RootCAs, Log: log, OnState: onState,
+	}
+	if o.ClientKey.IsSet() {
+		key, err := config.ParsePrivateKey([]byte(o.ClientKey.Reveal()))
+		if err != nil {
+			return nil, &ConfigError{Err: fmt.Errorf("oauth client key: %w", err)}
+		}
+		oc.Key = key
+	}
+	src, err := oauth.New(oc)
+	if err != nil {
+		return nil, &ConfigError{Err: err}
+	}
+	return src, nil
+}
+
+// sameOAuth reports whether two configurations sign in the same way, so a
+// reload can keep the token it has.
+func sameOAuth(a, b *config.Config) bool {
+	x, y := a.OAuth, b.OAuth
+	x.RootCAs, y.RootCAs = nil, nil
+	x.ClientCertificate, y.ClientCertificate = nil, nil
+	if !reflect.DeepEqual(x, y) || a.IMAP.Username != b.IMAP.Username {
+		return false
+	}
+	ca, cb := a.OAuth.ClientCertificate, b.OAuth.ClientCertificate
+	return (ca == nil) == (cb == nil) && (ca == nil || ca.Equal(cb))
+}
+
+// startTokens starts the token source of cfg (none without OAuth): it fetches
+// the first token at once and renews it until ctx ends, reporting its state
+// as the health component "oauth".
+func (d *Daemon) startTokens(ctx context.Context, cfg *config.Config) error {
+	src, err := NewTokenSource(cfg, d.log.With("component", "oauth"), d.tokenState)
+	if err != nil {
+		return err
+	}
+	d.mu.Lock()
+	if d.stopTokens != nil {
+		d.stopTokens()
+	}
+	d.tokens, d.stopTokens = src, nil
+	if src != nil {
+		runCtx, cancel := context.WithCancel(ctx)
+		done := make(chan struct{})
+		d.stopTokens = func() { cancel(); <-done }
+		go func() {
+			defer close(done)
+			if err := safeRun(func() error { src.Run(runCtx); return nil }); err != nil {
+				d.log.Error("oauth token renewal stopped", "err", err)
+			}
+		}()
+		d.health.Set("oauth", true, "fetching the first token", nil)
+	} else {
+		d.health.Remove("oauth")
+	}
+	d.mu.Unlock()
+	return nil
+}
+
+// stopTokenRenewal stops the token source's renewal, at shutdown.
+func (d *Daemon) stopTokenRenewal() {
+	d.mu.Lock()
+	stop := d.stopTokens
+	d.stopTokens = nil
+	d.mu.Unlock()
+	if stop != nil {
+		stop()
+	}
+}
+
+// Tokens returns the token source in force, nil without OAuth.
+func (d *Daemon) Tokens() *oauth.Source {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.tokens
+}
+
+// tokenState reports a fetch's outcome as the health component "oauth".
+func (d *Daemon) tokenState(st oauth.State) {
+	if st.OK() {
+		d.health.Set("oauth", true, "token valid until "+st.ValidUntil.UTC().Format(time.RFC3339), nil)
+		d.health.Progress("oauth")
+		return
+	}
+	d.health.Set("oauth", false, "no valid token", fmt.Errorf("%s", st.LastError))
+}
+
+// tokenReport is the token's state for status and /healthz, nil without OAuth.
+func (d *Daemon) tokenReport() *oauth.State {
+	src := d.Tokens()
+	if src == nil {
+		return nil
+	}
+	st := src.State()
+	return &st
+}
