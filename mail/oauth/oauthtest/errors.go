@@ -24,6 +24,30 @@ func (s *Server) FailNext(n int, e Error) {
 	}
 }
 
+// FailIntrospection makes the next n introspection requests answer the HTTP
+// status (e.g. 503) with an error body, as an authorization server that is in
+// trouble: Dovecot then reports a temporary failure to its client. A later
+// call replaces what is left.
+func (s *Server) FailIntrospection(n, status int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.ifaults = s.ifaults[:0]
+	for range n {
+		s.ifaults = append(s.ifaults, status)
+	}
+}
+
+func (s *Server) takeIntrospectionFault() (int, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.ifaults) == 0 {
+		return 0, false
+	}
+	status := s.ifaults[0]
+	s.ifaults = s.ifaults[1:]
+	return status, true
+}
+
 // takeFault pops the next injected failure, if any.
 func (s *Server) takeFault() (Error, bool) {
 	s.mu.Lock()

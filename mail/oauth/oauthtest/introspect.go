@@ -19,6 +19,11 @@ func (s *Server) handleIntrospect(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, rec, e)
 		return
 	}
+	if status, ok := s.takeIntrospectionFault(); ok {
+		rec.finish(s, status, "temporarily_unavailable")
+		writeJSON(w, status, map[string]any{"error": "temporarily_unavailable", "error_description": "an injected failure (FailIntrospection)"})
+		return
+	}
 	style, ok := s.introspector(r, form)
 	rec.auth(s, style, nil)
 	if !ok {

@@ -57,6 +57,33 @@ func TestIntrospectionStates(t *testing.T) {
 	if got := introspect(t, s, b1); got["active"] != true || got["username"] != mentee {
 		t.Errorf("another client's token: %v", got)
 	}
+	if !s.ExpireToken(b1) || s.ExpireToken("no-such-token") {
+		t.Errorf("ExpireToken reports wrongly")
+	}
+	inactive("expired by ExpireToken", b1)
+	if !clock.Now().Equal(t0.Add(10 * time.Second)) {
+		t.Errorf("ExpireToken moved the clock")
+	}
+}
+
+// FailIntrospection makes the next introspections fail with the status, then
+// the endpoint answers again.
+func TestFailIntrospection(t *testing.T) {
+	s := Start(t, Options{})
+	s.FailIntrospection(2, http.StatusServiceUnavailable)
+	for i := range 3 {
+		status, _, body := post(t, s.IntrospectionURL(), url.Values{"token": {"x"}}, "", "")
+		want := http.StatusServiceUnavailable
+		if i == 2 {
+			want = http.StatusOK
+		}
+		if status != want {
+			t.Errorf("introspection %d: %d %v, want %d", i+1, status, body, want)
+		}
+	}
+	if reqs := s.Requests(); len(reqs) != 3 || reqs[0].Status != 503 || reqs[2].Status != 200 {
+		t.Errorf("requests = %+v", reqs)
+	}
 }
 
 // A refresh token is no bearer token: without token_type_hint (as Dovecot

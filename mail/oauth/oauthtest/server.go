@@ -91,6 +91,7 @@ type Server struct {
 	userCode map[string]*device // by user_code
 	jtis     map[string]time.Time
 	faults   []Error
+	ifaults  []int // HTTP statuses for the next introspections (FailIntrospection)
 	requests []Request
 	issued   []Secret // every secret ever known, in order (Secrets)
 	newAuth  chan struct{}
