@@ -155,6 +155,14 @@ func (s *Server) authenticate(r *http.Request, form url.Values) (*client, AuthSt
 		return nil, AuthBasic, errInvalidRequest("the client authenticated in more than one way (HTTP Basic and the request body); RFC 6749 section 2.3 allows one")
 	case basic && id != "" && id != user:
 		return nil, AuthBasic, errInvalidRequest(fmt.Sprintf("client_id %q differs from the HTTP Basic user %q", id, user))
+	case basic && pass == "":
+		// A public client in HTTP Basic with an empty password, as
+		// x/oauth2 sends it with AuthStyleInHeader: it names itself.
+		c, e := s.publicClient(user)
+		if e != nil {
+			e = e.basic()
+		}
+		return c, AuthBasic, e
 	case basic:
 		c, e := s.checkSecret(user, pass)
 		if e != nil {
@@ -174,19 +182,26 @@ func (s *Server) authenticate(r *http.Request, form url.Values) (*client, AuthSt
 		c, e := s.checkSecret(id, secret)
 		return c, AuthPost, e
 	case id != "":
-		s.mu.Lock()
-		defer s.mu.Unlock()
-		c, ok := s.clients[id]
-		if !ok {
-			return nil, AuthNone, errUnknownClient(id)
-		}
-		if c.Secret != "" || c.Key != nil || c.revoked {
-			return nil, AuthNone, errInvalidClient("the client is confidential and sent no credentials").
-				ms(7000218, "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.")
-		}
-		return c, AuthNone, nil
+		c, e := s.publicClient(id)
+		return c, AuthNone, e
 	}
 	return nil, AuthNone, nil
+}
+
+// publicClient finds a client that names itself without credentials, which
+// only a public client may do.
+func (s *Server) publicClient(id string) (*client, *oauthError) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c, ok := s.clients[id]
+	if !ok {
+		return nil, errUnknownClient(id)
+	}
+	if !c.public() {
+		return nil, errInvalidClient("the client is confidential and sent no credentials").
+			ms(7000218, "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.")
+	}
+	return c, nil
 }
 
 // basicAuth decodes an HTTP Basic Authorization header, undoing the

@@ -61,6 +61,13 @@ func TestRefreshRotates(t *testing.T) {
 	if n := s.Count(GrantRefreshToken); n != 3 {
 		t.Errorf("Count(refresh_token) = %d, want 3", n)
 	}
+	// A public client may also name itself in HTTP Basic with an empty password.
+	status, _, body = post(t, s.TokenURL(), url.Values{"grant_type": {"refresh_token"}, "refresh_token": {body["refresh_token"].(string)}}, "mentord-public", "")
+	if status != 200 {
+		t.Errorf("public client in HTTP Basic: %d %v", status, body)
+	}
+	status, _, body = post(t, s.TokenURL(), url.Values{"grant_type": {"refresh_token"}, "refresh_token": {"x"}}, "mentord-web", "")
+	wantError(t, status, body, 401, "invalid_client")
 }
 
 // Without rotation the answer has no refresh_token (as Google's) and x/oauth2
