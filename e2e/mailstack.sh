@@ -4,9 +4,9 @@
 # Usage: e2e/mailstack.sh {install|up|down|reset|status}   (as root, Debian 12)
 #
 #   install  install the Debian packages if any is missing (apt-get update only then)
-#   up       install, (re)write the configuration, start or reload both daemons and
-#            wait until SMTP, submission and IMAP answer; idempotent
-#   down     stop both daemons; a no-op when already down
+#   up       install, (re)write the configuration, start or reload the daemons and
+#            wait until SMTP, submission and IMAP (both Dovecot instances) answer; idempotent
+#   down     stop the daemons; a no-op when already down
 #   reset    delete every mailbox and every message in the Postfix queue
 #   status   show what runs; exit 0 when up, 3 when down, 1 when partly up
 #
@@ -16,6 +16,19 @@
 #   MS_SUBMISSION_PORT [2587]  submission, STARTTLS required, AUTH PLAIN/LOGIN
 #   MS_IMAP_PORT [1143]        IMAP, STARTTLS offered
 #   MS_IMAPS_PORT [1993]       IMAP over implicit TLS
+#   MS_OAUTH_HOST [127.0.0.2]  address of the OAuth-only Dovecot (a loopback address other
+#                              than 127.0.0.1: see write_dovecot_oauth)
+#   MS_OAUTH_IMAP_PORT [1144]  IMAP of the OAuth-only Dovecot: STARTTLS, then AUTHENTICATE
+#                              XOAUTH2 or OAUTHBEARER; no password login
+#   MS_OAUTH_IMAPS_PORT [1994] the same over implicit TLS
+#   MS_OAUTH_SUBMISSION_PORT [2588]  Dovecot submission: STARTTLS required, AUTH XOAUTH2 and
+#                              OAUTHBEARER; relays to Postfix on MS_SMTP_PORT
+#   MS_OAUTH_AS_PORT [2590]    the OAuth 2.0 authorization server on 127.0.0.1 that Dovecot
+#                              asks about each token (RFC 7662 introspection). The e2e
+#                              harness runs it (mail/oauth/oauthtest); Dovecot calls it only
+#                              when a client authenticates, so it may start after `up`
+#   MS_OAUTH_INTROSPECT_ID [dovecot-introspect], MS_OAUTH_INTROSPECT_SECRET [e2e-Introspect-3Vw8pR]
+#                              the HTTP Basic credentials Dovecot introspects with
 #   MS_USERS [mentee mentor daemon other]  mailbox users (local parts or @example.test)
 #   MS_PASS [e2e-Secret-7Kq9xZ]  password of every user (distinctive: the tests search their logs for it)
 #   MS_WAIT [30]               seconds `up` waits for the listeners
@@ -30,9 +43,12 @@ set -Eeuo pipefail
 umask 022 # Postfix daemons read main.cf as user postfix, whatever the caller's umask
 
 readonly DOMAIN=example.test
-readonly PACKAGES=(postfix dovecot-imapd dovecot-lmtpd openssl swaks libnet-ssleay-perl)
+readonly PACKAGES=(postfix dovecot-imapd dovecot-lmtpd dovecot-submissiond openssl swaks libnet-ssleay-perl)
 readonly DOVECOT_CONF=/etc/dovecot/mailstack.conf
 readonly DOVECOT_BASE=/run/dovecot-mailstack
+readonly OAUTH_CONF=/etc/dovecot/mailstack-oauth.conf
+readonly OAUTH_PASSDB_CONF=/etc/dovecot/mailstack-oauth2.conf.ext
+readonly OAUTH_BASE=/run/dovecot-mailstack-oauth
 readonly POSTFIX_SPOOL=/var/spool/postfix
 readonly LOCK_FILE=/run/mailstack.lock
 
@@ -41,6 +57,13 @@ MS_SMTP_PORT=${MS_SMTP_PORT:-2525}
 MS_SUBMISSION_PORT=${MS_SUBMISSION_PORT:-2587}
 MS_IMAP_PORT=${MS_IMAP_PORT:-1143}
 MS_IMAPS_PORT=${MS_IMAPS_PORT:-1993}
+MS_OAUTH_HOST=${MS_OAUTH_HOST:-127.0.0.2}
+MS_OAUTH_IMAP_PORT=${MS_OAUTH_IMAP_PORT:-1144}
+MS_OAUTH_IMAPS_PORT=${MS_OAUTH_IMAPS_PORT:-1994}
+MS_OAUTH_SUBMISSION_PORT=${MS_OAUTH_SUBMISSION_PORT:-2588}
+MS_OAUTH_AS_PORT=${MS_OAUTH_AS_PORT:-2590}
+MS_OAUTH_INTROSPECT_ID=${MS_OAUTH_INTROSPECT_ID:-dovecot-introspect}
+MS_OAUTH_INTROSPECT_SECRET=${MS_OAUTH_INTROSPECT_SECRET:-e2e-Introspect-3Vw8pR}
 MS_USERS=${MS_USERS:-mentee mentor daemon other}
 MS_PASS=${MS_PASS:-e2e-Secret-7Kq9xZ}
 MS_WAIT=${MS_WAIT:-30}
@@ -69,15 +92,30 @@ check_env() {
 	LOG_DIR=$MS_ROOT/log
 	POSTFIX_LOG=$LOG_DIR/postfix.log
 	DOVECOT_LOG=$LOG_DIR/dovecot.log
+	OAUTH_LOG=$LOG_DIR/dovecot-oauth.log
+	OAUTH_PORTS=$MS_ROOT/oauth-ports
 	MAIL_DIR=$MS_ROOT/mail
 	STACK_ENV=$MS_ROOT/stack.env
 	local name port
-	for name in MS_SMTP_PORT MS_SUBMISSION_PORT MS_IMAP_PORT MS_IMAPS_PORT; do
+	for name in MS_SMTP_PORT MS_SUBMISSION_PORT MS_IMAP_PORT MS_IMAPS_PORT \
+		MS_OAUTH_IMAP_PORT MS_OAUTH_IMAPS_PORT MS_OAUTH_SUBMISSION_PORT MS_OAUTH_AS_PORT; do
 		port=${!name}
 		if [[ ! $port =~ ^[0-9]+$ ]] || ((port < 1 || port > 65535)); then
 			die "$name must be a TCP port (got '$port')"
 		fi
 	done
+	for name in MS_SMTP_PORT MS_SUBMISSION_PORT MS_IMAP_PORT MS_IMAPS_PORT; do
+		((MS_OAUTH_AS_PORT != ${!name})) || die "MS_OAUTH_AS_PORT and $name are both $MS_OAUTH_AS_PORT (both on 127.0.0.1)"
+	done
+	local re_lo='^127[.]([0-9]{1,3})[.]([0-9]{1,3})[.]([0-9]{1,3})$'
+	if [[ ! $MS_OAUTH_HOST =~ $re_lo ]] || ((BASH_REMATCH[1] > 255 || BASH_REMATCH[2] > 255 || BASH_REMATCH[3] > 255)) ||
+		[[ $MS_OAUTH_HOST == 127.0.0.1 ]]; then
+		die "MS_OAUTH_HOST must be a loopback address 127.x.y.z other than 127.0.0.1 (got '$MS_OAUTH_HOST'): Dovecot counts a connection from 127.0.0.1 to 127.0.0.1 as secure and would then take a token before STARTTLS"
+	fi
+	[[ -n $MS_OAUTH_INTROSPECT_ID && $MS_OAUTH_INTROSPECT_ID =~ ^[A-Za-z0-9._~-]+$ ]] ||
+		die "MS_OAUTH_INTROSPECT_ID must be non-empty and only use A-Z a-z 0-9 . _ ~ - (it goes into a URL)"
+	[[ ${#MS_OAUTH_INTROSPECT_SECRET} -ge 8 && $MS_OAUTH_INTROSPECT_SECRET =~ ^[A-Za-z0-9._~-]+$ ]] ||
+		die "MS_OAUTH_INTROSPECT_SECRET must be at least 8 of A-Z a-z 0-9 . _ ~ - (it goes into a URL, and the tests search their log for it)"
 	[[ -n $MS_PASS && $MS_PASS != *[[:space:]:\'\"\\]* ]] ||
 		die "MS_PASS must be non-empty without spaces, quotes, backslashes or ':'"
 	[[ $MS_WAIT =~ ^[0-9]+$ ]] || die "MS_WAIT must be a number of seconds (got '$MS_WAIT')"
@@ -148,27 +186,35 @@ postfix_pid() {
 	echo "${pid:-}"
 }
 
+# dovecot_pid prints the master pid of the Dovecot instance whose base_dir is $1
+# (default: the first instance's).
 dovecot_pid() {
 	local pid
-	pid=$(tr -dc 0-9 2>/dev/null <"$DOVECOT_BASE/master.pid") || true
+	pid=$(tr -dc 0-9 2>/dev/null <"${1:-$DOVECOT_BASE}/master.pid") || true
 	[[ -n $pid ]] && alive "$pid" && [[ $(cat "/proc/$pid/comm" 2>/dev/null) == dovecot ]] || return 1
 	echo "$pid"
 }
 
-# write_tls creates a self-signed certificate unless a valid one with the right SANs exists.
+oauth_pid() { dovecot_pid "$OAUTH_BASE"; }
+
+# write_tls creates a self-signed certificate unless a valid one with the right SANs
+# exists. Both Dovecot instances and Postfix share it; MS_OAUTH_HOST is among its names
+# so that a client dialling the OAuth instance by its address can verify it.
 write_tls() {
 	install -d -m 0755 "$TLS_DIR"
 	if [[ -s $CERT && -s $KEY ]] && openssl x509 -in "$CERT" -noout -checkend 86400 >/dev/null 2>&1; then
 		local san
-		san=$(openssl x509 -in "$CERT" -noout -ext subjectAltName 2>/dev/null) || san=
-		if [[ $san == *DNS:localhost* && $san == *"IP Address:127.0.0.1"* && $san == *DNS:mail.$DOMAIN* ]]; then
+		san=$(openssl x509 -in "$CERT" -noout -ext subjectAltName 2>/dev/null | tr -d ' \n') || san=
+		san=",${san#*AlternativeName:},"
+		if [[ $san == *,DNS:localhost,* && $san == *",IPAddress:127.0.0.1,"* && $san == *,DNS:mail.$DOMAIN,* &&
+			$san == *",IPAddress:$MS_OAUTH_HOST,"* ]]; then
 			return 0
 		fi
 	fi
 	say "creating a self-signed certificate in $TLS_DIR"
 	(umask 077 && openssl req -x509 -newkey rsa:2048 -sha256 -days 3650 -nodes \
 		-keyout "$KEY.new" -out "$CERT.new" -subj "/CN=mail.$DOMAIN" \
-		-addext "subjectAltName=DNS:localhost,IP:127.0.0.1,DNS:mail.$DOMAIN" \
+		-addext "subjectAltName=DNS:localhost,IP:127.0.0.1,DNS:mail.$DOMAIN,IP:$MS_OAUTH_HOST" \
 		</dev/null >/dev/null 2>"$TLS_DIR/openssl.err") ||
 		die "openssl could not create the certificate: $(cat "$TLS_DIR/openssl.err")"
 	rm -f "$TLS_DIR/openssl.err"
@@ -275,6 +321,126 @@ EOF
 	install_file "$DOVECOT_CONF.new" "$DOVECOT_CONF"
 }
 
+# write_dovecot_oauth writes the second Dovecot instance: the same users and
+# maildirs as the first (the same passwd-file as userdb; mail that LMTP delivers
+# through the first instance shows here), but it logs in only by OAuth 2.0 bearer
+# token (SASL XOAUTH2 and OAUTHBEARER, RFC 7628) and serves IMAP and submission.
+#
+#  1. A client names a user and sends a token. The first passdb only adds the
+#     nodelay field; it authenticates nobody (noauthenticate). See below.
+#  2. The oauth2 passdb POSTs token=<token> to the authorization server's RFC 7662
+#     introspection endpoint on 127.0.0.1:$MS_OAUTH_AS_PORT, with HTTP Basic
+#     credentials from the URL. There is no auth cache: a revoked token fails at once.
+#  3. It accepts the token when the answer has "active": true and a "username" equal
+#     to the user the client named (both %Lu). Otherwise XOAUTH2 gets the challenge
+#     {"status":"401","schemes":"bearer","scope":"mail"} and OAUTHBEARER
+#     {"status":"invalid_token"}, then a failure. An authorization server that is
+#     down or answers 5xx is a temporary failure.
+#     Scopes are not checked here: Microsoft, Google and the device flow each use
+#     other scopes, and Debian's 2.3.19.1+deb12u7 (CVE-2026-40205) made the oauth2
+#     `scope` setting require every listed scope, so one list cannot admit them all.
+#     Which scopes a client may get is the authorization server's decision.
+#  4. The passwd-file userdb gives the user's home and uid, as in the first instance.
+#  5. Submission relays the accepted mail to Postfix on 127.0.0.1:$MS_SMTP_PORT.
+#
+# It listens on MS_OAUTH_HOST, not 127.0.0.1: Dovecot 2.3 counts a connection whose
+# client and server addresses are equal as secured and lets it authenticate without
+# TLS whatever `ssl` says. From 127.0.0.1 to 127.0.0.2 the addresses differ, so a
+# token is refused before STARTTLS (ssl = required), as Microsoft 365 and Gmail do.
+#
+# nodelay: Dovecot delays every failed authentication (auth_failure_delay, 2 s) and
+# puts a penalty on the client's IP (2 s doubling to 15 s, kept by anvil; no setting
+# turns it off) that delays the next attempt from it. Every test connects from
+# 127.0.0.1, so a few deliberate failures would stall all later logins. The nodelay
+# extra field skips both, and only a passdb before the failing one can set it.
+write_dovecot_oauth() {
+	local url="http://$MS_OAUTH_INTROSPECT_ID:$MS_OAUTH_INTROSPECT_SECRET@127.0.0.1:$MS_OAUTH_AS_PORT/introspect"
+	cat >"$OAUTH_PASSDB_CONF.new" <<EOF
+# Written by mentord e2e/mailstack.sh on every "up"; edits are lost.
+# The oauth2 passdb of $OAUTH_CONF (Dovecot 2.3 db-oauth2 settings).
+introspection_mode = post
+introspection_url = $url
+username_attribute = username
+username_format = %Lu
+active_attribute = active
+active_value = true
+timeout_msecs = 10000
+# Close idle connections to the authorization server well before its own idle
+# timeout, so that a request never races the server closing the connection.
+max_idle_time_msecs = 5000
+EOF
+	# It holds the introspection secret: the auth process (group dovecot) reads it.
+	chown root:dovecot "$OAUTH_PASSDB_CONF.new"
+	chmod 0640 "$OAUTH_PASSDB_CONF.new"
+	cat >"$OAUTH_CONF.new" <<EOF
+# Written by mentord e2e/mailstack.sh on every "up"; edits are lost.
+# Standalone: it does not include conf.d. Start: dovecot -c $OAUTH_CONF
+# The OAuth-only instance: XOAUTH2 and OAUTHBEARER over IMAP and submission,
+# tokens checked by introspection at 127.0.0.1:$MS_OAUTH_AS_PORT.
+instance_name = mailstack-oauth
+hostname = mail.$DOMAIN
+protocols = imap submission
+listen = $MS_OAUTH_HOST
+base_dir = $OAUTH_BASE
+log_path = $OAUTH_LOG
+auth_verbose = yes
+ssl = required
+ssl_cert = <$CERT
+ssl_key = <$KEY
+ssl_dh = </usr/share/dovecot/dh.pem
+disable_plaintext_auth = yes
+auth_mechanisms = xoauth2 oauthbearer
+auth_cache_size = 0
+first_valid_uid = 100
+mail_location = maildir:~/Maildir
+mail_fsync = always
+recipient_delimiter = +
+namespace inbox {
+  inbox = yes
+  separator = /
+}
+passdb {
+  driver = static
+  args = noauthenticate nodelay=yes
+}
+passdb {
+  driver = oauth2
+  mechanisms = xoauth2 oauthbearer
+  args = $OAUTH_PASSDB_CONF
+}
+userdb {
+  driver = passwd-file
+  args = username_format=%Lu $MS_ROOT/users
+}
+submission_relay_host = 127.0.0.1
+submission_relay_port = $MS_SMTP_PORT
+submission_relay_ssl = no
+service imap-login {
+  inet_listener imap {
+    address = $MS_OAUTH_HOST
+    port = $MS_OAUTH_IMAP_PORT
+  }
+  inet_listener imaps {
+    address = $MS_OAUTH_HOST
+    port = $MS_OAUTH_IMAPS_PORT
+    ssl = yes
+  }
+}
+service submission-login {
+  inet_listener submission {
+    address = $MS_OAUTH_HOST
+    port = $MS_OAUTH_SUBMISSION_PORT
+  }
+}
+EOF
+	local err
+	if ! err=$(doveconf -c "$OAUTH_CONF.new" -n 2>&1 >/dev/null); then
+		die "the generated Dovecot configuration $OAUTH_CONF.new is invalid: $err"
+	fi
+	install_file "$OAUTH_PASSDB_CONF.new" "$OAUTH_PASSDB_CONF"
+	install_file "$OAUTH_CONF.new" "$OAUTH_CONF"
+}
+
 # install_file moves the staged file $1 over $2 unless they are equal, and
 # backdates it: every Postfix program re-reads main.cf in 300 ms steps while its
 # mtime is less than 2 s old (dict_load_file_xt, "pausing to let it cool down"),
@@ -360,6 +526,14 @@ MS_BOUNCE=bounce@$DOMAIN
 MS_CERT=$CERT
 MS_POSTFIX_LOG=$POSTFIX_LOG
 MS_DOVECOT_LOG=$DOVECOT_LOG
+MS_OAUTH_HOST=$MS_OAUTH_HOST
+MS_OAUTH_IMAP_PORT=$MS_OAUTH_IMAP_PORT
+MS_OAUTH_IMAPS_PORT=$MS_OAUTH_IMAPS_PORT
+MS_OAUTH_SUBMISSION_PORT=$MS_OAUTH_SUBMISSION_PORT
+MS_OAUTH_AS_PORT=$MS_OAUTH_AS_PORT
+MS_OAUTH_INTROSPECT_ID=$MS_OAUTH_INTROSPECT_ID
+MS_OAUTH_INTROSPECT_SECRET='$MS_OAUTH_INTROSPECT_SECRET'
+MS_OAUTH_DOVECOT_LOG=$OAUTH_LOG
 EOF
 	chmod 0644 "$STACK_ENV.new"
 	mv -f "$STACK_ENV.new" "$STACK_ENV"
@@ -382,6 +556,19 @@ config_sum() {
 		"$DOVECOT_CONF" "$CERT" "$KEY" 2>/dev/null || true; } | md5sum
 }
 
+# oauth_config_sum is config_sum for the OAuth instance, so either instance is
+# reloaded only when its own configuration changed.
+oauth_config_sum() {
+	{ cat "$OAUTH_CONF" "$OAUTH_PASSDB_CONF" "$MS_ROOT/users" "$CERT" "$KEY" 2>/dev/null || true; } | md5sum
+}
+
+# The OAuth instance's addresses are kept in their own file, not compared through
+# stack.env: an older mailstack.sh (other worktrees) rewrites stack.env without them,
+# and that must not make the next `up` restart the whole stack under a running test.
+oauth_wanted_ports() {
+	echo "$MS_OAUTH_HOST imap=$MS_OAUTH_IMAP_PORT imaps=$MS_OAUTH_IMAPS_PORT submission=$MS_OAUTH_SUBMISSION_PORT"
+}
+
 # The daemons get /dev/null, the log file and no fd 9: a daemon that inherits the
 # caller's pipe makes `mailstack.sh up | tee` and Go's exec.Cmd hang (MAILSTACK.md).
 start_postfix() {
@@ -394,13 +581,14 @@ $(tail -n 20 "$POSTFIX_LOG" 2>/dev/null)"
 }
 
 # ports_free fails when a port the daemon about to start needs is taken already,
-# since Postfix would only say "mail system startup failed". Args: name:port:variable.
+# since Postfix would only say "mail system startup failed". Args: name:port:variable;
+# the address is $HOST (default 127.0.0.1).
 ports_free() {
-	local spec name port var
+	local spec name port var host=${HOST:-127.0.0.1}
 	for spec in "$@"; do
 		IFS=: read -r name port var <<<"$spec"
-		if accepts "$port"; then
-			die "$name port 127.0.0.1:$port is already in use by another program (see: ss -ltnp 'sport = :$port'); pick another with $var=..."
+		if HOST=$host accepts "$port"; then
+			die "$name port $host:$port is already in use by another program (see: ss -ltnp 'sport = :$port'); pick another with $var=..."
 		fi
 	done
 }
@@ -412,15 +600,37 @@ start_dovecot() {
 $(tail -n 20 "$DOVECOT_LOG" 2>/dev/null)"
 }
 
-# greeting prints the first line the server on port $1 sends, then sends $2 (goodbye).
-greeting() {
-	# shellcheck disable=SC2016 # $1 and $2 belong to the inner bash
-	timeout 3 bash -c 'exec 3<>"/dev/tcp/127.0.0.1/$1" && IFS= read -r -t 2 line <&3 &&
-		printf "%s\r\n" "$2" >&3 && printf "%s\n" "$line"' greeting "$1" "$2" 2>/dev/null 9>&- | tr -d '\r'
+start_dovecot_oauth() {
+	HOST=$MS_OAUTH_HOST ports_free "OAuth IMAP:$MS_OAUTH_IMAP_PORT:MS_OAUTH_IMAP_PORT" \
+		"OAuth IMAPS:$MS_OAUTH_IMAPS_PORT:MS_OAUTH_IMAPS_PORT" \
+		"OAuth submission:$MS_OAUTH_SUBMISSION_PORT:MS_OAUTH_SUBMISSION_PORT"
+	if dovecot -c "$OAUTH_CONF" </dev/null >>"$OAUTH_LOG" 2>&1 9>&-; then
+		oauth_wanted_ports >"$OAUTH_PORTS"
+		return 0
+	fi
+	die "the OAuth Dovecot ($OAUTH_CONF) failed to start; last lines of $OAUTH_LOG:
+$(tail -n 20 "$OAUTH_LOG" 2>/dev/null)"
 }
 
-# shellcheck disable=SC2016 # $1 belongs to the inner bash
-accepts() { timeout 2 bash -c 'exec 3<>"/dev/tcp/127.0.0.1/$1"' accepts "$1" 2>/dev/null 9>&-; }
+# stop_dovecot stops the Dovecot master $1 (TERM, then waits for it and its children).
+stop_dovecot() {
+	local pid=$1 kids left
+	kids=$(children "$pid")
+	kill -TERM "$pid"
+	# shellcheck disable=SC2086 # word splitting of the pid list is intended
+	left=$(wait_gone 20 "$pid" $kids) || die "Dovecot processes $left still run 20s after TERM to $pid"
+}
+
+# greeting prints the first line the server on port $1 sends, then sends $2 (goodbye).
+# The address is $HOST (default 127.0.0.1), as for accepts.
+greeting() {
+	# shellcheck disable=SC2016 # $1, $2 and $3 belong to the inner bash
+	timeout 3 bash -c 'exec 3<>"/dev/tcp/$3/$1" && IFS= read -r -t 2 line <&3 &&
+		printf "%s\r\n" "$2" >&3 && printf "%s\n" "$line"' greeting "$1" "$2" "${HOST:-127.0.0.1}" 2>/dev/null 9>&- | tr -d '\r'
+}
+
+# shellcheck disable=SC2016 # $1 and $2 belong to the inner bash
+accepts() { timeout 2 bash -c 'exec 3<>"/dev/tcp/$2/$1"' accepts "$1" "${HOST:-127.0.0.1}" 2>/dev/null 9>&-; }
 
 # ready reports what is not answering yet; it returns 0 when everything is.
 ready() {
@@ -431,6 +641,10 @@ ready() {
 	accepts "$MS_IMAPS_PORT" || missing+=("IMAPS 127.0.0.1:$MS_IMAPS_PORT")
 	[[ -S $POSTFIX_SPOOL/private/dovecot-lmtp ]] || missing+=("LMTP socket $POSTFIX_SPOOL/private/dovecot-lmtp")
 	[[ -S $POSTFIX_SPOOL/private/auth ]] || missing+=("SASL socket $POSTFIX_SPOOL/private/auth")
+	local h=$MS_OAUTH_HOST
+	g=$(HOST=$h greeting "$MS_OAUTH_IMAP_PORT" "a LOGOUT") && [[ $g == "* OK"* ]] || missing+=("OAuth IMAP $h:$MS_OAUTH_IMAP_PORT")
+	HOST=$h accepts "$MS_OAUTH_IMAPS_PORT" || missing+=("OAuth IMAPS $h:$MS_OAUTH_IMAPS_PORT")
+	g=$(HOST=$h greeting "$MS_OAUTH_SUBMISSION_PORT" QUIT) && [[ $g == 220* ]] || missing+=("OAuth submission $h:$MS_OAUTH_SUBMISSION_PORT")
 	NOT_READY=${missing[*]:-}
 	((${#missing[@]} == 0))
 }
@@ -440,11 +654,13 @@ wait_ready() {
 	until ready; do
 		if (($(now_ms) > deadline)); then
 			die "not ready after ${MS_WAIT}s: $NOT_READY not answering.
-Logs: $POSTFIX_LOG and $DOVECOT_LOG. Last lines:
+Logs: $POSTFIX_LOG, $DOVECOT_LOG and $OAUTH_LOG. Last lines:
 --- $POSTFIX_LOG
 $(tail -n 15 "$POSTFIX_LOG" 2>/dev/null)
 --- $DOVECOT_LOG
-$(tail -n 15 "$DOVECOT_LOG" 2>/dev/null)"
+$(tail -n 15 "$DOVECOT_LOG" 2>/dev/null)
+--- $OAUTH_LOG
+$(tail -n 15 "$OAUTH_LOG" 2>/dev/null)"
 		fi
 		sleep 0.1
 	done
@@ -457,11 +673,18 @@ mailstack is up on 127.0.0.1 ($1)
   submission  127.0.0.1:$MS_SUBMISSION_PORT   STARTTLS required, AUTH PLAIN/LOGIN
   IMAP        127.0.0.1:$MS_IMAP_PORT   STARTTLS offered, LOGIN allowed
   IMAPS       127.0.0.1:$MS_IMAPS_PORT   implicit TLS
+  OAuth-only Dovecot (same users and mailboxes; SASL XOAUTH2 and OAUTHBEARER only, no password):
+  IMAP        $MS_OAUTH_HOST:$MS_OAUTH_IMAP_PORT   STARTTLS, then AUTHENTICATE
+  IMAPS       $MS_OAUTH_HOST:$MS_OAUTH_IMAPS_PORT   implicit TLS
+  submission  $MS_OAUTH_HOST:$MS_OAUTH_SUBMISSION_PORT   STARTTLS required, relays through Postfix
+  tokens      introspected (RFC 7662) at http://127.0.0.1:$MS_OAUTH_AS_PORT/introspect as $MS_OAUTH_INTROSPECT_ID
+              (the e2e harness runs that server; without it OAuth logins fail temporarily)
   users       ${USERS[*]}   password: $MS_PASS
   bounce      bounce@$DOMAIN   accepted by Postfix, rejected by Dovecot: a DSN returns to the sender
-  cert        $CERT   self-signed, SAN localhost, 127.0.0.1, mail.$DOMAIN
+  cert        $CERT   self-signed, SAN localhost, 127.0.0.1, mail.$DOMAIN, $MS_OAUTH_HOST
   logs        $POSTFIX_LOG
               $DOVECOT_LOG
+              $OAUTH_LOG
   mailboxes   $MAIL_DIR/$DOMAIN/<user>/Maildir
   env         $STACK_ENV
 EOF
@@ -474,20 +697,29 @@ cmd_up() {
 	# The log directory first: Postfix commands stall for a second when the
 	# directory of maillog_file is missing.
 	install -d -m 0755 "$MS_ROOT" "$LOG_DIR"
-	touch "$POSTFIX_LOG" "$DOVECOT_LOG"
+	touch "$POSTFIX_LOG" "$DOVECOT_LOG" "$OAUTH_LOG"
 	local running_ports
 	running_ports=$(stack_ports)
 	if { postfix_running || dovecot_pid >/dev/null; } && [[ $running_ports != "$(wanted_ports)" ]]; then
 		say "ports changed (${running_ports:-unknown} -> $(wanted_ports)): restarting"
 		cmd_down
 	fi
-	local before after
+	local pid oauth_ports
+	oauth_ports=$(cat "$OAUTH_PORTS" 2>/dev/null) || oauth_ports=
+	if pid=$(oauth_pid) && [[ $oauth_ports != "$(oauth_wanted_ports)" ]]; then
+		say "OAuth Dovecot addresses changed (${oauth_ports:-unknown} -> $(oauth_wanted_ports)): restarting it"
+		stop_dovecot "$pid"
+	fi
+	local before after oauth_before oauth_after
 	before=$(config_sum)
+	oauth_before=$(oauth_config_sum)
 	write_tls
 	write_users
 	write_dovecot
+	write_dovecot_oauth
 	write_postfix
 	after=$(config_sum)
+	oauth_after=$(oauth_config_sum)
 	how="already up, configuration unchanged"
 	if ! postfix_running; then
 		start_postfix
@@ -499,13 +731,19 @@ cmd_up() {
 		postfix reload </dev/null >>"$POSTFIX_LOG" 2>&1 9>&- || die "postfix reload failed (see $POSTFIX_LOG)"
 		how=reloaded
 	fi
-	local pid
 	if ! pid=$(dovecot_pid); then
 		start_dovecot
 		[[ $how != already* ]] || how=started
 	elif [[ $before != "$after" ]]; then
 		kill -HUP "$pid"
 		how=reloaded
+	fi
+	if ! pid=$(oauth_pid); then
+		start_dovecot_oauth
+		[[ $how != already* ]] || how=started
+	elif [[ $oauth_before != "$oauth_after" ]]; then
+		kill -HUP "$pid"
+		[[ $how == started ]] || how=reloaded
 	fi
 	wait_ready
 	write_stack_env
@@ -548,10 +786,11 @@ cmd_down() {
 		stopped=1
 	fi
 	if pid=$(dovecot_pid); then
-		kids=$(children "$pid")
-		kill -TERM "$pid"
-		# shellcheck disable=SC2086
-		left=$(wait_gone 20 "$pid" $kids) || die "Dovecot processes $left still run 20s after TERM to $pid"
+		stop_dovecot "$pid"
+		stopped=1
+	fi
+	if pid=$(oauth_pid); then
+		stop_dovecot "$pid"
 		stopped=1
 	fi
 	if ((stopped)); then
@@ -578,7 +817,7 @@ cmd_reset() {
 }
 
 cmd_status() {
-	local p=0 d=0 pid port name
+	local p=0 d=0 o=0 pid port name host
 	if pid=$(postfix_pid) && postfix_running; then
 		say "postfix: running (master pid $pid)"
 		p=1
@@ -591,16 +830,31 @@ cmd_status() {
 	else
 		say "dovecot: stopped"
 	fi
-	for name in MS_SMTP_PORT MS_SUBMISSION_PORT MS_IMAP_PORT MS_IMAPS_PORT; do
+	if pid=$(oauth_pid); then
+		say "dovecot (OAuth): running (master pid $pid, $OAUTH_CONF)"
+		o=1
+	else
+		say "dovecot (OAuth): stopped"
+	fi
+	for name in MS_SMTP_PORT MS_SUBMISSION_PORT MS_IMAP_PORT MS_IMAPS_PORT \
+		MS_OAUTH_IMAP_PORT MS_OAUTH_IMAPS_PORT MS_OAUTH_SUBMISSION_PORT MS_OAUTH_AS_PORT; do
 		port=${!name}
-		if accepts "$port"; then say "127.0.0.1:$port ($name): listening"; else say "127.0.0.1:$port ($name): closed"; fi
+		host=127.0.0.1
+		[[ $name != MS_OAUTH_*_PORT || $name == MS_OAUTH_AS_PORT ]] || host=$MS_OAUTH_HOST
+		if HOST=$host accepts "$port"; then
+			say "$host:$port ($name): listening"
+		elif [[ $name == MS_OAUTH_AS_PORT ]]; then
+			say "$host:$port ($name): closed (the e2e harness runs the authorization server only during a test run)"
+		else
+			say "$host:$port ($name): closed"
+		fi
 	done
-	if ((p && d)) && ready; then
+	if ((p && d && o)) && ready; then
 		banner "Postfix $(postconf -h mail_version), Dovecot $(dovecot --version | cut -d' ' -f1)"
 		exit 0
 	fi
 	# exit, not return: a failing return would trip the ERR trap.
-	if ((p || d)); then exit 1; fi
+	if ((p || d || o)); then exit 1; fi
 	exit 3
 }
 

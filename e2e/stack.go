@@ -10,7 +10,12 @@
 //  3. Delivery is asynchronous (Postfix queue, then LMTP into Dovecot), so tests
 //     wait for a message by its Message-ID with AwaitMessage or
 //     Stack.WaitForMessage, which poll IMAP until a deadline.
-//  4. TestMain runs `mailstack.sh down` unless MENTORD_E2E_KEEP_STACK=1.
+//  4. The stack's second Dovecot logs in only by OAuth 2.0 bearer token (SASL
+//     XOAUTH2 and OAUTHBEARER) and asks an authorization server about each one
+//     (RFC 7662 introspection). TestMain runs that server (authServer, an
+//     oauthtest.Server) on 127.0.0.1:Stack.OAuthASPort for the whole run;
+//     tests get tokens from it and log in at Stack.OAuthHost.
+//  5. TestMain runs `mailstack.sh down` unless MENTORD_E2E_KEEP_STACK=1.
 //
 // The suite needs root on Debian 12. Without them it fails, it does not skip:
 // a skipped end-to-end suite looks green while it proves nothing.
@@ -33,6 +38,8 @@ import (
 
 	"github.com/emersion/go-imap/v2"
 	"github.com/emersion/go-imap/v2/imapclient"
+
+	"github.com/mentord/mentord/mail/oauth/oauthtest"
 )
 
 // DefaultRoot is where mailstack.sh keeps its state unless MS_ROOT says otherwise.
@@ -62,6 +69,18 @@ type Stack struct {
 	CertPool       *x509.CertPool // holds only the stack's self-signed certificate
 	PostfixLog     string
 	DovecotLog     string
+
+	// The OAuth-only Dovecot: the same users and mailboxes, SASL XOAUTH2 and
+	// OAUTHBEARER only, tokens checked at the authorization server on
+	// 127.0.0.1:OAuthASPort. It listens on OAuthHost (127.0.0.2), where
+	// STARTTLS is required before a token is taken.
+	OAuthHost           string
+	OAuthIMAPPort       int // STARTTLS, then AUTHENTICATE
+	OAuthIMAPSPort      int // implicit TLS
+	OAuthSubmissionPort int // STARTTLS required; relays through Postfix
+	OAuthASPort         int // where Dovecot expects the authorization server
+	Introspector        oauthtest.Credentials
+	OAuthDovecotLog     string
 }
 
 // Load reads root/stack.env and the certificate it names.
@@ -81,18 +100,31 @@ func Load(root string) (*Stack, error) {
 		CertFile:   env["MS_CERT"],
 		PostfixLog: env["MS_POSTFIX_LOG"],
 		DovecotLog: env["MS_DOVECOT_LOG"],
+
+		OAuthHost:       env["MS_OAUTH_HOST"],
+		Introspector:    oauthtest.Credentials{ID: env["MS_OAUTH_INTROSPECT_ID"], Secret: env["MS_OAUTH_INTROSPECT_SECRET"]},
+		OAuthDovecotLog: env["MS_OAUTH_DOVECOT_LOG"],
 	}
 	var errs []error
 	for key, port := range map[string]*int{
 		"MS_SMTP_PORT": &s.SMTPPort, "MS_SUBMISSION_PORT": &s.SubmissionPort,
 		"MS_IMAP_PORT": &s.IMAPPort, "MS_IMAPS_PORT": &s.IMAPSPort,
+		"MS_OAUTH_IMAP_PORT": &s.OAuthIMAPPort, "MS_OAUTH_IMAPS_PORT": &s.OAuthIMAPSPort,
+		"MS_OAUTH_SUBMISSION_PORT": &s.OAuthSubmissionPort, "MS_OAUTH_AS_PORT": &s.OAuthASPort,
 	} {
 		if *port, err = strconv.Atoi(env[key]); err != nil {
-			errs = append(errs, fmt.Errorf("%s: %s=%q is not a port", path, key, env[key]))
+			hint := ""
+			if strings.HasPrefix(key, "MS_OAUTH_") {
+				hint = " (an older mailstack.sh, from another worktree, may have rewritten stack.env: run this one's `up` again)"
+			}
+			errs = append(errs, fmt.Errorf("%s: %s=%q is not a port%s", path, key, env[key], hint))
 		}
 	}
 	if s.Host == "" || s.Domain == "" || len(s.Users) == 0 || s.Password == "" || s.CertFile == "" {
 		errs = append(errs, fmt.Errorf("%s: MS_HOST, MS_DOMAIN, MS_USERS, MS_PASS or MS_CERT is missing", path))
+	}
+	if s.OAuthHost == "" || s.Introspector.ID == "" || s.Introspector.Secret == "" {
+		errs = append(errs, fmt.Errorf("%s: MS_OAUTH_HOST, MS_OAUTH_INTROSPECT_ID or MS_OAUTH_INTROSPECT_SECRET is missing", path))
 	}
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
@@ -145,6 +177,28 @@ func (s *Stack) User(name string) string {
 // TLSConfig verifies the server against the stack's certificate by its IP SAN.
 func (s *Stack) TLSConfig() *tls.Config {
 	return &tls.Config{RootCAs: s.CertPool, ServerName: s.Host, MinVersion: tls.VersionTLS12}
+}
+
+// OAuthTLSConfig verifies the OAuth-only Dovecot by its address, OAuthHost,
+// which the certificate also names.
+func (s *Stack) OAuthTLSConfig() *tls.Config {
+	c := s.TLSConfig()
+	c.ServerName = s.OAuthHost
+	return c
+}
+
+// OAuthIMAPAddr, OAuthIMAPSAddr and OAuthSubmissionAddr are the OAuth-only
+// Dovecot's listeners as host:port.
+func (s *Stack) OAuthIMAPAddr() string {
+	return net.JoinHostPort(s.OAuthHost, strconv.Itoa(s.OAuthIMAPPort))
+}
+
+func (s *Stack) OAuthIMAPSAddr() string {
+	return net.JoinHostPort(s.OAuthHost, strconv.Itoa(s.OAuthIMAPSPort))
+}
+
+func (s *Stack) OAuthSubmissionAddr() string {
+	return net.JoinHostPort(s.OAuthHost, strconv.Itoa(s.OAuthSubmissionPort))
 }
 
 // DialIMAP logs in as user over STARTTLS with the harness's own client, so a
