@@ -66,6 +66,22 @@ func Dial(ctx context.Context, cfg Config) (*imapclient.Client, error) {
 }
 
 func dial(ctx context.Context, cfg Config, opts *imapclient.Options) (*imapclient.Client, error) {
+	// A refused token is replaced once (it may have been revoked before its
+	// time), on a new connection; then the refusal is explained.
+	for retried := false; ; retried = true {
+		c, refusal, err := dialOnce(ctx, cfg, opts)
+		if refusal == nil || ctx.Err() != nil {
+			return c, err
+		}
+		if retried {
+			return nil, fmt.Errorf("imap login to %s: %w", cfg.addr(), oauth.ExplainSignIn(cfg.Provider, "IMAP", refusal, errors.Unwrap(err)))
+		}
+	}
+}
+
+// dialOnce connects and signs in; refusal is the sign-in whose token the
+// server refused.
+func dialOnce(ctx context.Context, cfg Config, opts *imapclient.Options) (c *imapclient.Client, refusal *oauth.SASL, err error) {
 	timeout := cfg.Timeout
 	if timeout <= 0 {
 		timeout = 30 * time.Second
@@ -79,10 +95,7 @@ func dial(ctx context.Context, cfg Config, opts *imapclient.Options) (*imapclien
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	dialer := &net.Dialer{Timeout: timeout}
-	var (
-		client *imapclient.Client
-		err    error
-	)
+	var client *imapclient.Client
 	switch cfg.Security {
 	case TLSImplicit:
 		var conn net.Conn
@@ -105,10 +118,10 @@ func dial(ctx context.Context, cfg Config, opts *imapclient.Options) (*imapclien
 			client = imapclient.New(conn, opts)
 		}
 	default:
-		return nil, fmt.Errorf("imap %s: unknown security mode %q", cfg.addr(), cfg.Security)
+		return nil, nil, fmt.Errorf("imap %s: unknown security mode %q", cfg.addr(), cfg.Security)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("imap connect to %s: %w", cfg.addr(), err)
+		return nil, nil, fmt.Errorf("imap connect to %s: %w", cfg.addr(), err)
 	}
 
 	// Commands take no context: closing the client unblocks them when ctx ends.
@@ -116,46 +129,42 @@ func dial(ctx context.Context, cfg Config, opts *imapclient.Options) (*imapclien
 	defer stop()
 	if err := client.WaitGreeting(); err != nil {
 		_ = client.Close()
-		return nil, fmt.Errorf("imap greeting from %s: %w", cfg.addr(), err)
+		return nil, nil, fmt.Errorf("imap greeting from %s: %w", cfg.addr(), err)
 	}
-	if err := signIn(ctx, client, cfg); err != nil {
+	if refusal, err = signIn(ctx, client, cfg); err != nil {
 		_ = client.Close()
 		if ctx.Err() != nil {
 			err = errors.Join(ctx.Err(), err)
 		}
-		return nil, fmt.Errorf("imap login to %s: %w", cfg.addr(), err)
+		return nil, refusal, fmt.Errorf("imap login to %s: %w", cfg.addr(), err)
 	}
-	return client, nil
+	return client, nil, nil
 }
 
-// signIn logs in with the password, or authenticates with an access token. A
-// refused token is replaced once (it may have been revoked before its time),
-// then the refusal is explained.
-func signIn(ctx context.Context, c *imapclient.Client, cfg Config) error {
+// signIn logs in with the password, or authenticates with an access token;
+// refusal is the sign-in when the server refused the token, which is then
+// invalidated.
+func signIn(ctx context.Context, c *imapclient.Client, cfg Config) (refusal *oauth.SASL, err error) {
 	mech := strings.ToLower(cfg.Auth)
 	if mech == "" || mech == AuthLogin {
-		return c.Login(cfg.Username, cfg.Password).Wait()
+		return nil, c.Login(cfg.Username, cfg.Password).Wait()
 	}
 	if cfg.Token == nil {
-		return errors.New("no OAuth token source configured")
+		return nil, errors.New("no OAuth token source configured")
 	}
-	for retried := false; ; retried = true {
-		token, err := cfg.Token.Token(ctx)
-		if err != nil {
-			return err
-		}
-		auth, err := oauth.NewSASL(mech, cfg.Username, token, cfg.Host, cfg.Port)
-		if err != nil {
-			return err
-		}
-		err = c.Authenticate(auth)
-		var refused *imap.Error // a tagged NO or BAD: the server's answer
-		if err == nil || !errors.As(err, &refused) {
-			return err
-		}
+	token, err := cfg.Token.Token(ctx)
+	if err != nil {
+		return nil, err
+	}
+	auth, err := oauth.NewSASL(mech, cfg.Username, token, cfg.Host, cfg.Port)
+	if err != nil {
+		return nil, err
+	}
+	err = c.Authenticate(auth)
+	var answer *imap.Error // a tagged NO or BAD: the server's answer
+	if err != nil && (errors.As(err, &answer) || errors.Is(err, oauth.ErrRefused)) {
 		cfg.Token.Invalidate(token)
-		if retried {
-			return oauth.ExplainSignIn(cfg.Provider, "IMAP", auth, err)
-		}
+		return auth, err
 	}
+	return nil, err
 }

@@ -33,10 +33,9 @@ type SASL struct {
 	mech, user, token, host string
 	port                    int
 
-	mu       sync.Mutex
-	started  bool
-	accepted bool
-	refusal  *Challenge
+	mu      sync.Mutex
+	started bool
+	refusal *Challenge
 }
 
 // NewSASL returns a sign-in as user with token; mech is xoauth2 or oauthbearer
@@ -65,11 +64,25 @@ func (a *SASL) Start() (string, []byte, error) {
 	return sasl.NewOAuthBearerClient(&sasl.OAuthBearerOptions{Username: a.user, Token: a.token, Host: a.host, Port: a.port}).Start()
 }
 
-// Next answers a challenge. After the initial response a server only sends
-// one to refuse the token, with a JSON reason: it is kept, and answered as
-// each mechanism requires (an empty line for XOAUTH2, %x01 for OAUTHBEARER),
-// so the server ends the exchange with its own failure reply.
+// ErrRefused ends an IMAP XOAUTH2 exchange whose token the server refused:
+// XOAUTH2 wants an empty line in answer, which go-imap cannot send (it writes
+// "=", which Dovecot answers with BAD); the caller drops the connection.
+var ErrRefused = errors.New("the server refused the access token")
+
+// Next answers a challenge, as go-imap's sasl.Client. After the initial
+// response a server only sends one to refuse the token, with a JSON reason:
+// it is kept. OAUTHBEARER answers %x01 (RFC 7628 section 3.2.3), so the server
+// ends the exchange with its failure reply; XOAUTH2 ends it with ErrRefused.
 func (a *SASL) Next(challenge []byte) ([]byte, error) {
+	a.refused(challenge)
+	if a.mech == OAUTHBEARER {
+		return []byte{0x01}, nil
+	}
+	return nil, ErrRefused
+}
+
+// refused records a refusal's JSON reason.
+func (a *SASL) refused(challenge []byte) {
 	var c Challenge
 	if err := json.Unmarshal(challenge, &c); err != nil {
 		c = Challenge{Status: strings.TrimSpace(string(challenge))}
@@ -77,10 +90,6 @@ func (a *SASL) Next(challenge []byte) ([]byte, error) {
 	a.mu.Lock()
 	a.refusal = &c
 	a.mu.Unlock()
-	if a.mech == OAUTHBEARER {
-		return []byte{0x01}, nil
-	}
-	return []byte{}, nil
 }
 
 // Started reports whether the exchange began: a failure after it is the
@@ -114,14 +123,17 @@ func (s smtpAuth) Start(info *gosmtp.ServerInfo) (string, []byte, error) {
 	return s.a.Start()
 }
 
+// Next answers as each mechanism requires: an empty line for XOAUTH2, %x01
+// for OAUTHBEARER; the server then ends with its failure reply (535).
 func (s smtpAuth) Next(fromServer []byte, more bool) ([]byte, error) {
 	if !more { // 235: accepted
-		s.a.mu.Lock()
-		s.a.accepted = true
-		s.a.mu.Unlock()
 		return nil, nil
 	}
-	return s.a.Next(fromServer)
+	s.a.refused(fromServer)
+	if s.a.mech == OAUTHBEARER {
+		return []byte{0x01}, nil
+	}
+	return []byte{}, nil
 }
 
 // SignInError is a server refusing to let the mailbox sign in with its token.
@@ -147,7 +159,7 @@ func (e *SignInError) Error() string {
 	fmt.Fprintf(&b, "%s sign-in as %s with %s refused", e.Proto, e.User, e.Mech)
 	if e.Reply != "" {
 		b.WriteString(": " + e.Reply)
-	} else if e.Err != nil {
+	} else if e.Err != nil && !errors.Is(e.Err, ErrRefused) {
 		b.WriteString(": " + e.Err.Error())
 	}
 	if e.Reason != nil && e.Reason.Status != "" {
@@ -169,7 +181,9 @@ func ExplainSignIn(provider, proto string, a *SASL, err error) *SignInError {
 		return se
 	}
 	e := &SignInError{Proto: proto, Mech: a.mech, User: a.user, Reason: a.Refusal(), Err: err}
-	e.Reply = strings.TrimPrefix(strings.TrimSpace(err.Error()), "SMTP AUTH failed: ")
+	if !errors.Is(err, ErrRefused) { // that says no more than Error's own words
+		e.Reply = strings.TrimPrefix(strings.TrimSpace(err.Error()), "SMTP AUTH failed: ")
+	}
 	e.Hint = signInHint(provider, proto, e)
 	return e
 }
