@@ -72,7 +72,7 @@ func (o *Outbox) SendDue(soft, hard context.Context) (int, error) {
 		var items []store.OutboxItem
 		err := o.DB.Tx(hard, func(tx *sqlx.Tx) error {
 			var err error
-			items, err = store.ClaimDue(hard, tx, o.Now(), batchSize, o.Cfg.SMTP.MaxPerDomainPerMinute)
+			items, err = store.ClaimDue(hard, tx, o.Now(), o.limits())
 			return err
 		})
 		if err != nil || len(items) == 0 {
@@ -91,6 +91,13 @@ func (o *Outbox) SendDue(soft, hard context.Context) (int, error) {
 		}
 	}
 	return total, nil
+}
+
+// limits are the configured bounds on a claim.
+func (o *Outbox) limits() store.Limits {
+	s := o.Cfg.SMTP
+	return store.Limits{Batch: batchSize, PerMinute: s.MaxPerMinute, PerDay: s.MaxRecipientsPerDay,
+		PerDomainPerMinute: s.MaxPerDomainPerMinute}
 }
 
 // sendBatch sends claimed items on conn. After a temporary error the
