@@ -25,6 +25,10 @@ var (
 	answersTotal = prometheus.NewCounter(prometheus.CounterOpts{
 		Namespace: "mentord", Name: "answers_logged_total", Help: "Answers written to the progress log.",
 	})
+	throttledTotal = prometheus.NewCounter(prometheus.CounterOpts{
+		Namespace: "mentord", Name: "smtp_throttled_total",
+		Help: "Replies from the SMTP server asking to send less (rate or daily quota); each pauses sending.",
+	})
 )
 
 // registry builds the daemon's metrics: the counters above, gauges read at
@@ -32,7 +36,7 @@ var (
 func (d *Daemon) registry() *prometheus.Registry {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
-		sentTotal, failedTotal, readTotal, answersTotal)
+		sentTotal, failedTotal, readTotal, answersTotal, throttledTotal)
 	gauge := func(name, help string, f func() float64) {
 		reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Namespace: "mentord", Name: name, Help: help}, f))
 	}
@@ -68,7 +72,42 @@ func (d *Daemon) registry() *prometheus.Registry {
 		d.db.R().Get(&n, `SELECT COUNT(*) FROM people WHERE suspended_at IS NOT NULL`)
 		return float64(n)
 	})
+	d.quotaMetrics(reg)
 	return reg
+}
+
+// quotaMetrics are the sending quotas: how much of each rolling window is
+// used and its limit, and whether the server paused sending.
+func (d *Daemon) quotaMetrics(reg *prometheus.Registry) {
+	for _, w := range []struct {
+		label  string
+		window time.Duration
+		limit  func() int
+	}{
+		{"minute", store.Minute, func() int { return d.Config().SMTP.MaxPerMinute }},
+		{"day", store.Day, func() int { return d.Config().SMTP.MaxRecipientsPerDay }},
+	} {
+		labels := prometheus.Labels{"window": w.label}
+		reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Namespace: "mentord", Name: "smtp_quota_used",
+			Help:        "Messages sent in the rolling window (the last minute or 24 hours), and those being sent.",
+			ConstLabels: labels}, func() float64 {
+			u, err := store.Usage(context.Background(), d.db.R(), d.clock.Now(), w.window, 0)
+			if err != nil {
+				return -1
+			}
+			return float64(u.Used)
+		}))
+		reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Namespace: "mentord", Name: "smtp_quota_limit",
+			Help:        "The configured sending quota of the rolling window (smtp.max_per_minute, smtp.max_recipients_per_day); 0 is no limit.",
+			ConstLabels: labels}, func() float64 { return float64(w.limit()) }))
+	}
+	reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Namespace: "mentord", Name: "smtp_paused",
+		Help: "1 while sending is paused because the SMTP server throttled it."}, func() float64 {
+		if p, err := loadPause(context.Background(), d.db.R()); err == nil && p.Active(d.clock.Now()) {
+			return 1
+		}
+		return 0
+	}))
 }
 
 func countSent(it store.OutboxItem)   { sentTotal.WithLabelValues(it.Kind).Inc() }
