@@ -162,24 +162,27 @@ func (d *Daemon) scheduleLoop(soft, hard context.Context) error {
 	}
 }
 
-// outboxLoop sends what is due, then sleeps until the next retry is due, a
-// kick after an enqueue, or a tick.
+// outboxLoop sends what is due, then sleeps until the next message can go (a
+// retry due, a slot of the sending quota freeing, the server's pause ending),
+// a kick after an enqueue, or a tick. The sleep beats for the watchdog, so a
+// long wait for the quota is a sign of life, not a wedged loop.
 func (d *Daemon) outboxLoop(soft, hard context.Context) error {
 	for {
 		cfg := d.Config()
 		o := &Outbox{DB: d.db, Sender: sender.New(SMTPConfig(cfg, d.Tokens()), d.log.With("component", "smtp")), Cfg: cfg,
 			Log: d.log, Now: d.clock.Now, Beat: func() { d.health.Beat("outbox") }}
 		_, err := o.SendDue(soft, hard)
-		switch {
-		case err != nil:
-			d.health.Set("smtp", false, "failing", err)
-		default:
-			d.health.Set("smtp", true, "ok", nil)
+		now := d.clock.Now()
+		p, perr := o.Paused(hard)
+		if perr != nil && err == nil {
+			err = perr
 		}
+		ok, state, cause := smtpState(now, p, err)
+		d.health.Set("smtp", ok, state, cause)
 		d.health.Progress("outbox")
 		wait := scheduleTick
-		if next, err := store.NextDue(hard, d.db.R()); err == nil && next != nil {
-			wait = min(max(next.Sub(d.clock.Now()), time.Second), scheduleTick)
+		if next, err := o.NextSend(hard); err == nil && !next.IsZero() {
+			wait = min(max(next.Sub(now), time.Second), scheduleTick)
 		}
 		if d.sleep(soft, wait, "outbox", d.kick) {
 			return nil

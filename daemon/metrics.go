@@ -8,7 +8,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/mentord/mentord/daemon/store"
-	"github.com/mentord/mentord/mail/oauth"
 )
 
 // Counters the loops add to; /metrics serves them (Prometheus client_golang).
@@ -26,6 +25,10 @@ var (
 	answersTotal = prometheus.NewCounter(prometheus.CounterOpts{
 		Namespace: "mentord", Name: "answers_logged_total", Help: "Answers written to the progress log.",
 	})
+	throttledTotal = prometheus.NewCounter(prometheus.CounterOpts{
+		Namespace: "mentord", Name: "smtp_throttled_total",
+		Help: "Replies from the SMTP server asking to send less (rate or daily quota); each pauses sending.",
+	})
 )
 
 // registry builds the daemon's metrics: the counters above, gauges read at
@@ -33,7 +36,7 @@ var (
 func (d *Daemon) registry() *prometheus.Registry {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
-		sentTotal, failedTotal, readTotal, answersTotal)
+		sentTotal, failedTotal, readTotal, answersTotal, throttledTotal)
 	gauge := func(name, help string, f func() float64) {
 		reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Namespace: "mentord", Name: name, Help: help}, f))
 	}
@@ -69,32 +72,43 @@ func (d *Daemon) registry() *prometheus.Registry {
 		d.db.R().Get(&n, `SELECT COUNT(*) FROM people WHERE suspended_at IS NOT NULL`)
 		return float64(n)
 	})
-	tokenState := func(f func(st *oauth.State) float64) func() float64 {
-		return func() float64 {
-			if st := d.tokenReport(); st != nil {
-				return f(st)
+	d.quotaMetrics(reg)
+	d.oauthMetrics(reg)
+	return reg
+}
+
+// quotaMetrics are the sending quotas: how much of each rolling window is
+// used and its limit, and whether the server paused sending.
+func (d *Daemon) quotaMetrics(reg *prometheus.Registry) {
+	for _, w := range []struct {
+		label  string
+		window time.Duration
+		limit  func() int
+	}{
+		{"minute", store.Minute, func() int { return d.Config().SMTP.MaxPerMinute }},
+		{"day", store.Day, func() int { return d.Config().SMTP.MaxRecipientsPerDay }},
+	} {
+		labels := prometheus.Labels{"window": w.label}
+		reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Namespace: "mentord", Name: "smtp_quota_used",
+			Help:        "Messages sent in the rolling window (the last minute or 24 hours), and those being sent.",
+			ConstLabels: labels}, func() float64 {
+			u, err := store.Usage(context.Background(), d.db.R(), d.clock.Now(), w.window, 0)
+			if err != nil {
+				return -1
 			}
-			return 0
-		}
-	}
-	gauge("oauth_token_valid_until_seconds", "When the OAuth access token expires (Unix time); 0 without OAuth or a token.",
-		tokenState(func(st *oauth.State) float64 {
-			if st.ValidUntil.IsZero() {
-				return 0
-			}
-			return float64(st.ValidUntil.Unix())
+			return float64(u.Used)
 		}))
-	gauge("oauth_token_ok", "1 when the last OAuth token request succeeded (0 without OAuth).", tokenState(func(st *oauth.State) float64 {
-		if st.OK() {
+		reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Namespace: "mentord", Name: "smtp_quota_limit",
+			Help:        "The configured sending quota of the rolling window (smtp.max_per_minute, smtp.max_recipients_per_day); 0 is no limit.",
+			ConstLabels: labels}, func() float64 { return float64(w.limit()) }))
+	}
+	reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Namespace: "mentord", Name: "smtp_paused",
+		Help: "1 while sending is paused because the SMTP server throttled it."}, func() float64 {
+		if p, err := loadPause(context.Background(), d.db.R()); err == nil && p.Active(d.clock.Now()) {
 			return 1
 		}
 		return 0
 	}))
-	reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Namespace: "mentord", Name: "oauth_token_refreshes_total",
-		Help: "OAuth access tokens fetched since the token source started."}, tokenState(func(st *oauth.State) float64 { return float64(st.Refreshes) })))
-	reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Namespace: "mentord", Name: "oauth_token_failures_total",
-		Help: "Failed OAuth token requests since the token source started."}, tokenState(func(st *oauth.State) float64 { return float64(st.Failures) })))
-	return reg
 }
 
 func countSent(it store.OutboxItem)   { sentTotal.WithLabelValues(it.Kind).Inc() }

@@ -7,6 +7,8 @@ import (
 	"reflect"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/mentord/mentord/daemon/config"
 	"github.com/mentord/mentord/mail/oauth"
 )
@@ -119,4 +121,37 @@ func (d *Daemon) tokenReport() *oauth.State {
 	}
 	st := src.State()
 	return &st
+}
+
+// oauthMetrics are the OAuth token's: when it expires, whether the last
+// request succeeded, and how many requests were made and failed.
+func (d *Daemon) oauthMetrics(reg *prometheus.Registry) {
+	gauge := func(name, help string, f func() float64) {
+		reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Namespace: "mentord", Name: name, Help: help}, f))
+	}
+	tokenState := func(f func(st *oauth.State) float64) func() float64 {
+		return func() float64 {
+			if st := d.tokenReport(); st != nil {
+				return f(st)
+			}
+			return 0
+		}
+	}
+	gauge("oauth_token_valid_until_seconds", "When the OAuth access token expires (Unix time); 0 without OAuth or a token.",
+		tokenState(func(st *oauth.State) float64 {
+			if st.ValidUntil.IsZero() {
+				return 0
+			}
+			return float64(st.ValidUntil.Unix())
+		}))
+	gauge("oauth_token_ok", "1 when the last OAuth token request succeeded (0 without OAuth).", tokenState(func(st *oauth.State) float64 {
+		if st.OK() {
+			return 1
+		}
+		return 0
+	}))
+	reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Namespace: "mentord", Name: "oauth_token_refreshes_total",
+		Help: "OAuth access tokens fetched since the token source started."}, tokenState(func(st *oauth.State) float64 { return float64(st.Refreshes) })))
+	reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Namespace: "mentord", Name: "oauth_token_failures_total",
+		Help: "Failed OAuth token requests since the token source started."}, tokenState(func(st *oauth.State) float64 { return float64(st.Failures) })))
 }

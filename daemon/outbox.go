@@ -22,6 +22,8 @@ import (
 //     mentee's prompt and the live reply token are not kept once delivered;
 //     `mentord preview` shows the wording); a 4xx or network error puts it back with an exponential
 //     backoff with jitter; a 5xx fails it at once, logged for the admin.
+//  4. A claim takes only what the sending quotas allow, and a reply that says
+//     the server is throttling us pauses all sending (quota.go).
 //
 // A crash between a 250 and its commit resends that one message, with the same
 // Message-ID; rows claimed but not yet tried go back to pending at start-up.
@@ -52,11 +54,15 @@ type Outbox struct {
 	AfterSend func(store.OutboxItem)
 	// Beat, when set, is called per message: a sign of life for the watchdog.
 	Beat func()
+
+	pause Pause // the server's last request to pause, as SendDue found it
 }
 
-// SendDue sends due messages in batches over one connection until none is due
-// or soft ends. soft ending stops it between messages; hard ending cuts the
-// one in flight. It returns how many were sent and the last error, if any.
+// SendDue sends due messages in batches over one connection until none is due,
+// the sending quotas have no more room, or soft ends. soft ending stops it
+// between messages; hard ending cuts the one in flight. While the server's
+// pause lasts it does nothing; a throttling reply starts one and returns
+// ErrThrottled. It returns how many were sent and the last error, if any.
 func (o *Outbox) SendDue(soft, hard context.Context) (int, error) {
 	var conn *sender.Conn
 	defer func() {
@@ -67,12 +73,19 @@ func (o *Outbox) SendDue(soft, hard context.Context) (int, error) {
 	if err := o.DB.Tx(hard, func(tx *sqlx.Tx) error { return store.FailSuspended(hard, tx) }); err != nil {
 		return 0, err
 	}
+	var err error
+	if o.pause, err = loadPause(hard, o.DB.R()); err != nil {
+		return 0, err
+	}
+	if o.pause.Active(o.Now()) {
+		return 0, nil
+	}
 	total := 0
 	for soft.Err() == nil {
 		var items []store.OutboxItem
 		err := o.DB.Tx(hard, func(tx *sqlx.Tx) error {
 			var err error
-			items, err = store.ClaimDue(hard, tx, o.Now(), batchSize, o.Cfg.SMTP.MaxPerDomainPerMinute)
+			items, err = store.ClaimDue(hard, tx, o.Now(), o.limits())
 			return err
 		})
 		if err != nil || len(items) == 0 {
@@ -80,6 +93,9 @@ func (o *Outbox) SendDue(soft, hard context.Context) (int, error) {
 		}
 		if conn == nil {
 			if conn, err = o.Sender.Dial(hard); err != nil {
+				if sender.IsThrottled(err) {
+					return total, o.throttled(hard, items, err)
+				}
 				o.retryAll(hard, items, err)
 				return total, err
 			}
@@ -91,6 +107,13 @@ func (o *Outbox) SendDue(soft, hard context.Context) (int, error) {
 		}
 	}
 	return total, nil
+}
+
+// limits are the configured bounds on a claim.
+func (o *Outbox) limits() store.Limits {
+	s := o.Cfg.SMTP
+	return store.Limits{Batch: batchSize, PerMinute: s.MaxPerMinute, PerDay: s.MaxRecipientsPerDay,
+		PerDomainPerMinute: s.MaxPerDomainPerMinute}
 }
 
 // sendBatch sends claimed items on conn. After a temporary error the
@@ -114,7 +137,12 @@ func (o *Outbox) sendBatch(soft, hard context.Context, conn *sender.Conn, items 
 				return sent, err
 			}
 			sent++
+			o.resumed(hard)
 			continue
+		}
+		if sender.IsThrottled(err) {
+			// Not this message's fault: it and the rest wait, untouched, for the pause to end.
+			return sent, o.throttled(hard, items[i:], err)
 		}
 		if !sender.IsTemporary(err) {
 			o.fail(hard, it, err)

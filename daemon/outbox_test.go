@@ -190,7 +190,7 @@ func TestCrashBetweenClaimAndSend(t *testing.T) {
 	s.enqueue(t, "a@example.org", 5)
 	ctx := context.Background()
 	if err := s.db.Tx(ctx, func(tx *sqlx.Tx) error {
-		_, err := store.ClaimDue(ctx, tx, s.now, 50, 0)
+		_, err := store.ClaimDue(ctx, tx, s.now, store.Limits{Batch: 50})
 		return err
 	}); err != nil {
 		t.Fatal(err)

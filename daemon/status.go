@@ -20,6 +20,7 @@ type Status struct {
 	Now         time.Time      `json:"now"`
 	Daemon      *HealthReport  `json:"daemon"` // nil when the daemon never ran on this database
 	Outbox      OutboxStatus   `json:"outbox"`
+	Quota       QuotaStatus    `json:"quota"`
 	DueNow      int            `json:"due_now"`  // messages the schedule would send at once (many: the daemon is not running)
 	Upcoming    []Upcoming     `json:"upcoming"` // the soonest 10, due now first
 	Quarantined []Quarantined  `json:"quarantined"`
@@ -43,6 +44,24 @@ type OutboxStatus struct {
 	Failed        int                `json:"failed"`
 	OldestPending *time.Time         `json:"oldest_pending,omitempty"`
 	Failures      []store.OutboxItem `json:"failures"` // the latest 10
+}
+
+// QuotaStatus is the outbox against the server's sending quotas.
+type QuotaStatus struct {
+	Minute QuotaWindow `json:"minute"`  // smtp.max_per_minute
+	Day    QuotaWindow `json:"day"`     // smtp.max_recipients_per_day
+	DueNow int         `json:"due_now"` // outbox messages due now or being sent
+	// DoneBy estimates when the last of them will have been sent, as fast as
+	// the quotas and the server's pause allow.
+	DoneBy *time.Time `json:"done_by,omitempty"`
+	Paused *Pause     `json:"paused,omitempty"` // the server throttled sending: until when, and what it said
+}
+
+// QuotaWindow is one rolling window of a sending quota.
+type QuotaWindow struct {
+	Used    int        `json:"used"`               // sent in the window, and being sent
+	Limit   int        `json:"limit"`              // 0: no limit
+	FreesAt *time.Time `json:"frees_at,omitempty"` // when a full window has room again
 }
 
 // Upcoming is a message the schedule will send.
@@ -100,6 +119,9 @@ func LoadStatus(ctx context.Context, db *store.DB, cfg *config.Config, now time.
 		}
 	}
 	if err := loadOutboxStatus(ctx, q, &st.Outbox); err != nil {
+		return st, err
+	}
+	if err := loadQuotaStatus(ctx, q, cfg, now, &st.Quota); err != nil {
 		return st, err
 	}
 	if err := sqlx.SelectContext(ctx, q, &st.Quarantined, `SELECT id, received_at, from_addr, kind, reason FROM inbound
@@ -160,6 +182,43 @@ func loadOutboxStatus(ctx context.Context, q store.Querier, o *OutboxStatus) err
 		o.Failures = []store.OutboxItem{}
 	}
 	return err
+}
+
+func loadQuotaStatus(ctx context.Context, q store.Querier, cfg *config.Config, now time.Time, qs *QuotaStatus) error {
+	for _, w := range []struct {
+		out    *QuotaWindow
+		window time.Duration
+		limit  int
+	}{{&qs.Minute, store.Minute, cfg.SMTP.MaxPerMinute}, {&qs.Day, store.Day, cfg.SMTP.MaxRecipientsPerDay}} {
+		u, err := store.Usage(ctx, q, now, w.window, w.limit)
+		if err != nil {
+			return err
+		}
+		*w.out = QuotaWindow{Used: u.Used, Limit: w.limit}
+		if u.Full() {
+			w.out.FreesAt = &u.FreesAt
+		}
+	}
+	p, err := loadPause(ctx, q)
+	if err != nil {
+		return err
+	}
+	start := now
+	if p.Active(now) {
+		qs.Paused, start = &p, p.Until
+	}
+	if qs.DueNow, err = store.DueCount(ctx, q, now); err != nil || qs.DueNow == 0 {
+		return err
+	}
+	var history []time.Time
+	if cfg.SMTP.MaxPerMinute > 0 || cfg.SMTP.MaxRecipientsPerDay > 0 {
+		if history, err = store.SentSince(ctx, q, now.Add(-store.Day)); err != nil {
+			return err
+		}
+	}
+	done := EstimateDone(qs.DueNow, start, cfg.SMTP.MaxPerMinute, cfg.SMTP.MaxRecipientsPerDay, history)
+	qs.DoneBy = &done
+	return nil
 }
 
 // upcoming lists the soonest messages the schedule will send (what is due at

@@ -81,6 +81,7 @@ func printStatus(w io.Writer, st daemon.Status) {
 	for _, f := range o.Failures {
 		fmt.Fprintf(w, "  failed   %s %s to %s: %s\n", when(f.CreatedAt), f.Kind, f.Recipient, f.LastError)
 	}
+	printQuota(w, st, when)
 	fmt.Fprintf(w, "Next due   %d due now", st.DueNow)
 	if st.DueNow > 0 && (st.Daemon == nil || st.Daemon.Stale) {
 		fmt.Fprint(w, " (the daemon is not running: they go out when it starts)")
@@ -108,6 +109,51 @@ func printStatus(w io.Writer, st daemon.Status) {
 	fmt.Fprintf(w, "Suspended  %d addresses (they bounce)\n", len(st.Suspended))
 	for _, p := range st.Suspended {
 		fmt.Fprintf(w, "  %s <%s>, bounce score %.1f\n", p.Name, p.Email, p.BounceScore)
+	}
+}
+
+// printQuota shows the sending quotas when one is set or the server paused
+// sending: how much of each window is used, and when what is due will have gone.
+func printQuota(w io.Writer, st daemon.Status, when func(time.Time) string) {
+	q := st.Quota
+	if q.Minute.Limit == 0 && q.Day.Limit == 0 && q.Paused == nil {
+		return
+	}
+	window := func(label string, u daemon.QuotaWindow, at func(time.Time) string) string {
+		if u.Limit == 0 {
+			return fmt.Sprintf("%s: %d (no limit)", label, u.Used)
+		}
+		s := fmt.Sprintf("%s: %d of %d", label, u.Used, u.Limit)
+		if u.FreesAt != nil {
+			s += " (full until " + at(*u.FreesAt) + ")"
+		}
+		return s
+	}
+	seconds := func(t time.Time) string { return t.UTC().Format("15:04:05Z") }
+	fmt.Fprintf(w, "Quota      %s; %s\n", window("sent in the last 24 h", q.Day, when), window("last minute", q.Minute, seconds))
+	if p := q.Paused; p != nil {
+		what := "throttled by the server"
+		if p.Quota {
+			what = "the server's daily sending quota is used up"
+		}
+		fmt.Fprintf(w, "  paused   %s: no sending until %s; it said %q\n", what, when(p.Until), p.Reply)
+	}
+	if q.DoneBy != nil && q.DoneBy.After(st.Now) {
+		fmt.Fprintf(w, "  %d due now go out by about %s (in %s)\n", q.DueNow, when(*q.DoneBy), roughly(q.DoneBy.Sub(st.Now)))
+	}
+}
+
+// roughly writes d in minutes, hours or days, as a person would say it.
+func roughly(d time.Duration) string {
+	switch m := int(d.Round(time.Minute) / time.Minute); {
+	case m < 1:
+		return "under a minute"
+	case m < 120:
+		return fmt.Sprintf("%d min", m)
+	case d < 48*time.Hour:
+		return fmt.Sprintf("%.0f h", d.Hours())
+	default:
+		return fmt.Sprintf("%.0f days", d.Hours()/24)
 	}
 }
 

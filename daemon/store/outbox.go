@@ -69,20 +69,28 @@ func Enqueued(ctx context.Context, q Querier, key string) (bool, error) {
 	return n > 0, err
 }
 
-// ClaimDue marks up to limit due items 'sending' and returns them, oldest
-// first. With perDomain > 0, a recipient domain that was sent perDomain
-// messages in the last minute gets no more until the minute has passed; the
-// count comes from the outbox itself, so the limit holds across restarts.
-func ClaimDue(ctx context.Context, tx *sqlx.Tx, now time.Time, limit, perDomain int) ([]OutboxItem, error) {
+// ClaimDue marks due items 'sending' and returns them, in the order they are
+// due (next_attempt_at, then id). It takes no more than lim allows: lim.Batch
+// items, and only as many as the rolling windows have room for: messages sent
+// in the last minute below lim.PerMinute and in the last 24 hours below
+// lim.PerDay, counting those being sent. With lim.PerDomainPerMinute, a
+// recipient domain that had that many in the last minute gets no more until
+// the minute has passed. The counts come from the outbox itself (sent_at), so
+// the limits hold across restarts and for a second process.
+func ClaimDue(ctx context.Context, tx *sqlx.Tx, now time.Time, lim Limits) ([]OutboxItem, error) {
 	now = UTC(now)
+	n, err := room(ctx, tx, now, lim)
+	if err != nil || n <= 0 {
+		return nil, err
+	}
 	var items []OutboxItem
 	if err := tx.SelectContext(ctx, &items, `SELECT * FROM outbox WHERE state = 'pending' AND next_attempt_at <= ?
-		ORDER BY next_attempt_at, id LIMIT ?`, now, limit); err != nil {
+		ORDER BY next_attempt_at, id LIMIT ?`, now, n); err != nil {
 		return nil, fmt.Errorf("claim outbox: %w", err)
 	}
-	if perDomain > 0 {
+	if lim.PerDomainPerMinute > 0 {
 		var err error
-		if items, err = limitPerDomain(ctx, tx, items, now, perDomain); err != nil {
+		if items, err = limitPerDomain(ctx, tx, items, now, lim.PerDomainPerMinute); err != nil {
 			return nil, err
 		}
 	}
@@ -102,12 +110,11 @@ func limitPerDomain(ctx context.Context, tx *sqlx.Tx, items []OutboxItem, now ti
 	for _, it := range items {
 		d := it.RecipientDomain
 		if _, ok := used[d]; !ok {
-			var n int
-			if err := tx.GetContext(ctx, &n, `SELECT COUNT(*) FROM outbox WHERE state = 'sent' AND recipient_domain = ? AND sent_at > ?`,
-				d, now.Add(-time.Minute)); err != nil {
+			u, err := usage(ctx, tx, now, Minute, perDomain, d)
+			if err != nil {
 				return nil, err
 			}
-			used[d] = n
+			used[d] = u.Used
 		}
 		if used[d] >= perDomain {
 			continue

@@ -11,6 +11,9 @@
 //  3. Errors are sorted: a 5xx reply to the transaction is permanent (the message
 //     will never go through as it is); everything else (4xx, network, TLS) is
 //     temporary and the caller retries later (RFC 5321 section 4.2.1).
+//  4. A reply that says the sender goes too fast or used up its quota, 4xx or
+//     5xx, is throttling (Throttling, IsThrottled): not the message's fault,
+//     so it is never permanent and the caller should pause all sending.
 package sender
 
 import (
@@ -149,7 +152,12 @@ func (s *Sender) dial(ctx context.Context, auth *oauth.SASL) (*Conn, error) {
 	}
 	sc, err := client.DialToSMTPClientWithContext(ctx)
 	if err != nil {
-		return nil, &Error{Op: "connect to " + s.addr(), Err: err}
+		e := &Error{Op: "connect to " + s.addr(), Err: err}
+		var tp *textproto.Error
+		if errors.As(err, &tp) { // a reply to the greeting, EHLO, STARTTLS or AUTH
+			e.Code, e.Enhanced, e.Throttle = tp.Code, enhancedOf(tp.Msg), classify(tp.Code, tp.Msg)
+		}
+		return nil, e
 	}
 	s.log.Debug("smtp connected", "server", s.addr())
 	return &Conn{client: client, smtp: sc, timeout: s.cfg.Timeout, log: s.log}, nil
@@ -246,8 +254,8 @@ func (c *Conn) fail(op string, err error) error {
 	e := &Error{Op: op, Err: err}
 	var tp *textproto.Error
 	if errors.As(err, &tp) {
-		e.Code = tp.Code
-		e.Permanent = tp.Code >= 500 && tp.Code < 600
+		e.Code, e.Enhanced, e.Throttle = tp.Code, enhancedOf(tp.Msg), classify(tp.Code, tp.Msg)
+		e.Permanent = tp.Code >= 500 && tp.Code < 600 && e.Throttle == NotThrottled
 		if rerr := c.smtp.Reset(); rerr != nil {
 			c.log.Debug("smtp reset failed", "err", rerr)
 		}
@@ -271,8 +279,10 @@ func (c *Conn) Close() error {
 // Error is a failed SMTP step, with the server's reply code when there was one.
 type Error struct {
 	Op        string
-	Code      int  // the SMTP reply code, 0 when the server gave none
-	Permanent bool // a 5xx reply: retrying the same message will not help
+	Code      int      // the SMTP reply code, 0 when the server gave none
+	Enhanced  string   // the enhanced status code (RFC 3463), such as "4.4.2"; "" when none
+	Permanent bool     // a 5xx reply that is not throttling: retrying the same message will not help
+	Throttle  Throttle // whether the reply asks to send less for a while
 	Err       error
 }
 
@@ -280,8 +290,8 @@ func (e *Error) Error() string { return fmt.Sprintf("smtp %s: %v", e.Op, e.Err) 
 func (e *Error) Unwrap() error { return e.Err }
 
 // IsTemporary reports whether a later retry of the same message may succeed:
-// true for 4xx replies and for network, TLS and timeout errors; false for a
-// 5xx reply to the transaction.
+// true for 4xx replies, throttling 5xx replies and network, TLS and timeout
+// errors; false for any other 5xx reply to the transaction.
 func IsTemporary(err error) bool {
 	var e *Error
 	if errors.As(err, &e) {

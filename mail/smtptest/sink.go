@@ -1,12 +1,17 @@
 // Package smtptest is an SMTP server for tests (go-smtp on loopback) that
 // records what it receives and fails on demand: a 4xx or 5xx for chosen
-// recipients, at the end of DATA, or a dropped connection.
+// recipients, at the end of DATA, for every transaction once some messages
+// were accepted (a provider's quota running out), to EHLO (a server that
+// turns clients away), or a dropped connection.
 //
 // The flow:
 //  1. Start listens on 127.0.0.1:0 and serves until the test ends.
-//  2. A test sets faults (Fail, FailData, DropNext) or stops a transaction
-//     half-way (HoldNext) and sends with mentord's own client.
-//  3. Messages returns what was accepted, in order, with its envelope.
+//  2. A test sets faults (Fail, FailData, FailAfter, Refuse, DropNext) or stops
+//     a transaction half-way (HoldNext) and sends with mentord's own client.
+//     A reply is an smtp.SMTPError: code, enhanced code and text, which may
+//     have several lines.
+//  3. Messages returns what was accepted, in order, with its envelope;
+//     Connections counts the connections clients opened.
 package smtptest
 
 import (
@@ -35,6 +40,9 @@ type Sink struct {
 	rcptErr  map[string]*smtp.SMTPError
 	dataErr  *smtp.SMTPError
 	drop     int // drop the connection in DATA for this many messages
+	after    *failAfter
+	refuse   *smtp.SMTPError
+	conns    int
 	hold     *hold
 	done     chan struct{} // closed by Close
 	stopOnce sync.Once
@@ -57,9 +65,32 @@ func Start(t testing.TB) *Sink {
 		t.Fatal(err)
 	}
 	s.addr = ln.Addr().(*net.TCPAddr)
-	go s.srv.Serve(ln)
+	go s.srv.Serve(countingListener{ln, s})
 	t.Cleanup(s.Close)
 	return s
+}
+
+// countingListener counts the connections it accepts.
+type countingListener struct {
+	net.Listener
+	s *Sink
+}
+
+func (l countingListener) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if err == nil {
+		l.s.mu.Lock()
+		l.s.conns++
+		l.s.mu.Unlock()
+	}
+	return c, err
+}
+
+// Connections is how many connections clients have opened so far.
+func (s *Sink) Connections() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.conns
 }
 
 type discard struct{}
@@ -92,6 +123,53 @@ func (s *Sink) FailData(err *smtp.SMTPError) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.dataErr = err
+}
+
+// Stage is the command of a transaction a FailAfter fault answers.
+type Stage int
+
+// The stages of a transaction.
+const (
+	AtMail Stage = iota // MAIL FROM
+	AtRcpt              // RCPT TO
+	AtData              // the end of DATA, once the message was read
+)
+
+type failAfter struct {
+	left int // messages still accepted before the fault starts
+	at   Stage
+	err  *smtp.SMTPError
+}
+
+// FailAfter lets n more messages through, then answers err at stage to every
+// transaction until cleared (a nil err clears it): a provider whose sending
+// quota runs out in the middle of a batch.
+func (s *Sink) FailAfter(n int, at Stage, err *smtp.SMTPError) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err == nil {
+		s.after = nil
+		return
+	}
+	s.after = &failAfter{left: n, at: at, err: err}
+}
+
+// faultAt returns the FailAfter fault for stage, if it is in force.
+func (s *Sink) faultAt(at Stage) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if f := s.after; f != nil && f.left <= 0 && f.at == at {
+		return f.err
+	}
+	return nil
+}
+
+// Refuse makes every new session answer err to EHLO and HELO, as a server
+// turning clients away does (nil clears it).
+func (s *Sink) Refuse(err *smtp.SMTPError) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.refuse = err
 }
 
 // DropNext closes the connection in the middle of DATA for the next n messages.
@@ -177,7 +255,15 @@ func (s *Sink) Wait(n int, timeout time.Duration) bool {
 }
 
 // NewSession implements smtp.Backend.
-func (s *Sink) NewSession(c *smtp.Conn) (smtp.Session, error) { return &session{s: s, conn: c}, nil }
+func (s *Sink) NewSession(c *smtp.Conn) (smtp.Session, error) {
+	s.mu.Lock()
+	refuse := s.refuse
+	s.mu.Unlock()
+	if refuse != nil {
+		return nil, refuse
+	}
+	return &session{s: s, conn: c}, nil
+}
 
 type session struct {
 	s    *Sink
@@ -188,11 +274,14 @@ type session struct {
 
 func (ss *session) Mail(from string, _ *smtp.MailOptions) error {
 	ss.from, ss.to = from, nil
-	return nil
+	return ss.s.faultAt(AtMail)
 }
 
 func (ss *session) Rcpt(to string, _ *smtp.RcptOptions) error {
 	ss.s.wait(HoldRcpt)
+	if err := ss.s.faultAt(AtRcpt); err != nil {
+		return err
+	}
 	ss.s.mu.Lock()
 	defer ss.s.mu.Unlock()
 	if e := ss.s.rcptErr[to]; e != nil {
@@ -220,9 +309,15 @@ func (ss *session) Data(r io.Reader) error {
 	if derr != nil {
 		return derr
 	}
+	if err := ss.s.faultAt(AtData); err != nil {
+		return err
+	}
 	ss.s.wait(HoldData)
 	ss.s.mu.Lock()
 	ss.s.got = append(ss.s.got, Message{From: ss.from, To: ss.to, Data: b, At: time.Now()})
+	if ss.s.after != nil {
+		ss.s.after.left--
+	}
 	ss.s.mu.Unlock()
 	select {
 	case ss.s.accepted <- struct{}{}:
