@@ -156,3 +156,11 @@ func (h *Health) Remove(name string) {
 	defer h.mu.Unlock()
 	delete(h.parts, name)
 }
+
+// OK reports whether the component is known and ok.
+func (h *Health) OK(name string) bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	p := h.parts[name]
+	return p != nil && p.OK
+}

@@ -7,9 +7,11 @@ import (
 	"reflect"
 	"time"
 
+	"github.com/jmoiron/sqlx"
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/mentord/mentord/daemon/config"
+	"github.com/mentord/mentord/daemon/store"
 	"github.com/mentord/mentord/mail/oauth"
 )
 
@@ -103,14 +105,19 @@ func (d *Daemon) Tokens() *oauth.Source {
 	return d.tokens
 }
 
-// tokenState reports a fetch's outcome as the health component "oauth".
+// tokenState reports a fetch's outcome as the health component "oauth"; when
+// a token comes after failures, the mail that waits for a retry goes now.
 func (d *Daemon) tokenState(st oauth.State) {
-	if st.OK() {
-		d.health.Set("oauth", true, "token valid until "+st.ValidUntil.UTC().Format(time.RFC3339), nil)
-		d.health.Progress("oauth")
+	if !st.OK() {
+		d.health.Set("oauth", false, "no valid token", fmt.Errorf("%s", st.LastError))
 		return
 	}
-	d.health.Set("oauth", false, "no valid token", fmt.Errorf("%s", st.LastError))
+	recovered := st.Failures > 0 && !d.health.OK("oauth")
+	d.health.Set("oauth", true, "token valid until "+st.ValidUntil.UTC().Format(time.RFC3339), nil)
+	d.health.Progress("oauth")
+	if recovered {
+		d.retryNow("the OAuth token works again")
+	}
 }
 
 // tokenReport is the token's state for status and /healthz, nil without OAuth.
@@ -154,4 +161,20 @@ func (d *Daemon) oauthMetrics(reg *prometheus.Registry) {
 		Help: "OAuth access tokens fetched since the token source started."}, tokenState(func(st *oauth.State) float64 { return float64(st.Refreshes) })))
 	reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Namespace: "mentord", Name: "oauth_token_failures_total",
 		Help: "Failed OAuth token requests since the token source started."}, tokenState(func(st *oauth.State) float64 { return float64(st.Failures) })))
+}
+
+// retryNow sends at once the mail that waits to retry after an error, once
+// what failed it may be fixed (a reload, a token that works again).
+func (d *Daemon) retryNow(why string) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	var n int
+	err := d.db.Tx(ctx, func(tx *sqlx.Tx) (err error) { n, err = store.RetryNow(ctx, tx, d.clock.Now()); return err })
+	switch {
+	case err != nil:
+		d.log.Warn("cannot make the waiting mail due", "err", err)
+	case n > 0:
+		d.log.Info("mail waiting to retry goes now", "count", n, "why", why)
+		d.Kick()
+	}
 }

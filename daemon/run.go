@@ -259,6 +259,7 @@ func (d *Daemon) reload(path string) {
 	d.reloaded = make(chan struct{})
 	d.mu.Unlock()
 	d.log.Info("configuration reloaded", "config", cfg.File)
+	d.retryNow("the configuration was reloaded")
 }
 
 // Reloaded returns a channel closed at the next successful reload.

@@ -1,16 +1,20 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/mentord/mentord/daemon"
 	"github.com/mentord/mentord/mail/devserver"
+	"github.com/mentord/mentord/mail/oauth/oauthtest"
 )
 
 // mailHarness is a harness whose configuration points at a dev mail server
@@ -94,5 +98,82 @@ func TestCheckMailFailures(t *testing.T) {
 	}
 	if code, _, errOut := h.run("check-mail"); code != 2 || !strings.Contains(errOut, "mailbox.address") {
 		t.Errorf("bad config: exit %d, %s", code, errOut)
+	}
+}
+
+// oauth login signs the mailbox in with the device flow and keeps the refresh
+// token; check-mail then signs in with it to an OAuth-only server, and the
+// token the server rotates is saved.
+func TestOAuthLoginThenCheckMail(t *testing.T) {
+	as := oauthtest.Start(t, oauthtest.Options{DeviceInterval: time.Second, RotateRefreshTokens: true,
+		Clients: []oauthtest.Client{{ID: "mentord-public"}}})
+	dev, err := devserver.Start(devserver.Config{SMTPAddr: "127.0.0.1:0", IMAPAddr: "127.0.0.1:0", RecipientDelimiter: "+",
+		CheckToken: func(user, token string) error {
+			for _, s := range as.Secrets() {
+				if s.Value == token && strings.Contains(s.What, "access token") && user == "mentoring@example.org" {
+					return nil
+				}
+			}
+			return errors.New("unknown token")
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer dev.Close()
+	h := newHarness(t)
+	_, sp, _ := net.SplitHostPort(dev.SMTPAddr())
+	_, ip, _ := net.SplitHostPort(dev.IMAPAddr())
+	body := fmt.Sprintf(`programme: {name: Test Programme}
+mailbox: {address: mentoring@example.org}
+database: {path: test.db}
+smtp: {host: 127.0.0.1, port: %s, tls: none}
+imap: {host: 127.0.0.1, port: %s, tls: none}
+oauth: {provider: generic, grant: refresh_token, client_id: mentord-public, token_url: %q, device_authorization_url: %q}
+`, sp, ip, as.TokenURL(), as.DeviceAuthURL())
+	if err := os.WriteFile(h.config, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	rtFile := filepath.Join(filepath.Dir(h.config), "oauth-refresh-token")
+
+	// Before the login: check-config says so, and check-mail fails at the token.
+	if out := h.mustRun("check-config"); !strings.Contains(out, "MISSING: sign in once with `mentord oauth login`") {
+		t.Errorf("check-config before login:\n%s", out)
+	}
+	if code, out, _ := h.run("check-mail"); code != 1 || !strings.Contains(out, "FAIL  oauth token") || !strings.Contains(out, "mentord oauth login") {
+		t.Errorf("check-mail before login: exit %d\n%s", code, out)
+	}
+
+	type result struct {
+		code     int
+		out, err string
+	}
+	done := make(chan result, 1)
+	go func() { c, o, e := h.run("oauth", "login"); done <- result{c, o, e} }()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	da, err := as.WaitDeviceAuthorization(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := as.Approve(da.UserCode, "mentoring@example.org"); err != nil {
+		t.Fatal(err)
+	}
+	r := <-done
+	if r.code != 0 || !strings.Contains(r.out, as.VerificationURI()) || !strings.Contains(r.out, da.UserCode) || !strings.Contains(r.out, "Signed in") {
+		t.Fatalf("oauth login: exit %d\nstdout: %s\nstderr: %s", r.code, r.out, r.err)
+	}
+	st, err := os.Stat(rtFile)
+	if err != nil || st.Mode().Perm() != 0o600 {
+		t.Fatalf("refresh token file: %v %v", st, err)
+	}
+	before, _ := os.ReadFile(rtFile)
+
+	out := h.mustRun("check-mail")
+	if !strings.Contains(out, "OK    oauth token") || !strings.Contains(out, "XOAUTH2 as mentoring@example.org") || !strings.Contains(out, "All steps OK") {
+		t.Errorf("check-mail after login:\n%s", out)
+	}
+	after, _ := os.ReadFile(rtFile)
+	if string(after) == string(before) || len(after) < 20 {
+		t.Errorf("the rotated refresh token was not saved")
 	}
 }

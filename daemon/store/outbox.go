@@ -147,6 +147,19 @@ func MarkFailed(ctx context.Context, q Querier, id int64, reason string) error {
 	return err
 }
 
+// RetryNow makes the pending items waiting to retry after an error due at
+// now: when what failed them (the server, the sign-in) was fixed. It returns
+// how many.
+func RetryNow(ctx context.Context, q Querier, now time.Time) (int, error) {
+	res, err := q.ExecContext(ctx, `UPDATE outbox SET next_attempt_at = ? WHERE state = 'pending' AND last_error != ''
+		AND next_attempt_at > ?`, UTC(now), UTC(now))
+	if err != nil {
+		return 0, err
+	}
+	n, err := res.RowsAffected()
+	return int(n), err
+}
+
 // ReleaseClaims returns every 'sending' item to 'pending' (at start-up: a
 // claim left by a process that died), keeping its attempt count.
 func ReleaseClaims(ctx context.Context, q Querier) (int, error) {
