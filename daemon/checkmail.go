@@ -133,7 +133,7 @@ func (k *checkRun) run() {
 	})
 	k.step("delivery to the mailbox", !sent, func() (string, error) { return k.awaitProbe(probeID) })
 	if k.opts.SendTo != "" {
-		k.step("send to "+k.opts.SendTo, !smtpOK, k.sendTo)
+		k.step("send to the address", !smtpOK, k.sendTo)
 	}
 }
 
@@ -300,5 +300,5 @@ func (k *checkRun) sendTo() (string, error) {
 	if err := k.smtp.Send(k.ctx, env, raw); err != nil {
 		return "", err
 	}
-	return "accepted by the SMTP server (Message-ID <" + id + ">)", nil
+	return "accepted for " + k.opts.SendTo + " (Message-ID <" + id + ">)", nil
 }

@@ -29,7 +29,7 @@
 #                              when a client authenticates, so it may start after `up`
 #   MS_OAUTH_INTROSPECT_ID [dovecot-introspect], MS_OAUTH_INTROSPECT_SECRET [e2e-Introspect-3Vw8pR]
 #                              the HTTP Basic credentials Dovecot introspects with
-#   MS_USERS [mentee mentor daemon other]  mailbox users (local parts or @example.test)
+#   MS_USERS [mentee mentor daemon other programme]  mailbox users (local parts or @example.test)
 #   MS_PASS [e2e-Secret-7Kq9xZ]  password of every user (distinctive: the tests search their logs for it)
 #   MS_WAIT [30]               seconds `up` waits for the listeners
 #
@@ -64,7 +64,7 @@ MS_OAUTH_SUBMISSION_PORT=${MS_OAUTH_SUBMISSION_PORT:-2588}
 MS_OAUTH_AS_PORT=${MS_OAUTH_AS_PORT:-2590}
 MS_OAUTH_INTROSPECT_ID=${MS_OAUTH_INTROSPECT_ID:-dovecot-introspect}
 MS_OAUTH_INTROSPECT_SECRET=${MS_OAUTH_INTROSPECT_SECRET:-e2e-Introspect-3Vw8pR}
-MS_USERS=${MS_USERS:-mentee mentor daemon other}
+MS_USERS=${MS_USERS:-mentee mentor daemon other programme}
 MS_PASS=${MS_PASS:-e2e-Secret-7Kq9xZ}
 MS_WAIT=${MS_WAIT:-30}
 

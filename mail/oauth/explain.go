@@ -35,9 +35,17 @@ func (e *Error) Error() string {
 		b.WriteString(e.Err.Error())
 	}
 	if e.Hint != "" {
-		b.WriteString(". " + e.Hint)
+		b.WriteString(". " + sentence(e.Hint))
 	}
 	return b.String()
+}
+
+// sentence capitalises a hint that follows a full stop.
+func sentence(s string) string {
+	if s == "" || s[0] < 'a' || s[0] > 'z' {
+		return s
+	}
+	return string(s[0]-'a'+'A') + s[1:]
 }
 
 func (e *Error) Unwrap() error { return e.Err }

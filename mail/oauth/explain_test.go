@@ -110,7 +110,7 @@ func TestUnreachableEndpoint(t *testing.T) {
 	s := mustNew(t, Config{Provider: Generic, Grant: GrantClientCredentials, ClientID: "c", ClientSecret: "s", TokenURL: "http://" + addr + "/token"})
 	_, err = s.Token(context.Background())
 	var e *Error
-	if !errors.As(err, &e) || !e.Temporary() || !strings.Contains(err.Error(), "cannot reach the token endpoint") {
+	if !errors.As(err, &e) || !e.Temporary() || !strings.Contains(err.Error(), "Cannot reach the token endpoint") {
 		t.Errorf("Token = %v", err)
 	}
 }

@@ -166,7 +166,7 @@ func (e *SignInError) Error() string {
 		fmt.Fprintf(&b, " (status %s)", e.Reason.Status)
 	}
 	if e.Hint != "" {
-		b.WriteString(". " + e.Hint)
+		b.WriteString(". " + sentence(e.Hint))
 	}
 	return b.String()
 }
