@@ -14,6 +14,7 @@ import (
 	"github.com/mentord/mentord/daemon"
 	"github.com/mentord/mentord/daemon/config"
 	"github.com/mentord/mentord/daemon/store"
+	"github.com/mentord/mentord/mail/oauth"
 )
 
 // fillOutbox puts n messages into the outbox, sent at sentAt, or pending and due at testNow when sentAt is zero.
@@ -114,5 +115,43 @@ func TestStatusShowsQuota(t *testing.T) {
 	if q.Day.Used != 312 || q.Day.Limit != 10000 || q.Minute.Used != 30 || q.Minute.Limit != 30 || q.Minute.FreesAt == nil ||
 		q.DueNow != 1000 || q.DoneBy == nil || q.Paused == nil || !q.Paused.Until.Equal(until) {
 		t.Errorf("status --json quota = %+v", q)
+	}
+}
+
+// status shows the OAuth token's state the daemon reported, never a token.
+func TestStatusShowsTheToken(t *testing.T) {
+	h := newHarness(t)
+	h.mustRun("status") // creates the database
+	cfg, err := config.Load(h.config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	db, err := store.Open(ctx, cfg.Database.Path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	report := daemon.HealthReport{At: testNow, Parts: []daemon.Part{{Name: "oauth", OK: false, State: "no valid token",
+		Error: "oauth token request to login.microsoftonline.com: invalid_client"}},
+		OAuth: &oauth.State{Provider: "microsoft", Grant: "client_credentials", Identity: "mentoring@example.org",
+			ValidUntil: testNow.Add(20 * time.Minute), LastRefresh: testNow.Add(-40 * time.Minute), Refreshes: 7, Failures: 2,
+			LastError: "oauth token request to login.microsoftonline.com: invalid_client (AADSTS7000222: The provided client secret keys are expired.)",
+			LastErrorAt: testNow.Add(-time.Minute)}}
+	b, _ := json.Marshal(report)
+	if err := db.Tx(ctx, func(tx *sqlx.Tx) error { return store.SetSetting(ctx, tx, "health", string(b)) }); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	out := h.mustRun("status")
+	for _, want := range []string{"OAuth      microsoft, grant client_credentials, as mentoring@example.org: token valid until 2026-12-01 09:20Z, last refresh 2026-12-01 08:20Z (7 since start)",
+		"  last error 2026-12-01 08:59Z: oauth token request to login.microsoftonline.com: invalid_client (AADSTS7000222"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("status lacks %q:\n%s", want, out)
+		}
+	}
+	var st daemon.Status
+	if err := json.Unmarshal([]byte(h.mustRun("status", "--json")), &st); err != nil || st.Daemon == nil || st.Daemon.OAuth == nil ||
+		st.Daemon.OAuth.Refreshes != 7 {
+		t.Errorf("status --json: %+v %v", st.Daemon, err)
 	}
 }

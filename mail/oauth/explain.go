@@ -40,9 +40,11 @@ func (e *Error) Error() string {
 	return b.String()
 }
 
-// sentence capitalises a hint that follows a full stop.
+// sentence capitalises a hint that follows a full stop, unless it starts
+// with a configuration key (oauth.tenant) or a command.
 func sentence(s string) string {
-	if s == "" || s[0] < 'a' || s[0] > 'z' {
+	first, _, _ := strings.Cut(s, " ")
+	if s == "" || s[0] < 'a' || s[0] > 'z' || strings.ContainsAny(first, "._`") {
 		return s
 	}
 	return string(s[0]-'a'+'A') + s[1:]

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/textproto"
 	"slices"
 	"strings"
 	"sync"
@@ -181,7 +182,12 @@ func ExplainSignIn(provider, proto string, a *SASL, err error) *SignInError {
 		return se
 	}
 	e := &SignInError{Proto: proto, Mech: a.mech, User: a.user, Reason: a.Refusal(), Err: err}
-	if !errors.Is(err, ErrRefused) { // that says no more than Error's own words
+	var reply *textproto.Error
+	switch {
+	case errors.Is(err, ErrRefused): // that says no more than Error's own words
+	case errors.As(err, &reply):
+		e.Reply = fmt.Sprintf("%d %s", reply.Code, reply.Msg)
+	default:
 		e.Reply = strings.TrimPrefix(strings.TrimSpace(err.Error()), "SMTP AUTH failed: ")
 	}
 	e.Hint = signInHint(provider, proto, e)
