@@ -28,7 +28,7 @@ type oauthPeers struct {
 	dev *devserver.Server
 }
 
-func startOAuthPeers(t *testing.T, lifetime time.Duration) *oauthPeers {
+func startOAuthPeers(t testing.TB, lifetime time.Duration) *oauthPeers {
 	t.Helper()
 	as := oauthtest.Start(t, oauthtest.Options{TokenLifetime: lifetime, MicrosoftErrors: true,
 		Clients: []oauthtest.Client{{ID: "mentord-app", Secret: "first-client-secret-4f8a", User: "mentoring@example.org"}}})
@@ -63,7 +63,7 @@ func introspect(as *oauthtest.Server, user, token string) error {
 
 // config writes a configuration that signs in with mech through p, and the
 // client secret file; it returns the configuration's path and the HTTP address.
-func (p *oauthPeers) config(t *testing.T, mech string) (path, httpAddr string) {
+func (p *oauthPeers) config(t testing.TB, mech string) (path, httpAddr string) {
 	t.Helper()
 	dir := t.TempDir()
 	_, sp, _ := net.SplitHostPort(p.dev.SMTPAddr())
@@ -86,7 +86,7 @@ log: {level: debug}
 	return path, httpAddr
 }
 
-func writeSecret(t *testing.T, cfgPath, secret string) {
+func writeSecret(t testing.TB, cfgPath, secret string) {
 	t.Helper()
 	if err := os.WriteFile(filepath.Join(filepath.Dir(cfgPath), "secret"), []byte(secret+"\n"), 0o600); err != nil {
 		t.Fatal(err)

@@ -68,7 +68,7 @@ func (n *notifications) waitFor(t *testing.T, prefix string) {
 	}
 }
 
-func freePort(t *testing.T) int {
+func freePort(t testing.TB) int {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -79,7 +79,7 @@ func freePort(t *testing.T) int {
 }
 
 // testConfig writes a configuration using the dev mail server on free ports.
-func testConfig(t *testing.T, extra string) (path string, httpAddr string) {
+func testConfig(t testing.TB, extra string) (path string, httpAddr string) {
 	t.Helper()
 	dir := t.TempDir()
 	httpAddr = fmt.Sprintf("127.0.0.1:%d", freePort(t))
