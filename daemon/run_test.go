@@ -17,6 +17,7 @@ import (
 
 	"github.com/mentord/mentord/daemon/config"
 	"github.com/mentord/mentord/daemon/store"
+	"github.com/mentord/mentord/mail/oauth"
 )
 
 // syncBuffer is a bytes.Buffer safe for the daemon's goroutines.
@@ -98,8 +99,9 @@ log: {level: debug}
 }
 
 type health struct {
-	Status string `json:"status"`
-	Parts  []Part `json:"components"`
+	Status string       `json:"status"`
+	Parts  []Part       `json:"components"`
+	OAuth  *oauth.State `json:"oauth"`
 }
 
 func getHealth(t *testing.T, addr string) (int, health) {

@@ -2,54 +2,35 @@ package config
 
 import (
 	"bytes"
-	"crypto/rand"
-	"crypto/rsa"
-	"crypto/x509"
-	"crypto/x509/pkix"
 	"encoding/json"
-	"encoding/pem"
 	"fmt"
 	"log/slog"
-	"math/big"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
-	"time"
+
+	"github.com/mentord/mentord/mail/oauth/oauthtest"
 )
 
 var (
-	keyOnce sync.Once
-	testKey *rsa.PrivateKey
+	keyOnce  sync.Once
+	testKeys [2]*oauthtest.Key
 )
 
-func rsaKey(t *testing.T) *rsa.PrivateKey {
+// keys are two certificate credentials, made once for the package's tests.
+func keys(t *testing.T) [2]*oauthtest.Key {
 	keyOnce.Do(func() {
-		var err error
-		if testKey, err = rsa.GenerateKey(rand.Reader, 2048); err != nil {
-			panic(err)
+		for i := range testKeys {
+			k, err := oauthtest.NewKey("mentord")
+			if err != nil {
+				panic(err)
+			}
+			testKeys[i] = k
 		}
 	})
-	return testKey
-}
-
-func keyPEM(t *testing.T, k *rsa.PrivateKey) []byte {
-	der, err := x509.MarshalPKCS8PrivateKey(k)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der})
-}
-
-func certPEM(t *testing.T, k *rsa.PrivateKey) []byte {
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "mentord"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(365 * 24 * time.Hour)}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &k.PublicKey, k)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
+	return testKeys
 }
 
 // writeFiles writes name → content next to the config, mode 0600.
@@ -144,7 +125,7 @@ oauth: {provider: google, service_account_file: sa.json}
 
 func serviceAccount(t *testing.T) []byte {
 	b, err := json.Marshal(map[string]string{"type": "service_account", "client_email": "mentord@project.iam.gserviceaccount.com",
-		"client_id": "1234567890", "private_key_id": "abc", "private_key": string(keyPEM(t, rsaKey(t))),
+		"client_id": "1234567890", "private_key_id": "abc", "private_key": string(keys(t)[0].PrivateKeyPEM()),
 		"token_uri": "https://oauth2.googleapis.com/token"})
 	if err != nil {
 		t.Fatal(err)
@@ -153,15 +134,11 @@ func serviceAccount(t *testing.T) []byte {
 }
 
 func TestCertificateCredential(t *testing.T) {
-	k := rsaKey(t)
-	other, err := rsa.GenerateKey(rand.Reader, 2048)
-	if err != nil {
-		t.Fatal(err)
-	}
+	k, other := keys(t)[0], keys(t)[1]
 	base := prodBase + "oauth: {provider: microsoft, tenant: t.example, client_id: c, client_certificate_file: cert.pem%s}\n"
 	t.Run("separate key", func(t *testing.T) {
 		p := writeConfig(t, fmt.Sprintf(base, ", client_key_file: key.pem"))
-		writeFiles(t, p, map[string][]byte{"cert.pem": certPEM(t, k), "key.pem": keyPEM(t, k)})
+		writeFiles(t, p, map[string][]byte{"cert.pem": k.CertificatePEM(), "key.pem": k.PrivateKeyPEM()})
 		cfg, err := Load(p)
 		if err != nil {
 			t.Fatalf("Load = %v", err)
@@ -172,7 +149,7 @@ func TestCertificateCredential(t *testing.T) {
 	})
 	t.Run("key in the certificate file", func(t *testing.T) {
 		p := writeConfig(t, fmt.Sprintf(base, ""))
-		writeFiles(t, p, map[string][]byte{"cert.pem": append(certPEM(t, k), keyPEM(t, k)...)})
+		writeFiles(t, p, map[string][]byte{"cert.pem": append(k.CertificatePEM(), k.PrivateKeyPEM()...)})
 		if _, err := Load(p); err != nil {
 			t.Fatalf("Load = %v", err)
 		}
@@ -186,14 +163,14 @@ func TestCertificateCredential(t *testing.T) {
 	})
 	t.Run("key of another certificate", func(t *testing.T) {
 		p := writeConfig(t, fmt.Sprintf(base, ", client_key_file: key.pem"))
-		writeFiles(t, p, map[string][]byte{"cert.pem": certPEM(t, k), "key.pem": keyPEM(t, other)})
+		writeFiles(t, p, map[string][]byte{"cert.pem": k.CertificatePEM(), "key.pem": other.PrivateKeyPEM()})
 		if _, err := Load(p); err == nil || !strings.Contains(err.Error(), "does not belong to the certificate") {
 			t.Errorf("Load = %v", err)
 		}
 	})
 	t.Run("not a key", func(t *testing.T) {
 		p := writeConfig(t, fmt.Sprintf(base, ", client_key_file: key.pem"))
-		writeFiles(t, p, map[string][]byte{"cert.pem": certPEM(t, k), "key.pem": []byte("hello\nworld\n")})
+		writeFiles(t, p, map[string][]byte{"cert.pem": k.CertificatePEM(), "key.pem": []byte("hello\nworld\n")})
 		if _, err := Load(p); err == nil || !strings.Contains(err.Error(), "oauth.client_key_file") || strings.Contains(err.Error(), "hello") {
 			t.Errorf("Load = %v", err)
 		}
@@ -254,7 +231,7 @@ func TestRefreshTokenFileNextToDatabase(t *testing.T) {
 // No way of printing or logging a loaded configuration shows an OAuth secret.
 func TestOAuthSecretsNeverPrinted(t *testing.T) {
 	const secret = "client-secret-Zq81-never-print"
-	k := rsaKey(t)
+	k := keys(t)[0]
 	sa := serviceAccount(t)
 	for _, body := range []string{
 		"oauth: {provider: microsoft, tenant: t.example, client_id: c, client_secret_file: secret}\n",
@@ -262,7 +239,7 @@ func TestOAuthSecretsNeverPrinted(t *testing.T) {
 		"oauth: {provider: google, service_account_file: sa.json}\n",
 	} {
 		p := writeConfig(t, prodBase+body)
-		writeFiles(t, p, map[string][]byte{"secret": []byte(secret), "cert.pem": certPEM(t, k), "key.pem": keyPEM(t, k), "sa.json": sa})
+		writeFiles(t, p, map[string][]byte{"secret": []byte(secret), "cert.pem": k.CertificatePEM(), "key.pem": k.PrivateKeyPEM(), "sa.json": sa})
 		cfg, err := Load(p)
 		if err != nil {
 			t.Fatal(err)
@@ -274,7 +251,7 @@ func TestOAuthSecretsNeverPrinted(t *testing.T) {
 		fmt.Fprintf(&out, "%v %+v %#v\n", cfg.OAuth, cfg.OAuth, cfg.OAuth)
 		j, _ := json.Marshal(cfg)
 		out.Write(j)
-		keyBody := strings.Split(string(keyPEM(t, k)), "\n")[1] // a line of the key's base64
+		keyBody := strings.Split(string(k.PrivateKeyPEM()), "\n")[1] // a line of the key's base64
 		for what, s := range map[string]string{"client secret": secret, "private key": keyBody} {
 			if strings.Contains(out.String(), s) {
 				t.Errorf("%s printed with %s", what, body)

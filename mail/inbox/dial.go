@@ -36,11 +36,7 @@ const (
 )
 
 // TokenSource gives OAuth access tokens: *oauth.Source.
-type TokenSource interface {
-	Token(ctx context.Context) (string, error)
-	// Invalidate drops a token the server refused, so the next is new.
-	Invalidate(token string)
-}
+type TokenSource = oauth.TokenSource
 
 // Config says where the programme mailbox is and how to log in.
 type Config struct {

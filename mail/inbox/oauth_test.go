@@ -3,66 +3,43 @@ package inbox
 import (
 	"context"
 	"errors"
-	"fmt"
 	"net"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/mentord/mentord/mail/devserver"
 	"github.com/mentord/mentord/mail/oauth"
+	"github.com/mentord/mentord/mail/oauth/oauthtest"
 )
 
-// tokens hands out "tok-1", "tok-2", ... and records what was invalidated.
-type tokens struct {
-	mu          sync.Mutex
-	n           int
-	invalidated []string
-}
-
-func (ts *tokens) Token(context.Context) (string, error) {
-	ts.mu.Lock()
-	defer ts.mu.Unlock()
-	if ts.n == 0 || len(ts.invalidated) >= ts.n {
-		ts.n++
-	}
-	return fmt.Sprintf("tok-%d", ts.n), nil
-}
-
-func (ts *tokens) Invalidate(t string) {
-	ts.mu.Lock()
-	defer ts.mu.Unlock()
-	ts.invalidated = append(ts.invalidated, t)
-}
-
-func oauthDev(t *testing.T, accept ...string) (*devserver.Server, Config) {
+// oauthPeers are an authorization server with a client for the programme
+// mailbox, an OAuth-only dev server that trusts its tokens, and the IMAP
+// settings that sign in with a token source of that client.
+func oauthPeers(t *testing.T, mech string) (*oauthtest.Server, *oauth.Source, Config) {
 	t.Helper()
-	s, err := devserver.Start(devserver.Config{SMTPAddr: "127.0.0.1:0", IMAPAddr: "127.0.0.1:0",
-		CheckToken: func(user, token string) error {
-			for _, a := range accept {
-				if user == "mentoring@example.org" && token == a {
-					return nil
-				}
-			}
-			return errors.New("unknown token")
-		}})
+	as := oauthtest.Start(t, oauthtest.Options{Clients: []oauthtest.Client{{ID: "mentord", Secret: "inbox-test-secret", User: "mentoring@example.org"}}})
+	dev, err := devserver.Start(devserver.Config{SMTPAddr: "127.0.0.1:0", IMAPAddr: "127.0.0.1:0", CheckToken: as.CheckToken})
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { s.Close() })
-	host, port, _ := net.SplitHostPort(s.IMAPAddr())
+	t.Cleanup(func() { dev.Close() })
+	src, err := oauth.New(oauth.Config{Provider: oauth.Generic, Grant: oauth.GrantClientCredentials, TokenURL: as.TokenURL(),
+		ClientID: "mentord", ClientSecret: "inbox-test-secret"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	host, port, _ := net.SplitHostPort(dev.IMAPAddr())
 	p, _ := strconv.Atoi(port)
-	return s, Config{Host: host, Port: p, Security: TLSNone, Username: "mentoring@example.org", Provider: oauth.Generic, Timeout: 5 * time.Second}
+	return as, src, Config{Host: host, Port: p, Security: TLSNone, Auth: mech, Username: "mentoring@example.org", Token: src,
+		Provider: oauth.Generic, Timeout: 5 * time.Second}
 }
 
 func TestAuthenticateWithToken(t *testing.T) {
 	for _, mech := range []string{AuthXOAUTH2, AuthOAuthBearer} {
 		t.Run(mech, func(t *testing.T) {
-			_, cfg := oauthDev(t, "tok-1")
-			ts := &tokens{}
-			cfg.Auth, cfg.Token = mech, ts
+			as, _, cfg := oauthPeers(t, mech)
 			c, err := Dial(context.Background(), cfg)
 			if err != nil {
 				t.Fatalf("Dial = %v", err)
@@ -71,48 +48,58 @@ func TestAuthenticateWithToken(t *testing.T) {
 			if _, err := c.Select("INBOX", nil).Wait(); err != nil {
 				t.Errorf("select after sign-in: %v", err)
 			}
-			if len(ts.invalidated) != 0 {
-				t.Errorf("invalidated %v", ts.invalidated)
+			if n := as.Count(oauthtest.GrantClientCredentials); n != 1 {
+				t.Errorf("%d token requests", n)
 			}
 		})
 	}
 }
 
+// A token revoked before its time is replaced once, on a new connection; a
+// token refused again is explained.
 func TestRefusedTokenIsReplacedThenExplained(t *testing.T) {
-	_, cfg := oauthDev(t, "tok-2")
-	ts := &tokens{}
-	cfg.Auth, cfg.Token = AuthXOAUTH2, ts
-	c, err := Dial(context.Background(), cfg)
-	if err != nil {
-		t.Fatalf("Dial with a revoked first token = %v", err)
-	}
-	c.Close()
-	if strings.Join(ts.invalidated, ",") != "tok-1" {
-		t.Errorf("invalidated %v", ts.invalidated)
-	}
-
 	for _, mech := range []string{AuthXOAUTH2, AuthOAuthBearer} {
-		_, cfg := oauthDev(t)
-		ts := &tokens{}
-		cfg.Auth, cfg.Token = mech, ts
-		_, err := Dial(context.Background(), cfg)
-		var se *oauth.SignInError
-		// OAUTHBEARER ends with the server's NO; XOAUTH2 with its JSON reason
-		// (go-imap cannot send the empty line that would fetch the NO).
-		want := "Authentication failed"
-		if mech == AuthXOAUTH2 {
-			want = "refused (status 401)"
-		}
-		if !errors.As(err, &se) || se.Proto != "IMAP" || len(ts.invalidated) != 2 || strings.Contains(err.Error(), "tok-") ||
-			!strings.Contains(err.Error(), want) {
-			t.Errorf("%s: Dial = %v, invalidated %v", mech, err, ts.invalidated)
-		}
+		t.Run(mech, func(t *testing.T) {
+			as, src, cfg := oauthPeers(t, mech)
+			first, err := src.Token(context.Background())
+			if err != nil {
+				t.Fatal(err)
+			}
+			as.RevokeToken(first)
+			c, err := Dial(context.Background(), cfg)
+			if err != nil {
+				t.Fatalf("Dial with a revoked cached token = %v", err)
+			}
+			c.Close()
+			if n := as.Count(oauthtest.GrantClientCredentials); n != 2 {
+				t.Errorf("%d token requests, want 2", n)
+			}
+
+			// Tokens for another mailbox than the one signed in as: the cached
+			// one is refused, and the one fetched to replace it.
+			cfg.Username = "someone-else@example.org"
+			_, err = Dial(context.Background(), cfg)
+			var se *oauth.SignInError
+			// OAUTHBEARER ends with the server's NO; XOAUTH2 with its JSON reason
+			// (go-imap cannot send the empty line that would fetch the NO).
+			want := "Authentication failed"
+			if mech == AuthXOAUTH2 {
+				want = "refused (status 401)"
+			}
+			if !errors.As(err, &se) || se.Proto != "IMAP" || as.Count(oauthtest.GrantClientCredentials) != 3 ||
+				!strings.Contains(err.Error(), want) || !strings.Contains(err.Error(), "issued for another user") {
+				t.Errorf("Dial = %v, %d token requests", err, as.Count(oauthtest.GrantClientCredentials))
+			}
+			if err := oauthtest.Leak([]byte(err.Error()), as.Secrets()); err != nil {
+				t.Errorf("the error shows a secret: %v", err)
+			}
+		})
 	}
 }
 
 // A password does not open an OAuth-only mailbox.
 func TestPasswordRefusedByOAuthServer(t *testing.T) {
-	_, cfg := oauthDev(t, "tok-1")
+	_, _, cfg := oauthPeers(t, AuthLogin)
 	cfg.Password = "hunter2"
 	if c, err := Dial(context.Background(), cfg); err == nil {
 		c.Close()

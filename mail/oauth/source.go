@@ -72,6 +72,15 @@ type State struct {
 // OK reports whether the last fetch succeeded (or none failed yet).
 func (s State) OK() bool { return s.LastError == "" || s.LastRefresh.After(s.LastErrorAt) }
 
+// TokenSource is what a client signing in with a token needs: *Source, or a
+// stand-in in tests.
+type TokenSource interface {
+	// Token returns a usable access token.
+	Token(ctx context.Context) (string, error)
+	// Invalidate drops a token the server refused, so the next is new.
+	Invalidate(token string)
+}
+
 // Source hands out access tokens, fetching and caching them.
 type Source struct {
 	cfg    Config

@@ -2,17 +2,12 @@ package oauth
 
 import (
 	"context"
-	"crypto/rand"
 	"crypto/rsa"
-	"crypto/sha1"
 	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/base64"
 	"encoding/json"
 	"encoding/pem"
 	"errors"
 	"fmt"
-	"math/big"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -24,6 +19,8 @@ import (
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/mentord/mentord/mail/oauth/oauthtest"
 )
 
 // recorder is a token endpoint that records each request and answers with
@@ -91,33 +88,22 @@ func (r *recorder) answer(status int, body map[string]any) {
 
 var (
 	keyOnce sync.Once
-	key     *rsa.PrivateKey
+	key     *oauthtest.Key
 )
 
-func testKey(t *testing.T) *rsa.PrivateKey {
+// credential is a certificate credential, made once for the package's tests.
+func credential(t *testing.T) *oauthtest.Key {
 	keyOnce.Do(func() {
 		var err error
-		if key, err = rsa.GenerateKey(rand.Reader, 2048); err != nil {
+		if key, err = oauthtest.NewKey("mentord"); err != nil {
 			panic(err)
 		}
 	})
 	return key
 }
 
-func testCert(t *testing.T) *x509.Certificate {
-	k := testKey(t)
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(7), Subject: pkix.Name{CommonName: "mentord"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour)}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &k.PublicKey, k)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, err := x509.ParseCertificate(der)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return c
-}
+func testKey(t *testing.T) *rsa.PrivateKey    { return credential(t).Private }
+func testCert(t *testing.T) *x509.Certificate { return credential(t).Certificate }
 
 func mustNew(t *testing.T, cfg Config) *Source {
 	t.Helper()
@@ -180,8 +166,7 @@ func TestMicrosoftCertificateRequest(t *testing.T) {
 	if err != nil {
 		t.Fatalf("the assertion does not verify: %v", err)
 	}
-	sum := sha1.Sum(cert.Raw)
-	if parsed.Header["x5t"] != base64.RawURLEncoding.EncodeToString(sum[:]) {
+	if parsed.Header["x5t"] != credential(t).Thumbprint() {
 		t.Errorf("x5t = %v", parsed.Header["x5t"])
 	}
 	if life := claims.ExpiresAt.Sub(claims.IssuedAt.Time); life <= 0 || life > 15*time.Minute || claims.ID == "" {

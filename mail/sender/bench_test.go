@@ -2,11 +2,7 @@ package sender
 
 import (
 	"context"
-	"encoding/json"
-	"errors"
 	"fmt"
-	"net/http"
-	"net/url"
 	"strings"
 	"testing"
 
@@ -16,46 +12,20 @@ import (
 )
 
 // benchPeers are a password dev server and an OAuth-only one whose tokens
-// come from a loopback authorization server and are checked by RFC 7662
-// introspection at each sign-in, as Dovecot checks them.
+// come from a loopback authorization server.
 func benchPeers(b *testing.B) (plain, protected *devserver.Server, as *oauthtest.Server) {
-	as = oauthtest.Start(b, oauthtest.Options{Clients: []oauthtest.Client{{ID: "bench", Secret: "bench-client-secret", User: "mentoring@example.org"}}})
-	var err error
-	if plain, err = devserver.Start(devserver.Config{SMTPAddr: "127.0.0.1:0", IMAPAddr: "127.0.0.1:0"}); err != nil {
+	as, protected, _ = oauthPeers(b)
+	plain, err := devserver.Start(devserver.Config{SMTPAddr: "127.0.0.1:0", IMAPAddr: "127.0.0.1:0"})
+	if err != nil {
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { plain.Close() })
-	protected, err = devserver.Start(devserver.Config{SMTPAddr: "127.0.0.1:0", IMAPAddr: "127.0.0.1:0",
-		CheckToken: func(user, token string) error { return introspect(as, user, token) }})
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { protected.Close() })
 	return plain, protected, as
-}
-
-func introspect(as *oauthtest.Server, user, token string) error {
-	resp, err := http.PostForm(as.IntrospectionURL(), url.Values{"token": {token}})
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	var r struct {
-		Active   bool   `json:"active"`
-		Username string `json:"username"`
-	}
-	if err := json.NewDecoder(resp.Body).Decode(&r); err != nil {
-		return err
-	}
-	if !r.Active || r.Username != user {
-		return errors.New("inactive token, or another user's")
-	}
-	return nil
 }
 
 func tokenSource(b *testing.B, as *oauthtest.Server) *oauth.Source {
 	s, err := oauth.New(oauth.Config{Provider: oauth.Generic, Grant: oauth.GrantClientCredentials, TokenURL: as.TokenURL(),
-		ClientID: "bench", ClientSecret: "bench-client-secret"})
+		ClientID: "mentord", ClientSecret: "sender-test-secret"})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -54,11 +54,7 @@ const (
 )
 
 // TokenSource gives OAuth access tokens: *oauth.Source.
-type TokenSource interface {
-	Token(ctx context.Context) (string, error)
-	// Invalidate drops a token the server refused, so the next is new.
-	Invalidate(token string)
-}
+type TokenSource = oauth.TokenSource
 
 // Config says where and how to submit mail.
 type Config struct {

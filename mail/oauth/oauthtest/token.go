@@ -321,3 +321,22 @@ func (s *Server) active(value string, kind tokenKind, now time.Time) (*token, bo
 	}
 	return t, true
 }
+
+// ErrTokenRefused is CheckToken's answer for a token that does not open the
+// mailbox: unknown, expired, revoked, a refresh token, or another user's.
+var ErrTokenRefused = errors.New("oauthtest: the token does not open this mailbox")
+
+// CheckToken is what a resource server decides for a bearer token presented
+// to sign in as user: nil when it is an active access token whose subject is
+// user (case-insensitive), as introspection would answer. It has the shape of
+// devserver.Config.CheckToken, so an in-process mail server can trust this
+// server's tokens the way Dovecot does over HTTP.
+func (s *Server) CheckToken(user, token string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	t, ok := s.active(token, accessToken, s.now())
+	if !ok || !strings.EqualFold(t.subject, user) {
+		return ErrTokenRefused
+	}
+	return nil
+}
