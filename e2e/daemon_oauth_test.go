@@ -343,3 +343,55 @@ func TestCheckMailOverOAuth(t *testing.T) {
 		t.Errorf("check-mail with a revoked secret: exit %d\n%s", code, out)
 	}
 }
+
+// TestRefreshTokenGrantOverOAuth signs in with a person's consent (grant
+// refresh_token, a public client, as after `mentord oauth login`) to the
+// OAuth-only Dovecot: check-mail's steps all hold; once the refresh token is
+// revoked, the token step fails and says to sign in again.
+func TestRefreshTokenGrantOverOAuth(t *testing.T) {
+	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
+	defer cancel()
+	programme := stack.User("programme")
+	clientID := "mentord-delegated-" + strings.ToLower(rand.Text()[:10])
+	if err := authServer.AddClient(oauthtest.Client{ID: clientID, Grants: []string{oauthtest.GrantRefreshToken}}); err != nil {
+		t.Fatal(err)
+	}
+	consent, err := authServer.Issue(clientID, programme, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	body := fmt.Sprintf(`programme: {name: mentord e2e over OAuth}
+mailbox: {address: %[1]s}
+smtp: {host: %[2]s, port: %[3]d, tls: starttls, ca_file: %[4]s, auth: oauthbearer}
+imap: {host: %[2]s, port: %[5]d, tls: starttls, ca_file: %[4]s, auth: xoauth2}
+oauth: {provider: generic, grant: refresh_token, token_url: %[6]q, client_id: %[7]s}
+database: {path: m.db}
+`, programme, stack.OAuthHost, stack.OAuthSubmissionPort, stack.CertFile, stack.OAuthIMAPPort, authServer.TokenURL(), clientID)
+	path := filepath.Join(dir, "config.yaml")
+	if err := os.WriteFile(path, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := config.Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := oauth.WriteRefreshToken(cfg.OAuth.RefreshTokenFile, consent.RefreshToken); err != nil {
+		t.Fatal(err)
+	}
+	log := testLogger(t)
+	res := daemon.CheckMail(ctx, cfg, daemon.CheckMailOptions{Log: log, Wait: time.Minute}, func(s daemon.Step) { t.Logf("%+v", s) })
+	if !res.OK {
+		t.Fatalf("check-mail with a refresh token: %+v", res.Steps)
+	}
+	if n := authServer.Count(oauthtest.GrantRefreshToken); n < 1 {
+		t.Errorf("%d refresh requests", n)
+	}
+
+	authServer.RevokeToken(consent.RefreshToken)
+	res = daemon.CheckMail(ctx, cfg, daemon.CheckMailOptions{Log: log, Wait: time.Minute}, nil)
+	if res.OK || res.Steps[0].Name != "oauth token" || !strings.Contains(res.Steps[0].Error, "invalid_grant") ||
+		!strings.Contains(res.Steps[0].Error, "mentord oauth login") {
+		t.Errorf("check-mail with a revoked refresh token: %+v", res.Steps[0])
+	}
+}
