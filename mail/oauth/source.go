@@ -50,7 +50,7 @@ type Config struct {
 	// RefreshTokenFile holds the refresh token of GrantRefreshToken.
 	RefreshTokenFile string
 	RootCAs          *x509.CertPool // for TokenURL; nil: the system's
-	Timeout          time.Duration  // per token request; default 30s
+	Timeout          time.Duration  // per token request; default 15s
 	Log              *slog.Logger
 	// OnState, when set, is called after every fetch, successful or not.
 	OnState func(State)
@@ -100,7 +100,9 @@ type Source struct {
 // New checks cfg and returns a Source. It sends no request.
 func New(cfg Config) (*Source, error) {
 	if cfg.Timeout <= 0 {
-		cfg.Timeout = 30 * time.Second
+		// Providers answer in well under a second; a sign-in waiting longer
+		// than this would keep its loop from the watchdog (WatchdogSec=30s).
+		cfg.Timeout = 15 * time.Second
 	}
 	if cfg.Log == nil {
 		cfg.Log = slog.New(slog.DiscardHandler)
