@@ -135,7 +135,7 @@ func TestStatusShowsTheToken(t *testing.T) {
 		Error: "oauth token request to login.microsoftonline.com: invalid_client"}},
 		OAuth: &oauth.State{Provider: "microsoft", Grant: "client_credentials", Identity: "mentoring@example.org",
 			ValidUntil: testNow.Add(20 * time.Minute), LastRefresh: testNow.Add(-40 * time.Minute), Refreshes: 7, Failures: 2,
-			LastError: "oauth token request to login.microsoftonline.com: invalid_client (AADSTS7000222: The provided client secret keys are expired.)",
+			LastError:   "oauth token request to login.microsoftonline.com: invalid_client (AADSTS7000222: The provided client secret keys are expired.)",
 			LastErrorAt: testNow.Add(-time.Minute)}}
 	b, _ := json.Marshal(report)
 	if err := db.Tx(ctx, func(tx *sqlx.Tx) error { return store.SetSetting(ctx, tx, "health", string(b)) }); err != nil {
