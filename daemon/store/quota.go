@@ -127,16 +127,27 @@ func DueCount(ctx context.Context, q Querier, now time.Time) (int, error) {
 	return n, err
 }
 
+// windowLimit is one server-wide rolling window and its limit.
+type windowLimit struct {
+	window time.Duration
+	limit  int
+}
+
+// windows are the limited server-wide windows: the minute's and the day's.
+func (l Limits) windows() []windowLimit {
+	var ws []windowLimit
+	for _, w := range []windowLimit{{Minute, l.PerMinute}, {Day, l.PerDay}} {
+		if w.limit > 0 {
+			ws = append(ws, w)
+		}
+	}
+	return ws
+}
+
 // room is how many items the server-wide windows let ClaimDue take at now.
 func room(ctx context.Context, q Querier, now time.Time, lim Limits) (int, error) {
 	n := lim.Batch
-	for _, w := range []struct {
-		window time.Duration
-		limit  int
-	}{{Minute, lim.PerMinute}, {Day, lim.PerDay}} {
-		if w.limit <= 0 {
-			continue
-		}
+	for _, w := range lim.windows() {
 		u, err := Usage(ctx, q, now, w.window, w.limit)
 		if err != nil {
 			return 0, err
@@ -159,13 +170,7 @@ func NextClaim(ctx context.Context, q Querier, now time.Time, lim Limits) (time.
 		return *next, nil
 	}
 	t := now
-	for _, w := range []struct {
-		window time.Duration
-		limit  int
-	}{{Minute, lim.PerMinute}, {Day, lim.PerDay}} {
-		if w.limit <= 0 {
-			continue
-		}
+	for _, w := range lim.windows() {
 		u, err := Usage(ctx, q, now, w.window, w.limit)
 		if err != nil {
 			return time.Time{}, err
