@@ -79,8 +79,15 @@ func setupCheckConfig(fs *flag.FlagSet) func(*env, *cmdline) error {
 		if cfg.SMTP.Auth != "none" {
 			fmt.Fprintf(e.stdout, " as %s", cfg.SMTP.Username)
 		}
-		if q := cfg.SMTP; q.MaxPerMinute > 0 || q.MaxRecipientsPerDay > 0 {
-			fmt.Fprintf(e.stdout, ", at most %s a minute and %s a day", limit(q.MaxPerMinute), limit(q.MaxRecipientsPerDay))
+		var quota []string
+		if n := cfg.SMTP.MaxPerMinute; n > 0 {
+			quota = append(quota, fmt.Sprintf("%d a minute", n))
+		}
+		if n := cfg.SMTP.MaxRecipientsPerDay; n > 0 {
+			quota = append(quota, fmt.Sprintf("%d a day", n))
+		}
+		if len(quota) > 0 {
+			fmt.Fprintf(e.stdout, ", at most %s", strings.Join(quota, " and "))
 		}
 		fmt.Fprintln(e.stdout)
 		fmt.Fprintf(e.stdout, "  imap       %s:%d tls=%s auth=%s as %s folder=%s\n", cfg.IMAP.Host, cfg.IMAP.Port, cfg.IMAP.TLS,
@@ -160,14 +167,6 @@ func jsonFlag(fs *flag.FlagSet) {
 func flagGiven(c *cmdline, name string) bool { return c.set[name] }
 
 func discardLogger() *slog.Logger { return slog.New(slog.DiscardHandler) }
-
-// limit writes a quota, 0 being none.
-func limit(n int) string {
-	if n == 0 {
-		return "any number"
-	}
-	return fmt.Sprint(n)
-}
 
 func cmpOr(s, def string) string {
 	if s == "" {

@@ -169,3 +169,47 @@ oauth: {provider: generic, grant: refresh_token, client_id: mentord-public, toke
 		t.Errorf("the rotated refresh token was not saved")
 	}
 }
+
+// A Microsoft 365 and a Google Workspace configuration pass check-config,
+// which says what the provider filled in.
+func TestCheckConfigProviders(t *testing.T) {
+	key, err := oauthtest.NewKey("mentord")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sa, _ := json.Marshal(map[string]string{"type": "service_account", "client_email": "mentord@p.iam.gserviceaccount.com",
+		"private_key": string(key.PrivateKeyPEM()), "token_uri": "https://oauth2.googleapis.com/token"})
+	for _, tc := range []struct {
+		name, oauth string
+		files       map[string][]byte
+		want        []string
+	}{
+		{"microsoft", "oauth: {provider: microsoft, tenant: contoso.onmicrosoft.com, client_id: 11111111-2222-3333-4444-555555555555, client_certificate_file: cert.pem, client_key_file: key.pem}",
+			map[string][]byte{"cert.pem": key.CertificatePEM(), "key.pem": key.PrivateKeyPEM()},
+			[]string{"smtp       smtp.office365.com:587 tls=starttls auth=xoauth2 as mentoring@example.org, at most 30 a minute and 10000 a day",
+				"imap       outlook.office365.com:993 tls=implicit auth=xoauth2", "oauth.token_url              https://login.microsoftonline.com/contoso.onmicrosoft.com/oauth2/v2.0/token",
+				"Filled in from oauth.provider microsoft", "Next: mentord check-mail"}},
+		{"google", "oauth: {provider: google, service_account_file: sa.json}", map[string][]byte{"sa.json": sa},
+			[]string{"smtp       smtp.gmail.com:465 tls=implicit auth=xoauth2", "auth=xoauth2 as mentoring@example.org, at most 2000 a day",
+				"oauth      google, grant service_account, token endpoint from the service account key, scopes https://mail.google.com/"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newHarness(t)
+			body := "programme: {name: Test Programme}\nmailbox: {address: mentoring@example.org}\ndatabase: {path: test.db}\n" + tc.oauth + "\n"
+			if err := os.WriteFile(h.config, []byte(body), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			for name, data := range tc.files {
+				if err := os.WriteFile(filepath.Join(filepath.Dir(h.config), name), data, 0o600); err != nil {
+					t.Fatal(err)
+				}
+			}
+			out := h.mustRun("check-config")
+			for _, w := range tc.want {
+				if !strings.Contains(out, w) {
+					t.Errorf("check-config lacks %q:\n%s", w, out)
+				}
+			}
+		})
+	}
+}
