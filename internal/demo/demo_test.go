@@ -1,9 +1,11 @@
-package daemon
+package demo
 
 import (
+	"bytes"
 	"context"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -19,8 +21,8 @@ func TestDemo(t *testing.T) {
 	defer cancel()
 	out := &syncBuffer{}
 	started := time.Now()
-	if err := RunDemo(ctx, DemoOptions{Out: out, Speed: 8, Sessions: 4}); err != nil {
-		t.Fatalf("RunDemo = %v\n%s", err, out)
+	if err := Run(ctx, Options{Out: out, Speed: 8, Sessions: 4}); err != nil {
+		t.Fatalf("Run = %v\n%s", err, out)
 	}
 	t.Logf("four simulated months in %s", time.Since(started).Round(time.Millisecond))
 	text := out.String()
@@ -86,4 +88,22 @@ func TestAccelClock(t *testing.T) {
 	if at := <-c.After(time.Hour); at.Sub(demoStart) < time.Hour {
 		t.Errorf("After(1h) fired %v after the start", at.Sub(demoStart))
 	}
+}
+
+// syncBuffer is a bytes.Buffer safe for the demo's goroutines.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }

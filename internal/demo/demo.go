@@ -1,4 +1,19 @@
-package daemon
+// Package demo is the guided demo (`mentord demo`): a year of one mentoring
+// pair in well under a minute. It drives the production daemon from outside,
+// as a person and their mail clients would, so it lives outside the
+// production packages and nothing in them knows of it.
+//
+// The flow:
+//  1. Write a configuration in a temporary directory: the embedded dev mail
+//     server on free loopback ports, the database next to it.
+//  2. Add one pair (mentee in Copenhagen, mentor in New York) and start the
+//     real daemon (daemon.Run) on an accelerated clock, its log feeding the timeline.
+//  3. Simulated mail clients for mentee and mentor read their mailboxes over
+//     IMAP and answer over SMTP as people do (clients.go); the timeline
+//     shows what mentord sent and what it understood of each answer.
+//  4. After the last reflection's reminder window, once nothing is in flight,
+//     stop the daemon and print the year in numbers and the progress log.
+package demo
 
 import (
 	"cmp"
@@ -15,31 +30,21 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/mentord/mentord/daemon"
 	"github.com/mentord/mentord/daemon/config"
 	"github.com/mentord/mentord/daemon/store"
 )
 
-// The guided demo (`mentord demo`), a year of one mentoring pair in well under a minute:
-//  1. Write a configuration in a temporary directory: the embedded dev mail
-//     server on free loopback ports, the database next to it.
-//  2. Add one pair (mentee in Copenhagen, mentor in New York) and start the
-//     real daemon (Run) on an accelerated clock, its log feeding the timeline.
-//  3. Simulated mail clients for mentee and mentor read their mailboxes over
-//     IMAP and answer over SMTP as people do (demo_clients.go); the timeline
-//     shows what mentord sent and what it understood of each answer.
-//  4. After the last reflection's reminder window, once nothing is in flight,
-//     stop the daemon and print the year in numbers and the progress log.
-
-// DemoOptions tune RunDemo.
-type DemoOptions struct {
+// Options tune Run.
+type Options struct {
 	Out      io.Writer // the timeline, the summary and the log; default stdout
-	Speed    float64   // simulated days per real second; default DefaultDemoSpeed
+	Speed    float64   // simulated days per real second; default DefaultSpeed
 	Sessions int       // monthly sessions, 4 to 24; default 12
 	Quiet    bool      // print only the summary and the progress log
 }
 
-// DefaultDemoSpeed is simulated days per real second: a year in about 40 s.
-const DefaultDemoSpeed = 10
+// DefaultSpeed is simulated days per real second: a year in about 40 s.
+const DefaultSpeed = 10
 
 // demoStart is when the simulated clock starts: a Monday morning four weeks
 // before the first session.
@@ -53,11 +58,11 @@ func demoZone(name string) *time.Location {
 	return loc
 }
 
-// RunDemo runs the guided demo. It returns nil when the simulated year ran
+// Run runs the guided demo. It returns nil when the simulated year ran
 // through and the mentee's progress log was printed.
-func RunDemo(ctx context.Context, opts DemoOptions) error {
+func Run(ctx context.Context, opts Options) error {
 	opts.Out = cmp.Or[io.Writer](opts.Out, os.Stdout)
-	opts.Speed, opts.Sessions = cmp.Or(opts.Speed, DefaultDemoSpeed), cmp.Or(opts.Sessions, 12)
+	opts.Speed, opts.Sessions = cmp.Or(opts.Speed, DefaultSpeed), cmp.Or(opts.Sessions, 12)
 	if opts.Sessions < 4 || opts.Sessions > 24 || opts.Speed < 0 {
 		return errors.New("demo: from 4 to 24 sessions, at a positive speed")
 	}
@@ -98,7 +103,7 @@ type demo struct {
 }
 
 // run starts the daemon and the clients, waits for the end of the year, and
-// stops them: the daemon as at SIGTERM, by ending the context Run got.
+// stops them: the daemon as at SIGTERM, by ending the context daemon.Run got.
 func (d *demo) run(ctx context.Context) error {
 	d.started = time.Now()
 	runCtx, stopDaemon := context.WithCancel(ctx)
@@ -113,7 +118,7 @@ func (d *demo) run(ctx context.Context) error {
 	var runErr error
 	go func() {
 		defer close(stopped)
-		runErr = Run(runCtx, Options{ConfigPath: d.cfgPath, Logger: slog.New(demoHandler{d.tl}), Clock: d.clock, Notify: notify})
+		runErr = daemon.Run(runCtx, daemon.Options{ConfigPath: d.cfgPath, Logger: slog.New(demoHandler{d.tl}), Clock: d.clock, Notify: notify})
 	}()
 	select {
 	case <-ready:
@@ -159,7 +164,7 @@ func demoWaitUp(clients []*demoClient) error {
 // waitForTheEnd waits until the clock is past the last session's reminder
 // window and nothing is in flight.
 func (d *demo) waitForTheEnd(ctx context.Context, stopped <-chan struct{}, clients []*demoClient) error {
-	t := Timings(d.cfg)
+	t := daemon.Timings(d.cfg)
 	end := d.sessions[len(d.sessions)-1].End().Add(t.ReflectionDelay + t.NudgeAfter + 6*time.Hour)
 	deadline := time.Now().Add(d.clock.real(end.Sub(demoStart)) + 2*time.Minute)
 	tick := time.NewTicker(10 * time.Millisecond)
@@ -193,12 +198,12 @@ func (d *demo) report(ctx context.Context) error {
 		return err
 	}
 	defer db.Close()
-	log, err := LoadMenteeLog(ctx, db.R(), d.cast.mentee.Email, d.clock.Now())
+	log, err := daemon.LoadMenteeLog(ctx, db.R(), d.cast.mentee.Email, d.clock.Now())
 	if err != nil {
 		return fmt.Errorf("load the progress log: %w", err)
 	}
 	fmt.Fprintf(d.tl.w, "\n%s\n\n", demoHeading("The progress log (mentord log --mentee "+d.cast.mentee.Email+")"))
-	if err := WriteMenteeLog(d.tl.w, log, "text"); err != nil {
+	if err := daemon.WriteMenteeLog(d.tl.w, log, "text"); err != nil {
 		return fmt.Errorf("print the progress log: %w", err)
 	}
 	_, err = fmt.Fprintf(d.tl.w, "\n%s\n%s\n", demoHeading("That was the demo"), demoOutro)
@@ -312,8 +317,8 @@ func addDemoPair(ctx context.Context, cfg *config.Config, clock *accelClock, cas
 		return nil, err
 	}
 	defer db.Close()
-	r := &Roster{DB: db, Cfg: cfg, Now: clock.Now}
-	res, err := r.AddPair(ctx, PairInput{
+	r := &daemon.Roster{DB: db, Cfg: cfg, Now: clock.Now}
+	res, err := r.AddPair(ctx, daemon.PairInput{
 		MentorName: cast.mentor.Name, MentorEmail: cast.mentor.Email, MentorTZ: cast.mentor.Loc.String(), MentorLang: "en",
 		MenteeName: cast.mentee.Name, MenteeEmail: cast.mentee.Email, TZ: cast.mentee.Loc.String(), Lang: "en",
 		Start: "2027-01-12T14:00", Every: "monthly", Sessions: fmt.Sprint(cast.sessions), Duration: "60m",
