@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mentord/mentord/daemon/records"
 	"github.com/mentord/mentord/daemon/store"
 )
 
@@ -167,7 +168,7 @@ var formatExt = map[string]string{"text": "txt", "markdown": "md", "csv": "csv",
 func writeAll(t *testing.T, write func(w *bytes.Buffer, format string) error) map[string][]byte {
 	t.Helper()
 	out := map[string][]byte{}
-	for _, f := range Formats {
+	for _, f := range records.Formats {
 		var b bytes.Buffer
 		if err := write(&b, f); err != nil {
 			t.Fatalf("write %s: %v", f, err)
@@ -182,21 +183,21 @@ func TestRecords(t *testing.T) {
 	ctx := context.Background()
 	logOf := func(t *testing.T, email string) map[string][]byte {
 		t.Helper()
-		l, err := LoadMenteeLog(ctx, r.db.R(), email, r.now)
+		l, err := records.LoadMenteeLog(ctx, r.db.R(), email, r.now)
 		if err != nil {
-			t.Fatalf("LoadMenteeLog(%s) = %v", email, err)
+			t.Fatalf("records.LoadMenteeLog(%s) = %v", email, err)
 		}
-		return writeAll(t, func(w *bytes.Buffer, f string) error { return WriteMenteeLog(w, l, f) })
+		return writeAll(t, func(w *bytes.Buffer, f string) error { return records.WriteMenteeLog(w, l, f) })
 	}
-	rep, err := LoadReport(ctx, r.db.R(), r.now)
+	rep, err := records.LoadReport(ctx, r.db.R(), r.now)
 	if err != nil {
 		t.Fatal(err)
 	}
-	report := writeAll(t, func(w *bytes.Buffer, f string) error { return WriteReport(w, rep, f) })
+	report := writeAll(t, func(w *bytes.Buffer, f string) error { return records.WriteReport(w, rep, f) })
 	bo := logOf(t, "BO@example.org ")
 
 	t.Run("golden", func(t *testing.T) {
-		for _, f := range Formats {
+		for _, f := range records.Formats {
 			golden(t, "log."+formatExt[f], bo[f])
 			golden(t, "report."+formatExt[f], report[f])
 		}
@@ -216,7 +217,7 @@ func TestRecords(t *testing.T) {
 		if n := bytes.Count(cy["text"], []byte(", declined\n")); n != 2 {
 			t.Errorf("Cy's log shows %d sessions declined, want 2:\n%s", n, cy["text"])
 		}
-		for _, f := range Formats {
+		for _, f := range records.Formats {
 			for _, c := range []struct {
 				out       []byte
 				want, not []string
@@ -252,11 +253,11 @@ func TestRecords(t *testing.T) {
 		if rows, err := csv.NewReader(bytes.NewReader(report["csv"])).ReadAll(); err != nil || len(rows) != 3 || rows[2][25] != "true" || rows[2][5] != "2" {
 			t.Errorf("report CSV = %q, %v", rows, err)
 		}
-		var l MenteeLog
+		var l records.MenteeLog
 		if err := json.Unmarshal(bo["json"], &l); err != nil || len(l.Pairs) != 1 || len(l.Pairs[0].Sessions) != 5 {
 			t.Fatalf("log JSON: %v", err)
 		}
-		var p ProgrammeReport
+		var p records.ProgrammeReport
 		if err := json.Unmarshal(report["json"], &p); err != nil || p.Totals.Pairs != 2 || !p.Pairs[1].AtRisk || len(p.Pairs[1].Risks) != 4 {
 			t.Errorf("report JSON: %+v, %v", p, err)
 		}
@@ -267,51 +268,22 @@ func TestRecordsErrors(t *testing.T) {
 	r := newReading(t, "")
 	ctx := context.Background()
 	for _, email := range []string{"nobody@example.org", mentorAddr} {
-		if _, err := LoadMenteeLog(ctx, r.db.R(), email, r.now); !errors.Is(err, store.ErrNotFound) {
-			t.Errorf("LoadMenteeLog(%s) = %v, want ErrNotFound", email, err)
+		if _, err := records.LoadMenteeLog(ctx, r.db.R(), email, r.now); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("records.LoadMenteeLog(%s) = %v, want ErrNotFound", email, err)
 		}
 	}
-	l, err := LoadMenteeLog(ctx, r.db.R(), menteeAddr, r.now)
+	l, err := records.LoadMenteeLog(ctx, r.db.R(), menteeAddr, r.now)
 	if err != nil {
 		t.Fatal(err)
 	}
-	rep, err := LoadReport(ctx, r.db.R(), r.now)
+	rep, err := records.LoadReport(ctx, r.db.R(), r.now)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := WriteMenteeLog(&bytes.Buffer{}, l, "xml"); err == nil {
-		t.Error("WriteMenteeLog(xml) = nil, want an error")
+	if err := records.WriteMenteeLog(&bytes.Buffer{}, l, "xml"); err == nil {
+		t.Error("records.WriteMenteeLog(xml) = nil, want an error")
 	}
-	if err := WriteReport(&bytes.Buffer{}, rep, "pdf"); err == nil {
-		t.Error("WriteReport(pdf) = nil, want an error")
-	}
-}
-
-// Markdown keeps the mentee's text as it was written: nothing in it is markup.
-// An answer starts under its question's first letter, for "10." as for "1.".
-func TestTextAnswersAlign(t *testing.T) {
-	var d doc
-	d.answer("1. Q?", "one\ntwo", "corrected once")
-	d.answer("10. Q?", "ten", "")
-	var b bytes.Buffer
-	if err := d.writeText(&b); err != nil {
-		t.Fatal(err)
-	}
-	want := "    1. Q?\n       one\n       two\n       (corrected once)\n    10. Q?\n        ten\n"
-	if got := b.String(); got != want {
-		t.Errorf("text =\n%q\nwant\n%q", got, want)
-	}
-}
-
-func TestMarkdownEscapes(t *testing.T) {
-	var d doc
-	d.answer("1. Q?", "a *b* <script>x</script> [l](u) | \x1b[31mred\n\n- one\n- two\nthree", "")
-	var b bytes.Buffer
-	if err := d.writeMarkdown(&b); err != nil {
-		t.Fatal(err)
-	}
-	want := "**1. Q?**\n\n> a \\*b\\* \\<script\\>x\\</script\\> \\[l\\](u) \\| \\[31mred\n>\n> - one\n> - two\\\n> three\n"
-	if got := b.String(); got != want {
-		t.Errorf("markdown =\n%s\nwant\n%s", got, want)
+	if err := records.WriteReport(&bytes.Buffer{}, rep, "pdf"); err == nil {
+		t.Error("records.WriteReport(pdf) = nil, want an error")
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/mentord/mentord/daemon/records"
 	"github.com/mentord/mentord/daemon/store"
 )
 
@@ -32,8 +33,6 @@ type PairSummary struct {
 	NextSession *time.Time `json:"next_session,omitempty"`
 }
 
-// LocalLayout is how session times are written for people: local wall clock.
-const LocalLayout = "2006-01-02T15:04"
 
 // Pair returns one pair in full.
 func (r *Roster) Pair(ctx context.Context, id int64) (PairDetail, error) {
@@ -57,7 +56,7 @@ func (r *Roster) Sessions(ctx context.Context, pairID int64) ([]SessionDetail, e
 	now := r.now()
 	out := make([]SessionDetail, len(ss))
 	for i, s := range ss {
-		d := SessionDetail{Session: s, Local: LocalTime(s.StartsAt, s.Timezone), Upcoming: s.Status == store.SessionPlanned && s.StartsAt.After(now)}
+		d := SessionDetail{Session: s, Local: records.LocalTime(s.StartsAt, s.Timezone), Upcoming: s.Status == store.SessionPlanned && s.StartsAt.After(now)}
 		as, err := store.ListAttendees(ctx, r.DB.R(), s.ID)
 		if err != nil {
 			return nil, err
@@ -102,13 +101,4 @@ func (r *Roster) Pairs(ctx context.Context, status string) ([]PairSummary, error
 		}
 	}
 	return out, nil
-}
-
-// LocalTime writes t as a wall-clock time in the named zone.
-func LocalTime(t time.Time, zone string) string {
-	loc, err := time.LoadLocation(zone)
-	if err != nil {
-		loc = time.UTC
-	}
-	return t.In(loc).Format(LocalLayout)
 }

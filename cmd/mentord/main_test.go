@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/mentord/mentord/daemon"
+	"github.com/mentord/mentord/daemon/records"
 	"github.com/mentord/mentord/daemon/config"
 	"github.com/mentord/mentord/daemon/store"
 )
@@ -209,7 +210,7 @@ func TestSessionCommands(t *testing.T) {
 
 	var s store.Session
 	json.Unmarshal([]byte(h.mustRun("session", "move", "3", "--to", "2027-03-09T15:00", "--json")), &s)
-	if s.Sequence != 1 || daemon.LocalTime(s.StartsAt, s.Timezone) != "2027-03-09T15:00" {
+	if s.Sequence != 1 || records.LocalTime(s.StartsAt, s.Timezone) != "2027-03-09T15:00" {
 		t.Errorf("after move: %+v", s)
 	}
 	json.Unmarshal([]byte(h.mustRun("session", "cancel", "4", "--json")), &s)

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/mentord/mentord/daemon"
+	"github.com/mentord/mentord/daemon/records"
 	"github.com/mentord/mentord/daemon/config"
 	"github.com/mentord/mentord/daemon/store"
 )
@@ -31,11 +32,11 @@ func setupLog(fs *flag.FlagSet) func(*env, *cmdline) error {
 			return err
 		}
 		return withRecords(e, c, func(ctx context.Context, q store.Querier) error {
-			l, err := daemon.LoadMenteeLog(ctx, q, *mentee, e.now())
+			l, err := records.LoadMenteeLog(ctx, q, *mentee, e.now())
 			if err != nil {
 				return err
 			}
-			return daemon.WriteMenteeLog(e.stdout, l, f)
+			return records.WriteMenteeLog(e.stdout, l, f)
 		})
 	}
 }
@@ -51,24 +52,24 @@ func setupReport(fs *flag.FlagSet) func(*env, *cmdline) error {
 			return err
 		}
 		return withRecords(e, c, func(ctx context.Context, q store.Querier) error {
-			r, err := daemon.LoadReport(ctx, q, e.now())
+			r, err := records.LoadReport(ctx, q, e.now())
 			if err != nil {
 				return err
 			}
-			return daemon.WriteReport(e.stdout, r, f)
+			return records.WriteReport(e.stdout, r, f)
 		})
 	}
 }
 
 func formatFlag(fs *flag.FlagSet) *string {
 	jsonFlag(fs)
-	return fs.String("format", "text", "output `format`: "+strings.Join(daemon.Formats, ", "))
+	return fs.String("format", "text", "output `format`: "+strings.Join(records.Formats, ", "))
 }
 
 // recordFormat checks --format; --json is short for --format json.
 func recordFormat(c *cmdline, format string) (string, error) {
-	if !slices.Contains(daemon.Formats, format) {
-		return "", usagef("--format must be one of %s, not %q", strings.Join(daemon.Formats, ", "), format)
+	if !slices.Contains(records.Formats, format) {
+		return "", usagef("--format must be one of %s, not %q", strings.Join(records.Formats, ", "), format)
 	}
 	if c.json {
 		if flagGiven(c, "format") && format != "json" {

@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/mentord/mentord/daemon"
+	"github.com/mentord/mentord/daemon/records"
 )
 
 func TestRecordsHelp(t *testing.T) {
@@ -59,7 +59,7 @@ func TestRecordsFormats(t *testing.T) {
 	h := newHarness(t)
 	h.mustRun(pairArgs...)
 
-	var l daemon.MenteeLog
+	var l records.MenteeLog
 	if err := json.Unmarshal([]byte(h.mustRun("log", "--mentee", "BO@example.org", "--format", "json")), &l); err != nil {
 		t.Fatalf("log --format json: %v", err)
 	}
@@ -67,7 +67,7 @@ func TestRecordsFormats(t *testing.T) {
 		l.Pairs[0].Agreement.Objectives != "Lead a research group" || l.Pairs[0].Sessions[0].Status != "planned" {
 		t.Errorf("log JSON = %+v", l)
 	}
-	var r daemon.ProgrammeReport
+	var r records.ProgrammeReport
 	if err := json.Unmarshal([]byte(h.mustRun("report", "--json")), &r); err != nil {
 		t.Fatalf("report --json: %v", err)
 	}

@@ -10,6 +10,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/mentord/mentord/daemon"
+	"github.com/mentord/mentord/daemon/records"
 	"github.com/mentord/mentord/daemon/store"
 )
 
@@ -68,7 +69,7 @@ func setupPairAdd(fs *flag.FlagSet) func(*env, *cmdline) error {
 			}
 			fmt.Fprintf(e.stderr, "pair %d %s: %s mentors %s, %d sessions %s from %s %s\n", p.ID, verb,
 				p.Mentor.Name, p.Mentee.Name, len(p.Sessions), p.Agreement.Cadence,
-				daemon.LocalTime(p.Agreement.StartsAt, p.Agreement.Timezone), p.Agreement.Timezone)
+				records.LocalTime(p.Agreement.StartsAt, p.Agreement.Timezone), p.Agreement.Timezone)
 			fmt.Fprintln(e.stdout, p.ID)
 			return nil
 		})
@@ -104,7 +105,7 @@ func setupPairList(fs *flag.FlagSet) func(*env, *cmdline) error {
 			for _, p := range ps {
 				next := "-"
 				if p.NextSession != nil {
-					next = daemon.LocalTime(*p.NextSession, p.Agreement.Timezone) + " " + p.Agreement.Timezone
+					next = records.LocalTime(*p.NextSession, p.Agreement.Timezone) + " " + p.Agreement.Timezone
 				}
 				fmt.Fprintf(tw, "%d\t%s\t%s <%s>\t%s <%s>\t%d held, %d to come, %d cancelled\t%s\n", p.ID, p.Status,
 					p.Mentor.Name, p.Mentor.Email, p.Mentee.Name, p.Mentee.Email,
@@ -156,8 +157,8 @@ func printPair(w io.Writer, p daemon.PairDetail) {
 		plans = "shared: the mentor's brief shows the mentee's planning answers"
 	}
 	fmt.Fprintf(w, "  Plans       %s\n", plans)
-	fmt.Fprintf(w, "  Runs        %s to %s (%s)\n", daemon.LocalTime(a.StartsAt, a.Timezone)[:10],
-		daemon.LocalTime(a.EndsAt.AddDate(0, 0, -1), a.Timezone)[:10], a.Timezone)
+	fmt.Fprintf(w, "  Runs        %s to %s (%s)\n", records.LocalTime(a.StartsAt, a.Timezone)[:10],
+		records.LocalTime(a.EndsAt.AddDate(0, 0, -1), a.Timezone)[:10], a.Timezone)
 	fmt.Fprintln(w, "Sessions")
 	printSessions(w, p.Sessions)
 }

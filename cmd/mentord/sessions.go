@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/mentord/mentord/daemon"
+	"github.com/mentord/mentord/daemon/records"
 	"github.com/mentord/mentord/daemon/store"
 )
 
@@ -102,7 +103,7 @@ func setupSessionAdd(fs *flag.FlagSet) func(*env, *cmdline) error {
 				return printJSON(e.stdout, s)
 			}
 			fmt.Fprintf(e.stderr, "session %d added to pair %d at %s %s\n", s.ID, s.PairID,
-				strings.Replace(daemon.LocalTime(s.StartsAt, s.Timezone), "T", " ", 1), s.Timezone)
+				strings.Replace(records.LocalTime(s.StartsAt, s.Timezone), "T", " ", 1), s.Timezone)
 			fmt.Fprintln(e.stdout, s.ID)
 			return nil
 		})
@@ -114,6 +115,6 @@ func printSession(e *env, c *cmdline, s store.Session, verb string) error {
 		return printJSON(e.stdout, s)
 	}
 	fmt.Fprintf(e.stdout, "session %d of pair %d %s %s %s (sequence %d)\n", s.ID, s.PairID, verb,
-		strings.Replace(daemon.LocalTime(s.StartsAt, s.Timezone), "T", " ", 1), s.Timezone, s.Sequence)
+		strings.Replace(records.LocalTime(s.StartsAt, s.Timezone), "T", " ", 1), s.Timezone, s.Sequence)
 	return nil
 }

@@ -31,6 +31,7 @@ import (
 	"time"
 
 	"github.com/mentord/mentord/daemon"
+	"github.com/mentord/mentord/daemon/records"
 	"github.com/mentord/mentord/daemon/config"
 	"github.com/mentord/mentord/daemon/store"
 )
@@ -198,12 +199,12 @@ func (d *demo) report(ctx context.Context) error {
 		return err
 	}
 	defer db.Close()
-	log, err := daemon.LoadMenteeLog(ctx, db.R(), d.cast.mentee.Email, d.clock.Now())
+	log, err := records.LoadMenteeLog(ctx, db.R(), d.cast.mentee.Email, d.clock.Now())
 	if err != nil {
 		return fmt.Errorf("load the progress log: %w", err)
 	}
 	fmt.Fprintf(d.tl.w, "\n%s\n\n", demoHeading("The progress log (mentord log --mentee "+d.cast.mentee.Email+")"))
-	if err := daemon.WriteMenteeLog(d.tl.w, log, "text"); err != nil {
+	if err := records.WriteMenteeLog(d.tl.w, log, "text"); err != nil {
 		return fmt.Errorf("print the progress log: %w", err)
 	}
 	_, err = fmt.Fprintf(d.tl.w, "\n%s\n%s\n", demoHeading("That was the demo"), demoOutro)

@@ -1,4 +1,13 @@
-package daemon
+// Package records writes what an admin reads out of mentord, from the store:
+//
+//  1. `mentord log --mentee EMAIL`: one mentee's progress log, pair by pair and
+//     session by session, with only that mentee's own words (LoadMenteeLog).
+//  2. `mentord report`: the programme in counts, with no word any mentee
+//     wrote (LoadReport).
+//  3. Each is gathered once, then written as text, Markdown, CSV or JSON; text
+//     and Markdown are the same document (doc, in doc.go) rendered
+//     two ways. The report is in report.go.
+package records
 
 import (
 	"context"
@@ -14,14 +23,17 @@ import (
 	"github.com/mentord/mentord/daemon/store"
 )
 
-// The records an admin reads out of mentord:
-//  1. `mentord log --mentee EMAIL`: one mentee's progress log, pair by pair and
-//     session by session, with only that mentee's own words (LoadMenteeLog).
-//  2. `mentord report`: the programme in counts, with no word any mentee
-//     wrote (LoadReport).
-//  3. Each is gathered once, then written as text, Markdown, CSV or JSON; text
-//     and Markdown are the same document (doc, in records_doc.go) rendered
-//     two ways. The report is in records_report.go.
+// LocalLayout is how session times are written for people: local wall clock.
+const LocalLayout = "2006-01-02T15:04"
+
+// LocalTime writes t as a wall-clock time in the named zone.
+func LocalTime(t time.Time, zone string) string {
+	loc, err := time.LoadLocation(zone)
+	if err != nil {
+		loc = time.UTC
+	}
+	return t.In(loc).Format(LocalLayout)
+}
 
 // Formats the records are written in.
 var Formats = []string{"text", "markdown", "csv", "json"}
