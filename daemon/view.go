@@ -33,7 +33,6 @@ type PairSummary struct {
 	NextSession *time.Time `json:"next_session,omitempty"`
 }
 
-
 // Pair returns one pair in full.
 func (r *Roster) Pair(ctx context.Context, id int64) (PairDetail, error) {
 	v, err := store.GetPair(ctx, r.DB.R(), id)

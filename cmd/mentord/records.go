@@ -9,8 +9,8 @@ import (
 	"strings"
 
 	"github.com/mentord/mentord/daemon"
-	"github.com/mentord/mentord/daemon/records"
 	"github.com/mentord/mentord/daemon/config"
+	"github.com/mentord/mentord/daemon/records"
 	"github.com/mentord/mentord/daemon/store"
 )
 

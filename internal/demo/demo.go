@@ -31,8 +31,8 @@ import (
 	"time"
 
 	"github.com/mentord/mentord/daemon"
-	"github.com/mentord/mentord/daemon/records"
 	"github.com/mentord/mentord/daemon/config"
+	"github.com/mentord/mentord/daemon/records"
 	"github.com/mentord/mentord/daemon/store"
 )
 
