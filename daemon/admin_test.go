@@ -11,6 +11,7 @@ import (
 
 	"github.com/jmoiron/sqlx"
 
+	"github.com/mentord/mentord/daemon/compose"
 	"github.com/mentord/mentord/daemon/store"
 	"github.com/mentord/mentord/mail/sender"
 )
@@ -67,7 +68,7 @@ func TestBackupRestoreDrill(t *testing.T) {
 	}
 	// Start on the restored database at the same moment: nothing is sent again.
 	mark := len(s.sink.Messages())
-	if _, err := Plan(ctx, restored, s.cfg, s.tpl, s.now, s.log); err != nil {
+	if _, err := compose.Plan(ctx, restored, s.cfg, s.tpl, s.now, s.log); err != nil {
 		t.Fatal(err)
 	}
 	o := &Outbox{DB: restored, Sender: sender.New(SMTPConfig(s.cfg, nil), nil), Cfg: s.cfg, Log: s.log, Now: func() time.Time { return s.now }}

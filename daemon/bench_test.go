@@ -15,6 +15,7 @@ import (
 	"github.com/jmoiron/sqlx"
 	gomail "github.com/wneessen/go-mail"
 
+	"github.com/mentord/mentord/daemon/compose"
 	"github.com/mentord/mentord/daemon/config"
 	"github.com/mentord/mentord/daemon/store"
 	"github.com/mentord/mentord/mail/sender"
@@ -78,7 +79,7 @@ timings: {quiet_hours: {start: "21:00", end: "08:00"}}
 	}
 	p := &benchProgramme{db: db, cfg: cfg, tpl: tpl, day: day}
 	// Steady state: what fell due before the day was sent.
-	if _, err := Plan(ctx, db, cfg, tpl, day, slog.New(slog.DiscardHandler)); err != nil {
+	if _, err := compose.Plan(ctx, db, cfg, tpl, day, slog.New(slog.DiscardHandler)); err != nil {
 		b.Fatal(err)
 	}
 	p.markSent(b)
@@ -97,7 +98,7 @@ func (p *benchProgramme) markSent(b testing.TB) {
 
 // planDay runs the schedule from day to day+24h the way the loop does, a pass
 // at each time a rule falls due, and returns the passes and messages.
-func (p *benchProgramme) planDay(b *testing.B, plan func(now time.Time) (PlanResult, error)) (passes, msgs int) {
+func (p *benchProgramme) planDay(b *testing.B, plan func(now time.Time) (compose.PlanResult, error)) (passes, msgs int) {
 	b.Helper()
 	end := p.day.Add(24 * time.Hour)
 	for now := p.day; now.Before(end); {
@@ -129,8 +130,8 @@ func BenchmarkPlanDay(b *testing.B) {
 		p := newBenchProgramme(b, 10000, day)
 		runtime.GC()
 		b.StartTimer()
-		passes, msgs := p.planDay(b, func(now time.Time) (PlanResult, error) {
-			return Plan(context.Background(), p.db, p.cfg, p.tpl, now, log)
+		passes, msgs := p.planDay(b, func(now time.Time) (compose.PlanResult, error) {
+			return compose.Plan(context.Background(), p.db, p.cfg, p.tpl, now, log)
 		})
 		b.ReportMetric(float64(msgs), "msgs/day")
 		b.ReportMetric(float64(passes), "passes/day")
@@ -142,10 +143,10 @@ func BenchmarkPlanDay(b *testing.B) {
 func BenchmarkRulesDay(b *testing.B) {
 	day := time.Date(2027, 3, 15, 0, 0, 0, 0, time.UTC)
 	p := newBenchProgramme(b, 10000, day)
-	t := Timings(p.cfg)
+	t := compose.Timings(p.cfg)
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		acts, _, err := DueActions(context.Background(), p.db.R(), t, day.Add(12*time.Hour))
+		acts, _, err := compose.DueActions(context.Background(), p.db.R(), t, day.Add(12*time.Hour))
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -160,7 +161,7 @@ func BenchmarkIdlePass(b *testing.B) {
 	log := slog.New(slog.DiscardHandler)
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		if res, err := Plan(context.Background(), p.db, p.cfg, p.tpl, day, log); err != nil || res.Enqueued != 0 {
+		if res, err := compose.Plan(context.Background(), p.db, p.cfg, p.tpl, day, log); err != nil || res.Enqueued != 0 {
 			b.Fatal(res, err)
 		}
 	}
@@ -171,19 +172,19 @@ func BenchmarkIdlePass(b *testing.B) {
 func BenchmarkCompose(b *testing.B) {
 	day := time.Date(2027, 3, 15, 0, 0, 0, 0, time.UTC)
 	p := newBenchProgramme(b, 1000, day)
-	acts, _, err := DueActions(context.Background(), p.db.R(), Timings(p.cfg), day.Add(24*time.Hour))
+	acts, _, err := compose.DueActions(context.Background(), p.db.R(), compose.Timings(p.cfg), day.Add(24*time.Hour))
 	if err != nil || len(acts) == 0 {
 		b.Fatal(len(acts), err)
 	}
 	b.ResetTimer()
 	b.ReportAllocs()
 	for i := 0; i < b.N; i++ {
-		c := newComposer(p.cfg, p.tpl, p.db, day)
-		if err := c.prefetch(context.Background(), acts); err != nil {
+		c := compose.New(p.cfg, p.tpl, p.db, day)
+		if err := c.Prefetch(context.Background(), acts); err != nil {
 			b.Fatal(err)
 		}
 		for _, a := range acts {
-			if _, err := c.compose(context.Background(), a); err != nil {
+			if _, err := c.Compose(context.Background(), a); err != nil {
 				b.Fatal(err)
 			}
 		}
@@ -215,7 +216,7 @@ devserver: {enabled: true}
 		m := gomail.NewMsg()
 		m.From("mentoring@example.org")
 		m.To(fmt.Sprintf("m%d@example.org", i))
-		m.Subject("Plan your mentoring session")
+		m.Subject("compose.Plan your mentoring session")
 		m.SetMessageIDWithValue(fmt.Sprintf("bench.%d@example.org", i))
 		m.SetBodyString(gomail.TypeTextPlain, body)
 		var buf bytes.Buffer

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/mentord/mentord/calendar"
+	"github.com/mentord/mentord/daemon/compose"
 	"github.com/mentord/mentord/daemon/schedule"
 	"github.com/mentord/mentord/daemon/store"
 	"github.com/mentord/mentord/templates"
@@ -116,7 +117,7 @@ func (a *apply) calendarReply(ctx context.Context, rep calendar.Reply) (string, 
 			return err
 		}
 		if who.Role == store.RoleMentor && rep.Partstat == store.PartstatDeclined && who.Partstat != store.PartstatDeclined {
-			return a.tellMentee(ctx, inboundID, s, actDeclined, func(d *templates.Data) { d.Comment = rep.Comment })
+			return a.tellMentee(ctx, inboundID, s, compose.ActDeclined, func(d *templates.Data) { d.Comment = rep.Comment })
 		}
 		return nil
 	})
@@ -145,17 +146,17 @@ func (a *apply) counter(ctx context.Context, s store.Session, who *store.Attende
 			d.Proposed, d.Comment = &p, rep.Comment
 		}
 		if who.Role == store.RoleMentor {
-			if err := a.tellMentee(ctx, inboundID, s, actCounter, proposed); err != nil {
+			if err := a.tellMentee(ctx, inboundID, s, compose.ActCounter, proposed); err != nil {
 				return err
 			}
 		}
-		c := newComposer(a.r.Cfg, a.r.Tpl, a.r.DB, now)
-		c.q = a.tx
-		out, err := c.composeAdmin(ctx, templates.Counter, fmt.Sprintf("counter:%d:admin", inboundID), s.ID, proposed)
+		c := compose.New(a.r.Cfg, a.r.Tpl, a.r.DB, now)
+		c.InTx(a.tx)
+		out, err := c.ComposeAdmin(ctx, templates.Counter, fmt.Sprintf("counter:%d:admin", inboundID), s.ID, proposed)
 		if err != nil || out == nil {
 			return err
 		}
-		_, err = record(ctx, a.tx, out, now)
+		_, err = compose.Record(ctx, a.tx, out, now)
 		return err
 	})
 	return fmt.Sprintf("session %d: %s proposes %s", s.ID, who.Role, rep.Proposed.Start.UTC().Format(time.RFC3339)), true, nil
@@ -163,17 +164,17 @@ func (a *apply) counter(ctx context.Context, s store.Session, who *store.Attende
 
 // tellMentee sends the mentee of a session a message about it.
 func (a *apply) tellMentee(ctx context.Context, inboundID int64, s store.Session, kind schedule.ActionKind, edit func(*templates.Data)) error {
-	c := newComposer(a.r.Cfg, a.r.Tpl, a.r.DB, a.r.Now())
-	c.q = a.tx
-	p, _, err := c.pair(ctx, s.PairID)
+	c := compose.New(a.r.Cfg, a.r.Tpl, a.r.DB, a.r.Now())
+	c.InTx(a.tx)
+	p, _, err := c.Pair(ctx, s.PairID)
 	if err != nil {
 		return err
 	}
-	out, err := c.composeNotice(ctx, schedule.Action{Kind: kind, SessionID: s.ID, PersonID: p.MenteeID, Due: a.r.Now()}, inboundID, edit, nil)
+	out, err := c.ComposeNotice(ctx, schedule.Action{Kind: kind, SessionID: s.ID, PersonID: p.MenteeID, Due: a.r.Now()}, inboundID, edit, nil)
 	if err != nil {
 		return fmt.Errorf("tell the mentee (%s): %w", kind, err)
 	}
-	_, err = record(ctx, a.tx, out, a.r.Now())
+	_, err = compose.Record(ctx, a.tx, out, a.r.Now())
 	return err
 }
 
@@ -237,9 +238,9 @@ func (a *apply) scoreBounce(ctx context.Context, inboundID int64, sent store.Sen
 		return err
 	}
 	a.r.Log.Warn("sending to an address stopped after repeated bounces", "person", *pid, "score", score)
-	c := newComposer(a.r.Cfg, a.r.Tpl, a.r.DB, now)
-	c.q = a.tx
-	out, err := c.composeAdmin(ctx, templates.Notice, fmt.Sprintf("suspended:%d:%d", *pid, inboundID), 0, func(d *templates.Data) {
+	c := compose.New(a.r.Cfg, a.r.Tpl, a.r.DB, now)
+	c.InTx(a.tx)
+	out, err := c.ComposeAdmin(ctx, templates.Notice, fmt.Sprintf("suspended:%d:%d", *pid, inboundID), 0, func(d *templates.Data) {
 		d.Notice = &templates.AdminNotice{
 			Title: "mail to " + sent.Recipient + " keeps bouncing",
 			Lines: []string{
@@ -251,6 +252,6 @@ func (a *apply) scoreBounce(ctx context.Context, inboundID int64, sent store.Sen
 	if err != nil || out == nil {
 		return err
 	}
-	_, err = record(ctx, a.tx, out, now)
+	_, err = compose.Record(ctx, a.tx, out, now)
 	return err
 }

@@ -227,7 +227,7 @@ Content-Type: text/rfc822-headers
 
 From: Staff Mentoring <mentoring@example.org>
 To: %s
-Subject: Plan your mentoring session
+Subject: compose.Plan your mentoring session
 Message-ID: %s
 
 --B--

@@ -250,7 +250,7 @@ func TestEmptyAndAutoRepliesChangeNothing(t *testing.T) {
 	}
 	ooo := strings.ReplaceAll(`From: Bo Jensen <bo@example.org>
 To: mentoring@example.org
-Subject: Automatic reply: Plan your mentoring session
+Subject: Automatic reply: compose.Plan your mentoring session
 Auto-Submitted: auto-replied
 Message-ID: <ooo1@mail.example.org>
 In-Reply-To: `+r.checklist.MessageID+`

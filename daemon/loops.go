@@ -11,6 +11,7 @@ import (
 	"github.com/emersion/go-imap/v2"
 	"github.com/emersion/go-imap/v2/imapclient"
 
+	"github.com/mentord/mentord/daemon/compose"
 	"github.com/mentord/mentord/daemon/config"
 	"github.com/mentord/mentord/daemon/store"
 	"github.com/mentord/mentord/mail/inbox"
@@ -131,7 +132,7 @@ func (d *Daemon) wakeSchedule() {
 func (d *Daemon) scheduleLoop(soft, hard context.Context) error {
 	for {
 		now := d.clock.Now()
-		res, err := Plan(hard, d.db, d.Config(), d.templates(), now, d.log)
+		res, err := compose.Plan(hard, d.db, d.Config(), d.templates(), now, d.log)
 		if err != nil {
 			return fmt.Errorf("schedule: %w", err)
 		}

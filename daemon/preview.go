@@ -6,6 +6,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/mentord/mentord/daemon/compose"
 	"github.com/mentord/mentord/daemon/config"
 	"github.com/mentord/mentord/daemon/schedule"
 	"github.com/mentord/mentord/daemon/store"
@@ -41,7 +42,7 @@ func Preview(ctx context.Context, db *store.DB, cfg *config.Config, tpl *templat
 	if err != nil {
 		return nil, err
 	}
-	t := Timings(cfg)
+	t := compose.Timings(cfg)
 	var out []PreviewMessage
 	found := false
 	for _, s := range sessions {
@@ -49,7 +50,7 @@ func Preview(ctx context.Context, db *store.DB, cfg *config.Config, tpl *templat
 			continue
 		}
 		found = true
-		rs := buildSessions(store.PlanState{Sessions: []store.PlanSession{{ID: s.ID, StartsAt: s.StartsAt,
+		rs := compose.BuildSessions(store.PlanState{Sessions: []store.PlanSession{{ID: s.ID, StartsAt: s.StartsAt,
 			DurationMin: s.DurationMin, Status: s.Status, Sequence: s.Sequence, Kind: s.Kind, PairStatus: p.Status,
 			MentorID: p.MentorID, MenteeID: p.MenteeID,
 			MentorTZ: p.Mentor.Timezone, MenteeTZ: p.Mentee.Timezone}}})[0]
@@ -57,9 +58,9 @@ func Preview(ctx context.Context, db *store.DB, cfg *config.Config, tpl *templat
 			if kind != "" && string(a.Kind) != kind {
 				continue
 			}
-			comp := newComposer(cfg, tpl, db, a.Due)
-			comp.preview = true
-			o, err := comp.compose(ctx, a)
+			comp := compose.New(cfg, tpl, db, a.Due)
+			comp.Preview = true
+			o, err := comp.Compose(ctx, a)
 			if err != nil {
 				return nil, fmt.Errorf("session %d %s: %w", s.Number, a.Kind, err)
 			}
@@ -72,7 +73,7 @@ func Preview(ctx context.Context, db *store.DB, cfg *config.Config, tpl *templat
 				name += "-" + string(a.NudgeOf)
 			}
 			out = append(out, PreviewMessage{
-				Name: fmt.Sprintf("%02d-%s-%s.eml", s.Number, name, role), Kind: string(a.Kind), To: o.item.Recipient, Raw: o.item.Payload,
+				Name: fmt.Sprintf("%02d-%s-%s.eml", s.Number, name, role), Kind: string(a.Kind), To: o.Item.Recipient, Raw: o.Item.Payload,
 			})
 		}
 	}

@@ -17,6 +17,7 @@ import (
 
 	"github.com/emersion/go-ical"
 
+	"github.com/mentord/mentord/daemon/compose"
 	"github.com/mentord/mentord/daemon/config"
 	"github.com/mentord/mentord/daemon/store"
 	"github.com/mentord/mentord/mail/sender"
@@ -89,13 +90,13 @@ timings: {quiet_hours: {start: "21:00", end: "08:00"}}
 func (s *sim) step() time.Time {
 	s.t.Helper()
 	ctx := context.Background()
-	var res PlanResult
+	var res compose.PlanResult
 	for first := true; first || res.Enqueued > 0; first = false {
 		// Again at the same instant after sending, as the daemon's next tick
 		// would: what was just sent sets the time of its nudge.
 		var err error
-		if res, err = Plan(ctx, s.db, s.cfg, s.tpl, s.now, s.log); err != nil {
-			s.t.Fatalf("Plan at %v: %v", s.now, err)
+		if res, err = compose.Plan(ctx, s.db, s.cfg, s.tpl, s.now, s.log); err != nil {
+			s.t.Fatalf("compose.Plan at %v: %v", s.now, err)
 		}
 		_, _ = s.outbox.SendDue(ctx, ctx)
 		s.collect()

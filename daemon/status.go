@@ -8,6 +8,7 @@ import (
 
 	"github.com/jmoiron/sqlx"
 
+	"github.com/mentord/mentord/daemon/compose"
 	"github.com/mentord/mentord/daemon/config"
 	"github.com/mentord/mentord/daemon/schedule"
 	"github.com/mentord/mentord/daemon/store"
@@ -142,7 +143,7 @@ func LoadStatus(ctx context.Context, db *store.DB, cfg *config.Config, now time.
 	for i := range st.Waiting {
 		st.Waiting[i].SentAt = st.Waiting[i].Sent.Ptr()
 	}
-	up, due, err := upcoming(ctx, q, Timings(cfg), now)
+	up, due, err := upcoming(ctx, q, compose.Timings(cfg), now)
 	st.Upcoming, st.DueNow = up, due
 	return st, err
 }
@@ -224,13 +225,13 @@ func loadQuotaStatus(ctx context.Context, q store.Querier, cfg *config.Config, n
 // upcoming lists the soonest messages the schedule will send (what is due at
 // once first, then the prompts to come) and counts those due at once.
 func upcoming(ctx context.Context, q store.Querier, t schedule.Timings, now time.Time) ([]Upcoming, int, error) {
-	st, err := loadPlanState(ctx, q, planWindow(t, now))
+	st, err := compose.LoadPlanState(ctx, q, compose.Window(t, now))
 	if err != nil {
 		return nil, 0, err
 	}
 	var out []Upcoming
 	due := 0
-	for _, s := range buildSessions(st) {
+	for _, s := range compose.BuildSessions(st) {
 		add := func(kind schedule.ActionKind, person int64, at time.Time) {
 			to := "mentee"
 			if person == s.Mentor.ID {

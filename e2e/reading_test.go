@@ -12,6 +12,7 @@ import (
 	"github.com/emersion/go-imap/v2"
 
 	"github.com/mentord/mentord/daemon"
+	"github.com/mentord/mentord/daemon/compose"
 	"github.com/mentord/mentord/daemon/store"
 	"github.com/mentord/mentord/mail/inbox"
 	"github.com/mentord/mentord/mail/sender"
@@ -50,7 +51,7 @@ func TestRepliesThroughPostfixIntoTheLog(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if _, err := daemon.Plan(ctx, db, cfg, tpl, time.Now(), log); err != nil {
+	if _, err := compose.Plan(ctx, db, cfg, tpl, time.Now(), log); err != nil {
 		t.Fatal(err)
 	}
 	out := &daemon.Outbox{DB: db, Sender: sender.New(daemon.SMTPConfig(cfg, nil), log), Cfg: cfg, Log: log, Now: time.Now}

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/mentord/mentord/daemon"
+	"github.com/mentord/mentord/daemon/compose"
 	"github.com/mentord/mentord/daemon/store"
 	"github.com/mentord/mentord/mail/sender"
 	"github.com/mentord/mentord/templates"
@@ -47,7 +48,7 @@ func TestPairInvitesAndChecklistThroughPostfix(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	plan, err := daemon.Plan(ctx, db, cfg, tpl, now, log)
+	plan, err := compose.Plan(ctx, db, cfg, tpl, now, log)
 	if err != nil {
 		t.Fatal(err)
 	}

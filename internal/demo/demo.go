@@ -31,6 +31,7 @@ import (
 	"time"
 
 	"github.com/mentord/mentord/daemon"
+	"github.com/mentord/mentord/daemon/compose"
 	"github.com/mentord/mentord/daemon/config"
 	"github.com/mentord/mentord/daemon/records"
 	"github.com/mentord/mentord/daemon/store"
@@ -165,7 +166,7 @@ func demoWaitUp(clients []*demoClient) error {
 // waitForTheEnd waits until the clock is past the last session's reminder
 // window and nothing is in flight.
 func (d *demo) waitForTheEnd(ctx context.Context, stopped <-chan struct{}, clients []*demoClient) error {
-	t := daemon.Timings(d.cfg)
+	t := compose.Timings(d.cfg)
 	end := d.sessions[len(d.sessions)-1].End().Add(t.ReflectionDelay + t.NudgeAfter + 6*time.Hour)
 	deadline := time.Now().Add(d.clock.real(end.Sub(demoStart)) + 2*time.Minute)
 	tick := time.NewTicker(10 * time.Millisecond)

@@ -1,4 +1,4 @@
-package daemon
+package compose
 
 import (
 	"context"
@@ -26,11 +26,11 @@ func Timings(cfg *config.Config) schedule.Timings {
 	}
 }
 
-// planWindow is what a pass looks at: prompts for the sessions that ended
+// Window is what a pass looks at: prompts for the sessions that ended
 // within the reflection window (sessions last at most 8 hours) up to those
 // starting a little after the checklist lead (the brief goes at most two days
 // ahead), and invites up to the invite horizon.
-func planWindow(t schedule.Timings, now time.Time) store.Window {
+func Window(t schedule.Timings, now time.Time) store.Window {
 	return store.Window{
 		PromptFrom: now.Add(-t.ReflectionWindow - 8*time.Hour),
 		PromptTo:   now.Add(max(t.ChecklistLead, 24*time.Hour) + 48*time.Hour),
@@ -58,13 +58,13 @@ func Plan(ctx context.Context, db *store.DB, cfg *config.Config, tpl *templates.
 	if err != nil || len(acts)+len(acks) == 0 {
 		return res, err
 	}
-	comp := newComposer(cfg, tpl, db, now)
-	if err := comp.prefetch(ctx, acts); err != nil {
+	comp := New(cfg, tpl, db, now)
+	if err := comp.Prefetch(ctx, acts); err != nil {
 		return res, err
 	}
-	outs := make([]*outgoing, 0, len(acts)+len(acks))
+	outs := make([]*Outgoing, 0, len(acts)+len(acks))
 	for _, a := range acts {
-		out, err := comp.compose(ctx, a)
+		out, err := comp.Compose(ctx, a)
 		if err != nil {
 			// One broken message must not hold up the others; it is tried again next pass.
 			log.Error("cannot compose a message", "key", a.Key(), "session", a.SessionID, "err", err)
@@ -85,9 +85,9 @@ func Plan(ctx context.Context, db *store.DB, cfg *config.Config, tpl *templates.
 		n := 0
 		defer func() { res.Enqueued = n }()
 		for _, out := range outs {
-			added, err := record(ctx, tx, out, now)
+			added, err := Record(ctx, tx, out, now)
 			if err != nil {
-				return fmt.Errorf("enqueue %s: %w", out.item.Key, err)
+				return fmt.Errorf("enqueue %s: %w", out.Item.Key, err)
 			}
 			if out.ackOf != 0 {
 				if err := store.AckDone(ctx, tx, out.ackOf); err != nil {
@@ -96,7 +96,7 @@ func Plan(ctx context.Context, db *store.DB, cfg *config.Config, tpl *templates.
 			}
 			if added {
 				n++
-				log.Debug("enqueued", "kind", out.item.Kind, "key", out.item.Key, "msgid", out.item.MessageID)
+				log.Debug("enqueued", "kind", out.Item.Kind, "key", out.Item.Key, "msgid", out.Item.MessageID)
 			}
 		}
 		return nil
@@ -110,8 +110,8 @@ func Plan(ctx context.Context, db *store.DB, cfg *config.Config, tpl *templates.
 // DueActions loads the relevant sessions and applies the schedule rules. It
 // also returns when a rule may fire next among the sessions it looked at.
 func DueActions(ctx context.Context, q store.Querier, t schedule.Timings, now time.Time) ([]schedule.Action, time.Time, error) {
-	w := planWindow(t, now)
-	st, err := loadPlanState(ctx, q, w)
+	w := Window(t, now)
+	st, err := LoadPlanState(ctx, q, w)
 	if err != nil {
 		return nil, time.Time{}, err
 	}
@@ -129,7 +129,7 @@ func DueActions(ctx context.Context, q store.Querier, t schedule.Timings, now ti
 	if st.NextInvite.Valid {
 		earliest(st.NextInvite.Time.Add(-w.InviteTo.Sub(now)))
 	}
-	for _, s := range buildSessions(st) {
+	for _, s := range BuildSessions(st) {
 		acts = append(acts, schedule.Due(s, t, now)...)
 		if at, ok := schedule.Next(s, t, now); ok {
 			earliest(at)
@@ -138,9 +138,9 @@ func DueActions(ctx context.Context, q store.Querier, t schedule.Timings, now ti
 	return acts, next, nil
 }
 
-// loadPlanState reads the state in one read transaction, so the pass sees one
+// LoadPlanState reads the state in one read transaction, so the pass sees one
 // snapshot even while the mentord command changes the roster.
-func loadPlanState(ctx context.Context, q store.Querier, w store.Window) (store.PlanState, error) {
+func LoadPlanState(ctx context.Context, q store.Querier, w store.Window) (store.PlanState, error) {
 	db, ok := q.(*sqlx.DB)
 	if !ok {
 		return store.LoadPlanState(ctx, q, w)
@@ -153,8 +153,8 @@ func loadPlanState(ctx context.Context, q store.Querier, w store.Window) (store.
 	return store.LoadPlanState(ctx, tx, w)
 }
 
-// buildSessions joins the loaded rows into the rules' view of each session.
-func buildSessions(st store.PlanState) []schedule.Session {
+// BuildSessions joins the loaded rows into the rules' view of each session.
+func BuildSessions(st store.PlanState) []schedule.Session {
 	locs := map[string]*time.Location{}
 	loc := func(name string) *time.Location {
 		if l, ok := locs[name]; ok {

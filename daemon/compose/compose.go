@@ -1,4 +1,21 @@
-package daemon
+// Package compose decides what is due and writes what each message says, from
+// the store's state: the schedule's pass and the composer behind it.
+//
+// The flow of a pass (Plan):
+//  1. Load the sessions something can be due for (the prompt window, sessions
+//     not yet invited, sessions changed since they were sent) and ask the pure
+//     rules (daemon/schedule) which actions are due at now.
+//  2. Compose each action's message (Composer): the pair, the session and the
+//     person from the store, the wording from templates, the iCalendar object
+//     from calendar, the bytes from mail, with a deterministic Message-ID.
+//  3. Record each in one transaction (Record): the outbox row under its
+//     idempotency key, its prompt and reply token, the calendar state it
+//     announces. Enqueueing the same action again changes nothing.
+//
+// Reading a message (daemon/ingest) composes its answers (a decline told to the
+// mentee, a notice to the admin) with the same Composer, inside its own
+// transaction (InTx). Nothing here sends: the outbox does.
+package compose
 
 import (
 	"context"
@@ -17,25 +34,25 @@ import (
 	"github.com/mentord/mentord/templates"
 )
 
-// outgoing is one composed message and the state to record with it.
-type outgoing struct {
+// Outgoing is one composed message and the state to record with it.
+type Outgoing struct {
 	action    schedule.Action
-	item      store.OutboxItem
+	Item      store.OutboxItem
 	prompt    *store.Prompt // created if new; its id goes on the item
 	tokenHash string
 	calendar  *store.CalendarSent // the calendar state this message announces
 	ackOf     int64               // an acknowledgement: the reply it acknowledges
 }
 
-// composer turns due actions into messages. It reads the database (through
+// Composer turns due actions into messages. It reads the database (through
 // the read pool) and caches what several actions of one pass share.
-type composer struct {
+type Composer struct {
 	cfg      *config.Config
 	tpl      *templates.Set
 	q        store.Querier
 	instance string // the database's id, part of every Message-ID
 	now      time.Time
-	preview  bool // no tokens are kept: a stand-in token is used
+	Preview  bool // no tokens are kept: a stand-in token is used
 
 	pairs     map[int64]store.PairView
 	sessions  map[int64][]store.Session // by pair, in time order
@@ -44,14 +61,22 @@ type composer struct {
 	byID      map[int64]store.Session    // prefetched sessions
 }
 
-func newComposer(cfg *config.Config, tpl *templates.Set, db *store.DB, now time.Time) *composer {
-	return &composer{cfg: cfg, tpl: tpl, q: db.R(), instance: db.Instance(), now: now,
+// New returns a composer reading db's read pool, for messages dated now.
+func New(cfg *config.Config, tpl *templates.Set, db *store.DB, now time.Time) *Composer {
+	return &Composer{cfg: cfg, tpl: tpl, q: db.R(), instance: db.Instance(), now: now,
 		pairs: map[int64]store.PairView{}, sessions: map[int64][]store.Session{}, people: map[int64]store.Person{}}
 }
 
-// prefetch loads, in a few queries, the pairs, sessions and attendees that
+// InTx makes c read through q, the transaction a message is composed in
+// (reading what was read so far in it), instead of the read pool.
+func (c *Composer) InTx(q store.Querier) *Composer {
+	c.q = q
+	return c
+}
+
+// Prefetch loads, in a few queries, the pairs, sessions and attendees that
 // the actions of a pass need, instead of a few queries per message.
-func (c *composer) prefetch(ctx context.Context, acts []schedule.Action) error {
+func (c *Composer) Prefetch(ctx context.Context, acts []schedule.Action) error {
 	ids := make([]int64, len(acts))
 	for i, a := range acts {
 		ids[i] = a.SessionID
@@ -76,21 +101,22 @@ func (c *composer) prefetch(ctx context.Context, acts []schedule.Action) error {
 }
 
 // session returns a session, from the prefetched pairs when it is there.
-func (c *composer) session(ctx context.Context, id int64) (store.Session, error) {
+func (c *Composer) session(ctx context.Context, id int64) (store.Session, error) {
 	if s, ok := c.byID[id]; ok {
 		return s, nil
 	}
 	return store.GetSession(ctx, c.q, id)
 }
 
-func (c *composer) sessionAttendees(ctx context.Context, id int64) ([]store.Attendee, error) {
+func (c *Composer) sessionAttendees(ctx context.Context, id int64) ([]store.Attendee, error) {
 	if as, ok := c.attendees[id]; ok {
 		return as, nil
 	}
 	return store.ListAttendees(ctx, c.q, id)
 }
 
-func (c *composer) pair(ctx context.Context, id int64) (store.PairView, []store.Session, error) {
+// Pair returns a pair and its sessions in time order.
+func (c *Composer) Pair(ctx context.Context, id int64) (store.PairView, []store.Session, error) {
 	if p, ok := c.pairs[id]; ok {
 		return p, c.sessions[id], nil
 	}
@@ -106,7 +132,7 @@ func (c *composer) pair(ctx context.Context, id int64) (store.PairView, []store.
 	return p, ss, nil
 }
 
-func (c *composer) person(ctx context.Context, p store.PairView, id int64) (store.Person, error) {
+func (c *Composer) person(ctx context.Context, p store.PairView, id int64) (store.Person, error) {
 	switch id {
 	case p.Mentor.ID:
 		return p.Mentor, nil
@@ -133,11 +159,11 @@ type about struct {
 }
 
 // load reads what a message on action a is about.
-func (c *composer) load(ctx context.Context, a schedule.Action) (ab about, err error) {
+func (c *Composer) load(ctx context.Context, a schedule.Action) (ab about, err error) {
 	if ab.s, err = c.session(ctx, a.SessionID); err != nil {
 		return ab, err
 	}
-	if ab.p, ab.sessions, err = c.pair(ctx, ab.s.PairID); err != nil {
+	if ab.p, ab.sessions, err = c.Pair(ctx, ab.s.PairID); err != nil {
 		return ab, err
 	}
 	if ab.to, err = c.person(ctx, ab.p, a.PersonID); err != nil {
@@ -147,14 +173,14 @@ func (c *composer) load(ctx context.Context, a schedule.Action) (ab about, err e
 	return ab, err
 }
 
-// compose renders the message for one action.
-func (c *composer) compose(ctx context.Context, a schedule.Action) (*outgoing, error) {
+// Compose renders the message for one action.
+func (c *Composer) Compose(ctx context.Context, a schedule.Action) (*Outgoing, error) {
 	ab, err := c.load(ctx, a)
 	if err != nil {
 		return nil, err
 	}
 	s, p, sessions, to, d := ab.s, ab.p, ab.sessions, ab.to, ab.d
-	out := &outgoing{action: a}
+	out := &Outgoing{action: a}
 	var kind templates.Kind
 	purpose := store.PurposeInvite
 	switch a.Kind {
@@ -210,12 +236,12 @@ func (c *composer) compose(ctx context.Context, a schedule.Action) (*outgoing, e
 }
 
 // message builds the email bytes and the outbox row.
-func (c *composer) message(ctx context.Context, out *outgoing, p store.PairView, s store.Session, to store.Person, r templates.Rendered, key string) error {
+func (c *Composer) message(ctx context.Context, out *Outgoing, p store.PairView, s store.Session, to store.Person, r templates.Rendered, key string) error {
 	a := out.action
 	box := c.cfg.Mailbox
 	domain := mail.Domain(box.Address)
 	token := mail.NewToken()
-	if c.preview {
+	if c.Preview {
 		token = "previewpreviewpreviewprevi" // same form, never stored: a reply to it matches nothing
 	}
 	out.tokenHash = mail.HashToken(token)
@@ -250,7 +276,7 @@ func (c *composer) message(ctx context.Context, out *outgoing, p store.PairView,
 	if err != nil {
 		return fmt.Errorf("build %s: %w", a.Key(), err)
 	}
-	out.item = store.OutboxItem{
+	out.Item = store.OutboxItem{
 		Key: key, Kind: string(a.Kind), PairID: &p.ID, SessionID: &s.ID, Recipient: to.Email,
 		RecipientDomain: mail.Domain(to.Email), EnvelopeFrom: mail.BounceAddress(box.Address, box.PlusDelimiter, msg.MessageID),
 		MessageID: msg.MessageID, Subject: r.Subject, Payload: raw, NextAttemptAt: c.now, CreatedAt: c.now,
@@ -260,7 +286,7 @@ func (c *composer) message(ctx context.Context, out *outgoing, p store.PairView,
 
 // ics builds the calendar object: the whole session for invites, updates and
 // cancellations of the session; only the removed person for a mentor replaced.
-func (c *composer) ics(ctx context.Context, a schedule.Action, p store.PairView, s store.Session, r templates.Rendered) ([]byte, error) {
+func (c *Composer) ics(ctx context.Context, a schedule.Action, p store.PairView, s store.Session, r templates.Rendered) ([]byte, error) {
 	as, err := c.sessionAttendees(ctx, s.ID)
 	if err != nil {
 		return nil, err
@@ -296,7 +322,7 @@ func (c *composer) ics(ctx context.Context, a schedule.Action, p store.PairView,
 
 // data is what every template gets: the people, the session in the
 // recipient's own zone, and the agreement.
-func (c *composer) data(p store.PairView, sessions []store.Session, s store.Session, to store.Person) (templates.Data, error) {
+func (c *Composer) data(p store.PairView, sessions []store.Session, s store.Session, to store.Person) (templates.Data, error) {
 	loc, err := time.LoadLocation(to.Timezone)
 	if err != nil {
 		return templates.Data{}, fmt.Errorf("time zone of person %d: %w", to.ID, err)
@@ -337,7 +363,7 @@ func sessionInfo(s store.Session, sessions []store.Session, loc *time.Location) 
 }
 
 // previous is the session's time as last announced to the person, when it moved.
-func (c *composer) previous(ctx context.Context, s store.Session, to store.Person) *templates.Session {
+func (c *Composer) previous(ctx context.Context, s store.Session, to store.Person) *templates.Session {
 	sent, err := store.GetCalendarSent(ctx, c.q, s.ID, to.ID)
 	if err != nil || sent.StartsAt.Equal(s.StartsAt) {
 		return nil
@@ -353,7 +379,7 @@ func (c *composer) previous(ctx context.Context, s store.Session, to store.Perso
 }
 
 // promises are the mentee's open promises from earlier sessions of the pair.
-func (c *composer) promises(ctx context.Context, s store.Session) ([]string, error) {
+func (c *Composer) promises(ctx context.Context, s store.Session) ([]string, error) {
 	var texts []string
 	err := sqlx.SelectContext(ctx, c.q, &texts, `SELECT ai.text FROM action_items ai JOIN sessions ps ON ps.id = ai.session_id
 		WHERE ai.pair_id = ? AND ai.status = 'open' AND ps.starts_at < ? ORDER BY ps.starts_at, ai.id`, s.PairID, store.UTC(s.StartsAt))
@@ -361,7 +387,7 @@ func (c *composer) promises(ctx context.Context, s store.Session) ([]string, err
 }
 
 // agenda is the mentee's current planning answers for the session.
-func (c *composer) agenda(ctx context.Context, s store.Session, menteeID int64) ([]templates.Answer, error) {
+func (c *Composer) agenda(ctx context.Context, s store.Session, menteeID int64) ([]templates.Answer, error) {
 	var rows []struct {
 		Number   int    `db:"question_no"`
 		Question string `db:"question"`
@@ -380,7 +406,7 @@ func (c *composer) agenda(ctx context.Context, s store.Session, menteeID int64) 
 // review is the mentee's own log of the pair's sessions before s, session by
 // session: the answers in force and the promises made, with whether they were
 // kept. Cancelled sessions are left out unless something was logged for them.
-func (c *composer) review(ctx context.Context, p store.PairView, sessions []store.Session, s store.Session, to store.Person) ([]templates.ReviewSession, error) {
+func (c *Composer) review(ctx context.Context, p store.PairView, sessions []store.Session, s store.Session, to store.Person) ([]templates.ReviewSession, error) {
 	answers, err := store.PairAnswers(ctx, c.q, p.ID, p.Mentee.ID)
 	if err != nil {
 		return nil, err
@@ -425,10 +451,10 @@ func (c *composer) review(ctx context.Context, p store.PairView, sessions []stor
 }
 
 // nudgeQuestions repeats exactly the questions of the prompt being nudged.
-func (c *composer) nudgeQuestions(ctx context.Context, s store.Session, to store.Person, purpose string, d *templates.Data) error {
+func (c *Composer) nudgeQuestions(ctx context.Context, s store.Session, to store.Person, purpose string, d *templates.Data) error {
 	pr, err := store.GetPrompt(ctx, c.q, s.ID, to.ID, purpose)
 	if err != nil {
-		if !c.preview {
+		if !c.Preview {
 			return fmt.Errorf("nudge without its %s: %w", purpose, err)
 		}
 		d.Questions = c.tpl.Questions(to.Language, purpose, s.Kind, false) // preview of a nudge never sent
@@ -441,7 +467,7 @@ func (c *composer) nudgeQuestions(ctx context.Context, s store.Session, to store
 	return nil
 }
 
-func (c *composer) firstMessage(ctx context.Context, sessionID, personID int64, purpose string) (string, error) {
+func (c *Composer) firstMessage(ctx context.Context, sessionID, personID int64, purpose string) (string, error) {
 	pr, err := store.GetPrompt(ctx, c.q, sessionID, personID, purpose)
 	if err != nil {
 		return "", err
@@ -449,17 +475,17 @@ func (c *composer) firstMessage(ctx context.Context, sessionID, personID int64, 
 	return store.FirstMessageID(ctx, c.q, pr.ID)
 }
 
-// record writes a composed message into the outbox with its prompt, token and
+// Record writes a composed message into the outbox with its prompt, token and
 // calendar state, in the caller's transaction. It reports whether the message
 // was new (an action already enqueued changes nothing).
-func record(ctx context.Context, tx *sqlx.Tx, out *outgoing, now time.Time) (bool, error) {
+func Record(ctx context.Context, tx *sqlx.Tx, out *Outgoing, now time.Time) (bool, error) {
 	if out.prompt != nil {
 		if err := store.EnsurePrompt(ctx, tx, out.prompt); err != nil {
 			return false, err
 		}
-		out.item.PromptID = &out.prompt.ID
+		out.Item.PromptID = &out.prompt.ID
 	}
-	added, err := store.Enqueue(ctx, tx, &out.item)
+	added, err := store.Enqueue(ctx, tx, &out.Item)
 	if err != nil || !added {
 		return false, err
 	}
@@ -479,15 +505,15 @@ func record(ctx context.Context, tx *sqlx.Tx, out *outgoing, now time.Time) (boo
 // Messages that answer what came in rather than follow the schedule.
 const (
 	actAck      schedule.ActionKind = "ack"
-	actDeclined schedule.ActionKind = "declined"
-	actCounter  schedule.ActionKind = "counter"
+	ActDeclined schedule.ActionKind = "declined"
+	ActCounter  schedule.ActionKind = "counter"
 )
 
-// composeNotice renders a message to a person about a session in answer to an
+// ComposeNotice renders a message to a person about a session in answer to an
 // inbound message (its id makes the idempotency key). Replies to it go to
 // prompt when given (an acknowledgement: a reply corrects the answers), else
 // to the person's invite prompt for the session.
-func (c *composer) composeNotice(ctx context.Context, a schedule.Action, inboundID int64, edit func(*templates.Data), prompt *store.Prompt) (*outgoing, error) {
+func (c *Composer) ComposeNotice(ctx context.Context, a schedule.Action, inboundID int64, edit func(*templates.Data), prompt *store.Prompt) (*Outgoing, error) {
 	ab, err := c.load(ctx, a)
 	if err != nil {
 		return nil, err
@@ -498,7 +524,7 @@ func (c *composer) composeNotice(ctx context.Context, a schedule.Action, inbound
 	if err != nil {
 		return nil, fmt.Errorf("render %s: %w", a.Kind, err)
 	}
-	out := &outgoing{action: a, prompt: prompt}
+	out := &Outgoing{action: a, prompt: prompt}
 	if out.prompt == nil {
 		out.prompt = &store.Prompt{SessionID: s.ID, PersonID: to.ID, Purpose: store.PurposeInvite, Language: to.Language,
 			Questions: "[]", CreatedAt: c.now}
@@ -507,9 +533,9 @@ func (c *composer) composeNotice(ctx context.Context, a schedule.Action, inbound
 	return out, c.message(ctx, out, p, s, to, r, key)
 }
 
-// composeAdmin renders a message to the programme admin (programme.admin_email),
+// ComposeAdmin renders a message to the programme admin (programme.admin_email),
 // in the default language, without a reply token. sessionID may be 0.
-func (c *composer) composeAdmin(ctx context.Context, kind templates.Kind, key string, sessionID int64, edit func(*templates.Data)) (*outgoing, error) {
+func (c *Composer) ComposeAdmin(ctx context.Context, kind templates.Kind, key string, sessionID int64, edit func(*templates.Data)) (*Outgoing, error) {
 	admin := c.cfg.Programme.AdminEmail
 	if admin == "" {
 		return nil, nil
@@ -522,7 +548,7 @@ func (c *composer) composeAdmin(ctx context.Context, kind templates.Kind, key st
 		if err != nil {
 			return nil, err
 		}
-		p, sessions, err := c.pair(ctx, s.PairID)
+		p, sessions, err := c.Pair(ctx, s.PairID)
 		if err != nil {
 			return nil, err
 		}
@@ -546,13 +572,13 @@ func (c *composer) composeAdmin(ctx context.Context, kind templates.Kind, key st
 	if err != nil {
 		return nil, err
 	}
-	out := &outgoing{item: store.OutboxItem{
+	out := &Outgoing{Item: store.OutboxItem{
 		Key: key, Kind: string(kind), PairID: pairID, Recipient: admin, RecipientDomain: mail.Domain(admin),
 		EnvelopeFrom: mail.BounceAddress(box.Address, box.PlusDelimiter, msg.MessageID), MessageID: msg.MessageID,
 		Subject: r.Subject, Payload: raw, NextAttemptAt: c.now, CreatedAt: c.now,
 	}}
 	if sessionID != 0 {
-		out.item.SessionID = &sessionID
+		out.Item.SessionID = &sessionID
 	}
 	return out, nil
 }
@@ -560,7 +586,7 @@ func (c *composer) composeAdmin(ctx context.Context, kind templates.Kind, key st
 // composeAck tells the mentee what a reply recorded, answer by answer (or its
 // text, when it answered no numbered question). Its reply token is bound to
 // the same prompt, so a reply to it corrects those answers.
-func (c *composer) composeAck(ctx context.Context, r store.Reply) (*outgoing, error) {
+func (c *Composer) composeAck(ctx context.Context, r store.Reply) (*Outgoing, error) {
 	entries, err := store.ReplyAnswers(ctx, c.q, r.ID)
 	if err != nil {
 		return nil, err
@@ -570,7 +596,7 @@ func (c *composer) composeAck(ctx context.Context, r store.Reply) (*outgoing, er
 		return nil, fmt.Errorf("the prompt of reply %d: %w", r.ID, err)
 	}
 	act := schedule.Action{Kind: actAck, SessionID: r.SessionID, PersonID: r.PersonID, Due: c.now}
-	return c.composeNotice(ctx, act, r.ID, func(d *templates.Data) {
+	return c.ComposeNotice(ctx, act, r.ID, func(d *templates.Data) {
 		d.AckOf = templates.Kind(r.PromptKind)
 		for _, e := range entries {
 			d.Agenda = append(d.Agenda, templates.Answer{Number: e.QuestionNo, Question: e.Question, Text: e.Answer})
