@@ -2,6 +2,7 @@ package daemon
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"reflect"
 	"runtime/debug"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/mentord/mentord/daemon/compose"
 	"github.com/mentord/mentord/daemon/config"
+	"github.com/mentord/mentord/daemon/outbox"
 	"github.com/mentord/mentord/daemon/store"
 	"github.com/mentord/mentord/mail/inbox"
 	"github.com/mentord/mentord/mail/oauth"
@@ -170,7 +172,7 @@ func (d *Daemon) scheduleLoop(soft, hard context.Context) error {
 func (d *Daemon) outboxLoop(soft, hard context.Context) error {
 	for {
 		cfg := d.Config()
-		o := &Outbox{DB: d.db, Sender: sender.New(SMTPConfig(cfg, d.Tokens()), d.log.With("component", "smtp")), Cfg: cfg,
+		o := &outbox.Outbox{DB: d.db, Sender: sender.New(SMTPConfig(cfg, d.Tokens()), d.log.With("component", "smtp")), Cfg: cfg,
 			Log: d.log, Now: d.clock.Now, Beat: func() { d.health.Beat("outbox") }}
 		_, err := o.SendDue(soft, hard)
 		now := d.clock.Now()
@@ -358,4 +360,21 @@ func SMTPConfig(cfg *config.Config, tokens *oauth.Source) sender.Config {
 		c.Token = tokens
 	}
 	return c
+}
+
+// smtpState is the health of the "smtp" component after a pass of the outbox:
+// a throttling server is not a failure.
+func smtpState(now time.Time, p outbox.Pause, err error) (ok bool, state string, cause error) {
+	switch {
+	case p.Active(now):
+		state := "throttled by the server until " + p.Until.UTC().Format("15:04Z")
+		if p.Quota {
+			state += " (its daily sending quota is used up)"
+		}
+		return true, state, nil
+	case err != nil && !errors.Is(err, outbox.ErrThrottled):
+		return false, "failing", err
+	default:
+		return true, "ok", nil
+	}
 }

@@ -7,27 +7,18 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
+	"github.com/mentord/mentord/daemon/outbox"
 	"github.com/mentord/mentord/daemon/store"
 )
 
 // Counters the loops add to; /metrics serves them (Prometheus client_golang).
 var (
-	sentTotal = prometheus.NewCounterVec(prometheus.CounterOpts{
-		Namespace: "mentord", Name: "messages_sent_total", Help: "Messages accepted by the SMTP server, by kind.",
-	}, []string{"kind"})
-	failedTotal = prometheus.NewCounterVec(prometheus.CounterOpts{
-		Namespace: "mentord", Name: "messages_failed_total", Help: "Messages that failed for good (5xx, or retried too long), by kind.",
-	}, []string{"kind"})
 	readTotal = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Namespace: "mentord", Name: "messages_read_total",
 		Help: "Messages read from the mailbox, by kind (reply, calendar, bounce, auto_reply, other) and outcome (logged, ignored, quarantined, unrelated).",
 	}, []string{"kind", "outcome"})
 	answersTotal = prometheus.NewCounter(prometheus.CounterOpts{
 		Namespace: "mentord", Name: "answers_logged_total", Help: "Answers written to the progress log.",
-	})
-	throttledTotal = prometheus.NewCounter(prometheus.CounterOpts{
-		Namespace: "mentord", Name: "smtp_throttled_total",
-		Help: "Replies from the SMTP server asking to send less (rate or daily quota); each pauses sending.",
 	})
 )
 
@@ -36,7 +27,8 @@ var (
 func (d *Daemon) registry() *prometheus.Registry {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
-		sentTotal, failedTotal, readTotal, answersTotal, throttledTotal)
+		readTotal, answersTotal)
+	reg.MustRegister(outbox.Metrics...)
 	gauge := func(name, help string, f func() float64) {
 		reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Namespace: "mentord", Name: name, Help: help}, f))
 	}
@@ -104,15 +96,12 @@ func (d *Daemon) quotaMetrics(reg *prometheus.Registry) {
 	}
 	reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Namespace: "mentord", Name: "smtp_paused",
 		Help: "1 while sending is paused because the SMTP server throttled it."}, func() float64 {
-		if p, err := loadPause(context.Background(), d.db.R()); err == nil && p.Active(d.clock.Now()) {
+		if p, err := outbox.LoadPause(context.Background(), d.db.R()); err == nil && p.Active(d.clock.Now()) {
 			return 1
 		}
 		return 0
 	}))
 }
-
-func countSent(it store.OutboxItem)   { sentTotal.WithLabelValues(it.Kind).Inc() }
-func countFailed(it store.OutboxItem) { failedTotal.WithLabelValues(it.Kind).Inc() }
 
 func countRead(o Outcome) {
 	if o.Duplicate {

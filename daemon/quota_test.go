@@ -8,6 +8,7 @@ import (
 
 	"github.com/jmoiron/sqlx"
 
+	"github.com/mentord/mentord/daemon/outbox"
 	"github.com/mentord/mentord/daemon/store"
 	"github.com/mentord/mentord/mail/sender"
 )
@@ -83,7 +84,7 @@ func checkDeliveries(t *testing.T, got []delivery, rcpt string, n int, limits ma
 }
 
 // A new cohort: 1,000 invites due at once, 30 a minute allowed. They go in
-// order, 30 a minute, none failed, none twice, in the time EstimateDone says.
+// order, 30 a minute, none failed, none twice, in the time outbox.EstimateDone says.
 func TestLargeBatchIsSpreadOverMinutes(t *testing.T) {
 	start := utc("2027-01-01T10:00Z")
 	s := newSim(t, start, "")
@@ -98,7 +99,7 @@ func TestLargeBatchIsSpreadOverMinutes(t *testing.T) {
 	if took := last.Sub(start); took < 33*time.Minute || took > 34*time.Minute {
 		t.Errorf("the last went %v after the first, want about 33 minutes (34 rounds of 30)", took)
 	}
-	if est := EstimateDone(1000, start, 30, 0, nil); !est.Equal(last) {
+	if est := outbox.EstimateDone(1000, start, 30, 0, nil); !est.Equal(last) {
 		t.Errorf("EstimateDone = %v, the outbox sent the last at %v", est, last)
 	}
 }
@@ -119,7 +120,7 @@ func TestDayQuotaSpreadsOverDays(t *testing.T) {
 	if took := last.Sub(start); took < 48*time.Hour || took > 49*time.Hour {
 		t.Errorf("the last went %v after the first, want just over two days", took)
 	}
-	if est := EstimateDone(250, start, 30, 100, nil); !est.Equal(last) {
+	if est := outbox.EstimateDone(250, start, 30, 100, nil); !est.Equal(last) {
 		t.Errorf("EstimateDone = %v, the outbox sent the last at %v", est, last)
 	}
 }
@@ -169,7 +170,7 @@ func (s *sim) restart(t *testing.T) {
 	if err := db.Tx(ctx, func(tx *sqlx.Tx) error { _, err := store.ReleaseClaims(ctx, tx); return err }); err != nil {
 		t.Fatal(err)
 	}
-	s.outbox = &Outbox{DB: db, Sender: sender.New(SMTPConfig(s.cfg, nil), nil), Cfg: s.cfg, Log: s.log, Now: func() time.Time { return s.now }}
+	s.outbox = &outbox.Outbox{DB: db, Sender: sender.New(SMTPConfig(s.cfg, nil), nil), Cfg: s.cfg, Log: s.log, Now: func() time.Time { return s.now }}
 }
 
 func TestEstimateDone(t *testing.T) {
@@ -197,8 +198,8 @@ func TestEstimateDone(t *testing.T) {
 			start.Add(23*time.Hour + time.Second + 61*time.Second)},
 	}
 	for _, tt := range tests {
-		if got := EstimateDone(tt.n, start, tt.perMin, tt.perDay, tt.history); !got.Equal(tt.want) {
-			t.Errorf("%s: EstimateDone = %v, want %v", tt.name, got, tt.want)
+		if got := outbox.EstimateDone(tt.n, start, tt.perMin, tt.perDay, tt.history); !got.Equal(tt.want) {
+			t.Errorf("%s: outbox.EstimateDone = %v, want %v", tt.name, got, tt.want)
 		}
 	}
 }

@@ -19,6 +19,7 @@ import (
 
 	"github.com/mentord/mentord/daemon/compose"
 	"github.com/mentord/mentord/daemon/config"
+	"github.com/mentord/mentord/daemon/outbox"
 	"github.com/mentord/mentord/daemon/store"
 	"github.com/mentord/mentord/mail/sender"
 	"github.com/mentord/mentord/mail/smtptest"
@@ -34,7 +35,7 @@ type sim struct {
 	tpl    *templates.Set
 	roster *Roster
 	sink   *smtptest.Sink
-	outbox *Outbox
+	outbox *outbox.Outbox
 	log    *slog.Logger
 	now    time.Time
 	got    []simMsg
@@ -81,7 +82,7 @@ timings: {quiet_hours: {start: "21:00", end: "08:00"}}
 	}
 	clock := func() time.Time { return s.now }
 	s.roster = &Roster{DB: s.db, Cfg: cfg, Now: clock}
-	s.outbox = &Outbox{DB: s.db, Sender: sender.New(SMTPConfig(cfg, nil), nil), Cfg: cfg, Log: s.log, Now: clock}
+	s.outbox = &outbox.Outbox{DB: s.db, Sender: sender.New(SMTPConfig(cfg, nil), nil), Cfg: cfg, Log: s.log, Now: clock}
 	return s
 }
 

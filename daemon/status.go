@@ -10,6 +10,7 @@ import (
 
 	"github.com/mentord/mentord/daemon/compose"
 	"github.com/mentord/mentord/daemon/config"
+	"github.com/mentord/mentord/daemon/outbox"
 	"github.com/mentord/mentord/daemon/schedule"
 	"github.com/mentord/mentord/daemon/store"
 	"github.com/mentord/mentord/mail/oauth"
@@ -54,8 +55,8 @@ type QuotaStatus struct {
 	DueNow int         `json:"due_now"` // outbox messages due now or being sent
 	// DoneBy estimates when the last of them will have been sent, as fast as
 	// the quotas and the server's pause allow.
-	DoneBy *time.Time `json:"done_by,omitempty"`
-	Paused *Pause     `json:"paused,omitempty"` // the server throttled sending: until when, and what it said
+	DoneBy *time.Time    `json:"done_by,omitempty"`
+	Paused *outbox.Pause `json:"paused,omitempty"` // the server throttled sending: until when, and what it said
 }
 
 // QuotaWindow is one rolling window of a sending quota.
@@ -200,7 +201,7 @@ func loadQuotaStatus(ctx context.Context, q store.Querier, cfg *config.Config, n
 			w.out.FreesAt = &u.FreesAt
 		}
 	}
-	p, err := loadPause(ctx, q)
+	p, err := outbox.LoadPause(ctx, q)
 	if err != nil {
 		return err
 	}
@@ -217,7 +218,7 @@ func loadQuotaStatus(ctx context.Context, q store.Querier, cfg *config.Config, n
 			return err
 		}
 	}
-	done := EstimateDone(qs.DueNow, start, cfg.SMTP.MaxPerMinute, cfg.SMTP.MaxRecipientsPerDay, history)
+	done := outbox.EstimateDone(qs.DueNow, start, cfg.SMTP.MaxPerMinute, cfg.SMTP.MaxRecipientsPerDay, history)
 	qs.DoneBy = &done
 	return nil
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/jmoiron/sqlx"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/mentord/mentord/daemon/outbox"
 	"github.com/mentord/mentord/daemon/store"
 	"github.com/mentord/mentord/mail/smtptest"
 )
@@ -49,8 +50,8 @@ func TestThrottlingReplyPausesSending(t *testing.T) {
 			s.sink.FailAfter(2, tt.at, tt.reply)
 			ctx := context.Background()
 			n, err := s.outbox.SendDue(ctx, ctx)
-			if n != 2 || !errors.Is(err, ErrThrottled) {
-				t.Fatalf("SendDue = %d, %v; want 2 sent, then ErrThrottled", n, err)
+			if n != 2 || !errors.Is(err, outbox.ErrThrottled) {
+				t.Fatalf("SendDue = %d, %v; want 2 sent, then outbox.ErrThrottled", n, err)
 			}
 			if st := s.states(t); st["sent"] != 2 || st["pending"] != 4 {
 				t.Fatalf("states %v, want 2 sent and 4 waiting", st)
@@ -92,7 +93,7 @@ func TestThrottlingReplyPausesSending(t *testing.T) {
 				got = append(got, delivery{MessageID: headerOf(t, m.Data, "Message-Id"), Subject: headerOf(t, m.Data, "Subject")})
 			}
 			checkDeliveries(t, got, "a@example.org", 6, nil)
-			if p, _ := s.outbox.Paused(ctx); p != (Pause{}) {
+			if p, _ := s.outbox.Paused(ctx); p != (outbox.Pause{}) {
 				t.Errorf("after a message went through the pause is %+v, want it cleared", p)
 			}
 		})
@@ -114,7 +115,7 @@ func TestNonThrottling5xxStillFails(t *testing.T) {
 	if st := s.states(t); st["failed"] != 1 || st["sent"] != 2 {
 		t.Errorf("states %v", st)
 	}
-	if p, _ := s.outbox.Paused(ctx); p != (Pause{}) {
+	if p, _ := s.outbox.Paused(ctx); p != (outbox.Pause{}) {
 		t.Errorf("a 5.1.1 paused sending: %+v", p)
 	}
 
@@ -126,7 +127,7 @@ func TestNonThrottling5xxStillFails(t *testing.T) {
 	if st := s.states(t); st["failed"] != 3 || st["pending"] != 0 {
 		t.Errorf("states after 5.1.8: %v", st)
 	}
-	if p, _ := s.outbox.Paused(ctx); p != (Pause{}) {
+	if p, _ := s.outbox.Paused(ctx); p != (outbox.Pause{}) {
 		t.Errorf("a 5.1.8 paused sending: %+v", p)
 	}
 }
@@ -141,8 +142,8 @@ func TestThrottlingBackoff(t *testing.T) {
 	s.sink.Refuse(&smtp.SMTPError{Code: 421, EnhancedCode: smtp.EnhancedCode{4, 7, 0}, Message: "Try again later, closing connection. (EHLO)"})
 	var pauses []time.Duration
 	for range 8 {
-		if _, err := s.outbox.SendDue(ctx, ctx); !errors.Is(err, ErrThrottled) {
-			t.Fatalf("SendDue = %v, want ErrThrottled", err)
+		if _, err := s.outbox.SendDue(ctx, ctx); !errors.Is(err, outbox.ErrThrottled) {
+			t.Fatalf("SendDue = %v, want outbox.ErrThrottled", err)
 		}
 		p, _ := s.outbox.Paused(ctx)
 		pauses = append(pauses, p.Until.Sub(s.now))
@@ -168,7 +169,7 @@ func TestThrottlingBackoff(t *testing.T) {
 	s.now = s.now.Add(time.Second)
 	s.sink.FailAfter(1, smtptest.AtMail, &smtp.SMTPError{Code: 421, EnhancedCode: smtp.EnhancedCode{4, 4, 2},
 		Message: "Message submission rate for this client has exceeded the configured limit"})
-	if n, err := s.outbox.SendDue(ctx, ctx); n != 1 || !errors.Is(err, ErrThrottled) {
+	if n, err := s.outbox.SendDue(ctx, ctx); n != 1 || !errors.Is(err, outbox.ErrThrottled) {
 		t.Fatalf("SendDue = %d, %v; want one through, then throttled", n, err)
 	}
 	if p, _ := s.outbox.Paused(ctx); p.Until.Sub(s.now) != time.Minute {
@@ -178,14 +179,14 @@ func TestThrottlingBackoff(t *testing.T) {
 
 func TestSMTPHealthWhenThrottled(t *testing.T) {
 	now := utc("2027-01-01T10:00Z")
-	p := Pause{Until: utc("2027-01-01T10:05Z")}
-	if ok, state, err := smtpState(now, p, fmt.Errorf("%w: 421", ErrThrottled)); !ok || state != "throttled by the server until 10:05Z" || err != nil {
+	p := outbox.Pause{Until: utc("2027-01-01T10:05Z")}
+	if ok, state, err := smtpState(now, p, fmt.Errorf("%w: 421", outbox.ErrThrottled)); !ok || state != "throttled by the server until 10:05Z" || err != nil {
 		t.Errorf("smtpState = %v, %q, %v; want ok, throttled until 10:05Z", ok, state, err)
 	}
 	if ok, state, _ := smtpState(p.Until, p, nil); !ok || state != "ok" {
 		t.Errorf("smtpState after the pause = %v, %q", ok, state)
 	}
-	if ok, state, _ := smtpState(now, Pause{}, errors.New("connection refused")); ok || state != "failing" {
+	if ok, state, _ := smtpState(now, outbox.Pause{}, errors.New("connection refused")); ok || state != "failing" {
 		t.Errorf("smtpState with the server down = %v, %q", ok, state)
 	}
 }
@@ -238,8 +239,8 @@ func TestQuotaMetrics(t *testing.T) {
 	s.now = s.now.Add(61 * time.Second)
 	s.sink.FailAfter(0, smtptest.AtMail, &smtp.SMTPError{Code: 421, EnhancedCode: smtp.EnhancedCode{4, 4, 2},
 		Message: "Message submission rate for this client has exceeded the configured limit"})
-	if _, err := s.outbox.SendDue(ctx, ctx); !errors.Is(err, ErrThrottled) {
-		t.Fatalf("SendDue = %v, want ErrThrottled", err)
+	if _, err := s.outbox.SendDue(ctx, ctx); !errors.Is(err, outbox.ErrThrottled) {
+		t.Fatalf("SendDue = %v, want outbox.ErrThrottled", err)
 	}
 	m = scrape()
 	for metric, want := range map[string]float64{

@@ -13,6 +13,7 @@ import (
 
 	"github.com/mentord/mentord/daemon"
 	"github.com/mentord/mentord/daemon/compose"
+	"github.com/mentord/mentord/daemon/outbox"
 	"github.com/mentord/mentord/daemon/store"
 	"github.com/mentord/mentord/mail/inbox"
 	"github.com/mentord/mentord/mail/sender"
@@ -54,7 +55,7 @@ func TestRepliesThroughPostfixIntoTheLog(t *testing.T) {
 	if _, err := compose.Plan(ctx, db, cfg, tpl, time.Now(), log); err != nil {
 		t.Fatal(err)
 	}
-	out := &daemon.Outbox{DB: db, Sender: sender.New(daemon.SMTPConfig(cfg, nil), log), Cfg: cfg, Log: log, Now: time.Now}
+	out := &outbox.Outbox{DB: db, Sender: sender.New(daemon.SMTPConfig(cfg, nil), log), Cfg: cfg, Log: log, Now: time.Now}
 	if _, err := out.SendDue(ctx, ctx); err != nil {
 		t.Fatal(err)
 	}

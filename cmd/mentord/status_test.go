@@ -13,6 +13,7 @@ import (
 
 	"github.com/mentord/mentord/daemon"
 	"github.com/mentord/mentord/daemon/config"
+	"github.com/mentord/mentord/daemon/outbox"
 	"github.com/mentord/mentord/daemon/store"
 	"github.com/mentord/mentord/mail/oauth"
 )
@@ -57,7 +58,7 @@ func (h *harness) fillOutbox(n int, sentAt time.Time) {
 }
 
 // setPause records that the server throttled sending, as the daemon does.
-func (h *harness) setPause(p daemon.Pause) {
+func (h *harness) setPause(p outbox.Pause) {
 	h.t.Helper()
 	cfg, _ := config.Load(h.config)
 	ctx := context.Background()
@@ -95,7 +96,7 @@ func TestStatusShowsQuota(t *testing.T) {
 	}
 
 	until := testNow.Add(time.Hour)
-	h.setPause(daemon.Pause{Until: until, BackoffSeconds: 3600, Quota: true, At: testNow,
+	h.setPause(outbox.Pause{Until: until, BackoffSeconds: 3600, Quota: true, At: testNow,
 		Reply: "550 5.4.5 Daily user sending quota exceeded."})
 	out = h.mustRun("status")
 	for _, want := range []string{

@@ -1,4 +1,19 @@
-package daemon
+// Package outbox sends what the schedule enqueued through one SMTP server,
+// modelled on mox's queue:
+//
+//  1. Claim up to batchSize due rows ('sending', attempts+1) in one transaction.
+//  2. Open one SMTP connection for the batch and send each row's exact bytes.
+//  3. Right after the server's 250, mark the row sent and drop its bytes (the
+//     mentee's prompt and the live reply token are not kept once delivered;
+//     `mentord preview` shows the wording); a 4xx or network error puts it
+//     back with an exponential backoff with jitter; a 5xx fails it at once,
+//     logged for the admin.
+//  4. A claim takes only what the sending quotas allow, and a reply that says
+//     the server is throttling us pauses all sending (quota.go).
+//
+// A crash between a 250 and its commit resends that one message, with the same
+// Message-ID; rows claimed but not yet tried go back to pending at start-up.
+package outbox
 
 import (
 	"context"
@@ -9,24 +24,31 @@ import (
 	"time"
 
 	"github.com/jmoiron/sqlx"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/mentord/mentord/daemon/config"
 	"github.com/mentord/mentord/daemon/store"
 	"github.com/mentord/mentord/mail/sender"
 )
 
-// Outbox sending, modelled on mox's queue:
-//  1. Claim up to batchSize due rows ('sending', attempts+1) in one transaction.
-//  2. Open one SMTP connection for the batch and send each row's exact bytes.
-//  3. Right after the server's 250, mark the row sent and drop its bytes (the
-//     mentee's prompt and the live reply token are not kept once delivered;
-//     `mentord preview` shows the wording); a 4xx or network error puts it back with an exponential
-//     backoff with jitter; a 5xx fails it at once, logged for the admin.
-//  4. A claim takes only what the sending quotas allow, and a reply that says
-//     the server is throttling us pauses all sending (quota.go).
-//
-// A crash between a 250 and its commit resends that one message, with the same
-// Message-ID; rows claimed but not yet tried go back to pending at start-up.
+// Metrics are the outbox's counters, for the daemon's /metrics.
+var Metrics = []prometheus.Collector{sentTotal, failedTotal, throttledTotal}
+
+var (
+	sentTotal = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Namespace: "mentord", Name: "messages_sent_total", Help: "Messages accepted by the SMTP server, by kind.",
+	}, []string{"kind"})
+	failedTotal = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Namespace: "mentord", Name: "messages_failed_total", Help: "Messages that failed for good (5xx, or retried too long), by kind.",
+	}, []string{"kind"})
+	throttledTotal = prometheus.NewCounter(prometheus.CounterOpts{
+		Namespace: "mentord", Name: "smtp_throttled_total",
+		Help: "Replies from the SMTP server asking to send less (rate or daily quota); each pauses sending.",
+	})
+)
+
+func countSent(it store.OutboxItem)   { sentTotal.WithLabelValues(it.Kind).Inc() }
+func countFailed(it store.OutboxItem) { failedTotal.WithLabelValues(it.Kind).Inc() }
 
 const (
 	batchSize   = 50
@@ -74,7 +96,7 @@ func (o *Outbox) SendDue(soft, hard context.Context) (int, error) {
 		return 0, err
 	}
 	var err error
-	if o.pause, err = loadPause(hard, o.DB.R()); err != nil {
+	if o.pause, err = LoadPause(hard, o.DB.R()); err != nil {
 		return 0, err
 	}
 	if o.pause.Active(o.Now()) {

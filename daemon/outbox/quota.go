@@ -1,4 +1,4 @@
-package daemon
+package outbox
 
 import (
 	"context"
@@ -62,8 +62,8 @@ func (p Pause) next(kind sender.Throttle, now time.Time, reply string) Pause {
 		Reply: reply, At: store.UTC(now)}
 }
 
-// loadPause reads the pause; the zero Pause when there is none.
-func loadPause(ctx context.Context, q store.Querier) (Pause, error) {
+// LoadPause reads the pause; the zero Pause when there is none.
+func LoadPause(ctx context.Context, q store.Querier) (Pause, error) {
 	var p Pause
 	v, err := store.Setting(ctx, q, pauseKey)
 	if err != nil || v == "" {
@@ -88,7 +88,7 @@ func savePause(ctx context.Context, q store.Querier, p Pause) error {
 }
 
 // Paused returns the server's last request to pause; Active says whether it holds now.
-func (o *Outbox) Paused(ctx context.Context) (Pause, error) { return loadPause(ctx, o.DB.R()) }
+func (o *Outbox) Paused(ctx context.Context) (Pause, error) { return LoadPause(ctx, o.DB.R()) }
 
 // NextSend returns when sending can next make progress: when the earliest
 // pending message is due, or, when some are due already, when the quotas have
@@ -193,21 +193,4 @@ func EstimateDone(n int, start time.Time, perMinute, perDay int, history []time.
 		t = next
 	}
 	return last
-}
-
-// smtpState is the health of the "smtp" component after a pass of the outbox:
-// a throttling server is not a failure.
-func smtpState(now time.Time, p Pause, err error) (ok bool, state string, cause error) {
-	switch {
-	case p.Active(now):
-		state := "throttled by the server until " + p.Until.UTC().Format("15:04Z")
-		if p.Quota {
-			state += " (its daily sending quota is used up)"
-		}
-		return true, state, nil
-	case err != nil && !errors.Is(err, ErrThrottled):
-		return false, "failing", err
-	default:
-		return true, "ok", nil
-	}
 }
