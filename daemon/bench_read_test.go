@@ -10,6 +10,7 @@ import (
 	"github.com/emersion/go-imap/v2"
 	"github.com/emersion/go-imap/v2/imapclient"
 
+	"github.com/mentord/mentord/daemon/ingest"
 	"github.com/mentord/mentord/mail/inbox"
 )
 
@@ -47,7 +48,7 @@ func BenchmarkIngestIMAP(b *testing.B) {
 				if mode == "bare-fetch" {
 					bareFetch(b, c, n)
 				} else {
-					got, err := (&Reader{DB: ir.db, Cfg: ir.cfg, Tpl: ir.tpl, Log: ir.log, Now: time.Now}).
+					got, err := (&ingest.Reader{DB: ir.db, Cfg: ir.cfg, Tpl: ir.tpl, Log: ir.log, Now: time.Now}).
 						ReadFolder(context.Background(), c, inbox.Mailbox{Name: "INBOX", UIDValidity: sel.UIDValidity}, true)
 					if err != nil || got != n {
 						b.Fatal(got, err)

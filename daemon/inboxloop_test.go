@@ -12,6 +12,7 @@ import (
 
 	"github.com/emersion/go-imap/v2/imapclient"
 
+	"github.com/mentord/mentord/daemon/ingest"
 	"github.com/mentord/mentord/daemon/store"
 	"github.com/mentord/mentord/mail/devserver"
 	"github.com/mentord/mentord/mail/inbox"
@@ -112,12 +113,12 @@ func TestCrashBeforeMoveChangesNothingTwice(t *testing.T) {
 	// The first connection "dies" after the batch was committed, before any move.
 	c := ir.dial()
 	sel, _ := c.Select("INBOX", nil).Wait()
-	r := &Reader{DB: ir.db, Cfg: ir.cfg, Tpl: ir.tpl, Log: ir.log, Now: func() time.Time { return ir.now }}
+	r := &ingest.Reader{DB: ir.db, Cfg: ir.cfg, Tpl: ir.tpl, Log: ir.log, Now: func() time.Time { return ir.now }}
 	_, err := inbox.Drain(context.Background(), c, inbox.Mailbox{Name: "INBOX", UIDValidity: sel.UIDValidity}, inbox.DrainOptions{Batch: 3},
 		func(ctx context.Context, ms []inbox.Message) ([]string, error) {
-			items := make([]Item, len(ms))
+			items := make([]ingest.Item, len(ms))
 			for i, m := range ms {
-				items[i] = Item{Raw: m.Raw, Source: Source{Mailbox: "INBOX", UIDValidity: m.UIDValidity, UID: uint32(m.UID)}}
+				items[i] = ingest.Item{Raw: m.Raw, Source: ingest.Source{Mailbox: "INBOX", UIDValidity: m.UIDValidity, UID: uint32(m.UID)}}
 			}
 			if _, err := r.IngestBatch(ctx, items); err != nil {
 				return nil, err
@@ -202,9 +203,9 @@ func TestFailedBatchChangesNothing(t *testing.T) {
 	r := newReading(t, "")
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	_, err := r.reader.IngestBatch(ctx, []Item{
-		{Raw: r.replyMsg(menteeAddr, r.token, "f1@mail.example.org", typedAnswers), Source: Source{Mailbox: "INBOX", UIDValidity: 1, UID: 1}},
-		{Raw: r.replyMsg(menteeAddr, r.token, "f2@mail.example.org", typedAnswers), Source: Source{Mailbox: "INBOX", UIDValidity: 1, UID: 2}},
+	_, err := r.reader.IngestBatch(ctx, []ingest.Item{
+		{Raw: r.replyMsg(menteeAddr, r.token, "f1@mail.example.org", typedAnswers), Source: ingest.Source{Mailbox: "INBOX", UIDValidity: 1, UID: 1}},
+		{Raw: r.replyMsg(menteeAddr, r.token, "f2@mail.example.org", typedAnswers), Source: ingest.Source{Mailbox: "INBOX", UIDValidity: 1, UID: 2}},
 	})
 	if err == nil {
 		t.Fatal("IngestBatch with a cancelled context succeeded")

@@ -10,6 +10,7 @@ import (
 	"github.com/emersion/go-ical"
 	"github.com/jmoiron/sqlx"
 
+	"github.com/mentord/mentord/daemon/ingest"
 	"github.com/mentord/mentord/daemon/store"
 )
 
@@ -104,7 +105,7 @@ func TestMentorDeclines(t *testing.T) {
 	addPair(t, s.roster, PairInput{MentorName: "Ada", MentorEmail: mentorAddr, MenteeName: "Bo", MenteeEmail: menteeAddr,
 		TZ: "Europe/Copenhagen", Start: "2027-01-12T14:00", Every: "monthly", Sessions: "12", Duration: "60m", Location: "Room 4.12"})
 	s.step()
-	r := &reading{sim: s, reader: &Reader{DB: s.db, Cfg: s.cfg, Tpl: s.tpl, Log: s.log, Now: func() time.Time { return s.now }}}
+	r := &reading{sim: s, reader: &ingest.Reader{DB: s.db, Cfg: s.cfg, Tpl: s.tpl, Log: s.log, Now: func() time.Time { return s.now }}}
 	out := r.ingest(r.rsvp(t, mentorAddr, mentorAddr, "REPLY", "DECLINED", 0, s.now, "COMMENT:Away at a conference\n"))
 	if out.Outcome != store.OutcomeLogged {
 		t.Fatalf("decline: %+v", out)

@@ -8,13 +8,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mentord/mentord/daemon/ingest"
 	"github.com/mentord/mentord/daemon/store"
 )
 
 // reading is a pair whose first planning checklist has been sent.
 type reading struct {
 	*sim
-	reader    *Reader
+	reader    *ingest.Reader
 	checklist simMsg
 	token     string
 	pairID    int64
@@ -34,7 +35,7 @@ func newReading(t testing.TB, extra string) *reading {
 		SharePlans: "yes",
 	})
 	s.runUntil(utc("2027-02-09T08:00Z")) // a month of mail, to the second (regular) session's checklist
-	r := &reading{sim: s, pairID: pairID, reader: &Reader{DB: s.db, Cfg: s.cfg, Tpl: s.tpl, Log: s.log, Now: func() time.Time { return s.now }}}
+	r := &reading{sim: s, pairID: pairID, reader: &ingest.Reader{DB: s.db, Cfg: s.cfg, Tpl: s.tpl, Log: s.log, Now: func() time.Time { return s.now }}}
 	for _, m := range s.got {
 		if m.Kind == "checklist" {
 			r.checklist = m
@@ -70,9 +71,9 @@ Content-Type: text/plain; charset=UTF-8
 %s`, from, to, headerOf(r.t, orig.Raw, "Subject"), msgID, orig.MessageID, orig.MessageID, body), "\n", "\r\n"))
 }
 
-func (r *reading) ingest(raw []byte) Outcome {
+func (r *reading) ingest(raw []byte) ingest.Outcome {
 	r.t.Helper()
-	out, err := r.reader.Ingest(context.Background(), raw, Source{Mailbox: "INBOX", UIDValidity: 1, UID: uint32(r.count("inbound") + 1)})
+	out, err := r.reader.Ingest(context.Background(), raw, ingest.Source{Mailbox: "INBOX", UIDValidity: 1, UID: uint32(r.count("inbound") + 1)})
 	if err != nil {
 		r.t.Fatalf("Ingest = %v", err)
 	}
@@ -361,36 +362,5 @@ func TestNoShareQuestionWithoutBriefs(t *testing.T) {
 	}
 	if n != 1 {
 		t.Errorf("%d checklists, want the chemistry one", n)
-	}
-}
-
-func TestYesOrNo(t *testing.T) {
-	for answer, want := range map[string]string{
-		"Yes":                          "yes",
-		"yes, that is fine":            "yes",
-		"Sure.":                        "yes",
-		"OK":                           "yes",
-		"Ja, gerne.":                   "yes",
-		"Sí, claro":                    "yes",
-		"oui":                          "yes",
-		"No":                           "no",
-		"No, thank you.":               "no",
-		"Not yet: ask me again later.": "no",
-		"nej tak":                      "no",
-		"Helst ikke.":                  "no",
-		"Nein":                         "no",
-		"I'll think about it":          "",
-		"Yesterday I was unsure":       "",
-		"Nobody should see them":       "",
-		"Maybe the topics only":        "",
-		"":                             "",
-	} {
-		got := ""
-		if yes, clear := yesOrNo(answer); clear {
-			got = map[bool]string{true: "yes", false: "no"}[yes]
-		}
-		if got != want {
-			t.Errorf("yesOrNo(%q) = %q, want %q", answer, got, want)
-		}
 	}
 }

@@ -7,27 +7,18 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
+	"github.com/mentord/mentord/daemon/ingest"
 	"github.com/mentord/mentord/daemon/outbox"
 	"github.com/mentord/mentord/daemon/store"
 )
 
-// Counters the loops add to; /metrics serves them (Prometheus client_golang).
-var (
-	readTotal = prometheus.NewCounterVec(prometheus.CounterOpts{
-		Namespace: "mentord", Name: "messages_read_total",
-		Help: "Messages read from the mailbox, by kind (reply, calendar, bounce, auto_reply, other) and outcome (logged, ignored, quarantined, unrelated).",
-	}, []string{"kind", "outcome"})
-	answersTotal = prometheus.NewCounter(prometheus.CounterOpts{
-		Namespace: "mentord", Name: "answers_logged_total", Help: "Answers written to the progress log.",
-	})
-)
-
-// registry builds the daemon's metrics: the counters above, gauges read at
-// scrape time, and the Go and process collectors.
+// registry builds the daemon's metrics (Prometheus client_golang): the
+// reading's and the outbox's counters, gauges read at scrape time, and the Go
+// and process collectors.
 func (d *Daemon) registry() *prometheus.Registry {
 	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
-		readTotal, answersTotal)
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	reg.MustRegister(ingest.Metrics...)
 	reg.MustRegister(outbox.Metrics...)
 	gauge := func(name, help string, f func() float64) {
 		reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Namespace: "mentord", Name: name, Help: help}, f))
@@ -101,12 +92,4 @@ func (d *Daemon) quotaMetrics(reg *prometheus.Registry) {
 		}
 		return 0
 	}))
-}
-
-func countRead(o Outcome) {
-	if o.Duplicate {
-		return
-	}
-	readTotal.WithLabelValues(string(o.Kind), o.Outcome).Inc()
-	answersTotal.Add(float64(o.Answers))
 }

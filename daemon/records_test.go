@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mentord/mentord/daemon/ingest"
 	"github.com/mentord/mentord/daemon/records"
 	"github.com/mentord/mentord/daemon/store"
 )
@@ -45,7 +46,7 @@ func newRecords(t *testing.T) *reading {
 		Objectives: "Lead my first research group"})
 	addPair(t, s.roster, PairInput{MentorName: "Eve Hansen", MentorEmail: eveAddr, MenteeName: "Cy Nielsen", MenteeEmail: cyAddr,
 		TZ: "Europe/Copenhagen", Start: "2027-01-13T10:00", Every: "monthly", Sessions: "5", Duration: "45m", Location: "Zoom"})
-	r := &reading{sim: s, reader: &Reader{DB: s.db, Cfg: s.cfg, Tpl: s.tpl, Log: s.log, Now: func() time.Time { return s.now }}}
+	r := &reading{sim: s, reader: &ingest.Reader{DB: s.db, Cfg: s.cfg, Tpl: s.tpl, Log: s.log, Now: func() time.Time { return s.now }}}
 
 	s.runUntil(utc("2027-01-10T12:00Z")) // both chemistry checklists sent
 	r.rsvpTo(t, menteeAddr, 1, 1, "REPLY", "ACCEPTED", "COMMENT:ZEBRA-RSVP-7 looking forward\n")

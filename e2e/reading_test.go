@@ -13,6 +13,7 @@ import (
 
 	"github.com/mentord/mentord/daemon"
 	"github.com/mentord/mentord/daemon/compose"
+	"github.com/mentord/mentord/daemon/ingest"
 	"github.com/mentord/mentord/daemon/outbox"
 	"github.com/mentord/mentord/daemon/store"
 	"github.com/mentord/mentord/mail/inbox"
@@ -137,7 +138,7 @@ func TestRepliesThroughPostfixIntoTheLog(t *testing.T) {
 	}
 
 	// mentord reads its mailbox until everything has arrived: 6 messages and the DSNs.
-	reader := &daemon.Reader{DB: db, Cfg: cfg, Tpl: tpl, Log: log, Now: time.Now}
+	reader := &ingest.Reader{DB: db, Cfg: cfg, Tpl: tpl, Log: log, Now: time.Now}
 	c, err := inbox.Dial(ctx, daemon.IMAPConfig(cfg, nil))
 	if err != nil {
 		t.Fatal(err)

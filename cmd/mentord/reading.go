@@ -9,6 +9,7 @@ import (
 
 	"github.com/mentord/mentord/daemon"
 	"github.com/mentord/mentord/daemon/config"
+	"github.com/mentord/mentord/daemon/ingest"
 	"github.com/mentord/mentord/daemon/store"
 	"github.com/mentord/mentord/templates"
 )
@@ -67,7 +68,7 @@ func setupInspect(fs *flag.FlagSet) func(*env, *cmdline) error {
 		if err != nil {
 			return err
 		}
-		out, err := daemon.Inspect(context.Background(), raw, cfg, q)
+		out, err := ingest.Inspect(context.Background(), raw, cfg, q)
 		if err != nil {
 			return err
 		}
@@ -87,8 +88,8 @@ func setupIngest(fs *flag.FlagSet) func(*env, *cmdline) error {
 			if err != nil {
 				return &daemon.ConfigError{Err: fmt.Errorf("templates: %w", err)}
 			}
-			reader := &daemon.Reader{DB: r.DB, Cfg: r.Cfg, Tpl: tpl, Log: discardLogger(), Now: e.now}
-			out, err := reader.Ingest(context.Background(), raw, daemon.Source{Mailbox: "ingest"})
+			reader := &ingest.Reader{DB: r.DB, Cfg: r.Cfg, Tpl: tpl, Log: discardLogger(), Now: e.now}
+			out, err := reader.Ingest(context.Background(), raw, ingest.Source{Mailbox: "ingest"})
 			if err != nil {
 				return err
 			}

@@ -1,4 +1,20 @@
-package daemon
+// Package ingest applies a message read from the programme mailbox to the
+// store: a reply's answers into the progress log, a calendar answer to the
+// session, a bounce to the address's score, and what a person must be told
+// about it into the outbox (composed by daemon/compose).
+//
+// Reading one message, whether it came from IMAP (ReadFolder) or from
+// `mentord ingest`:
+//  1. Parse it (mail/reply): headers, classification, and for a reply the new
+//     text and the answers.
+//  2. Within one transaction: skip it if its Message-ID was seen before;
+//     otherwise apply its effects (log the answers, record the RSVP, score the
+//     bounce) and record the message with its (mailbox, UIDVALIDITY, UID).
+//  3. The caller moves it to the folder its outcome names only after the
+//     commit, so a crash at any point reads it again and changes nothing twice.
+//
+// Inspect runs the same understanding without changing anything.
+package ingest
 
 import (
 	"bytes"
@@ -14,6 +30,7 @@ import (
 	"time"
 
 	"github.com/jmoiron/sqlx"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/mentord/mentord/daemon/config"
 	"github.com/mentord/mentord/daemon/store"
@@ -22,14 +39,26 @@ import (
 	"github.com/mentord/mentord/templates"
 )
 
-// Reading one message, whether it came from IMAP or from `mentord ingest`:
-//  1. Parse it (mail/reply): headers, classification, and for a reply the new
-//     text and the answers.
-//  2. Within one transaction: skip it if its Message-ID was seen before;
-//     otherwise apply its effects (log the answers, record the RSVP, score the
-//     bounce) and record the message with its (mailbox, UIDVALIDITY, UID).
-//  3. The caller moves it to the folder its outcome names only after the
-//     commit, so a crash at any point reads it again and changes nothing twice.
+// Metrics are the reading's counters, for the daemon's /metrics.
+var Metrics = []prometheus.Collector{readTotal, answersTotal}
+
+var (
+	readTotal = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Namespace: "mentord", Name: "messages_read_total",
+		Help: "Messages read from the mailbox, by kind (reply, calendar, bounce, auto_reply, other) and outcome (logged, ignored, quarantined, unrelated).",
+	}, []string{"kind", "outcome"})
+	answersTotal = prometheus.NewCounter(prometheus.CounterOpts{
+		Namespace: "mentord", Name: "answers_logged_total", Help: "Answers written to the progress log.",
+	})
+)
+
+func countRead(o Outcome) {
+	if o.Duplicate {
+		return
+	}
+	readTotal.WithLabelValues(string(o.Kind), o.Outcome).Inc()
+	answersTotal.Add(float64(o.Answers))
+}
 
 // Source is where a message was read from.
 type Source struct {
