@@ -12,6 +12,7 @@ import (
 
 	"github.com/emersion/go-imap/v2/imapclient"
 
+	"github.com/mentord/mentord/daemon/health"
 	"github.com/mentord/mentord/daemon/ingest"
 	"github.com/mentord/mentord/daemon/store"
 	"github.com/mentord/mentord/mail/devserver"
@@ -34,7 +35,7 @@ func newIMAPReading(t testing.TB) *imapReading {
 	t.Cleanup(func() { dev.Close() })
 	host, port, _ := net.SplitHostPort(dev.IMAPAddr())
 	r := newReading(t, fmt.Sprintf("imap: {host: %s, port: %s, tls: none, password_file: /dev/null}\n", host, port))
-	d := &Daemon{db: r.db, log: r.log, clock: RealClock{}, health: newHealth(RealClock{}), reloaded: make(chan struct{}), kick: make(chan struct{}, 1)}
+	d := &Daemon{db: r.db, log: r.log, clock: RealClock{}, health: health.New(RealClock{}.Now), reloaded: make(chan struct{}), kick: make(chan struct{}, 1)}
 	d.cfg.Store(r.cfg)
 	d.tpl.Store(r.tpl)
 	return &imapReading{reading: r, dev: dev, d: d}

@@ -28,6 +28,7 @@ import (
 	"github.com/jmoiron/sqlx"
 
 	"github.com/mentord/mentord/daemon/config"
+	"github.com/mentord/mentord/daemon/health"
 	"github.com/mentord/mentord/daemon/store"
 	"github.com/mentord/mentord/mail/devserver"
 	"github.com/mentord/mentord/mail/oauth"
@@ -65,7 +66,7 @@ type Daemon struct {
 	log    *slog.Logger
 	clock  Clock
 	notify func(string)
-	health *Health
+	health *health.Health
 	dev    *devserver.Server
 	http   *http.Server
 
@@ -115,7 +116,7 @@ func Run(ctx context.Context, opts Options) error {
 	if d.notify == nil {
 		d.notify = SdNotify
 	}
-	d.health = newHealth(d.clock)
+	d.health = health.New(d.clock.Now)
 
 	if err := d.start(ctx); err != nil {
 		d.close()

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/mentord/mentord/daemon/config"
+	"github.com/mentord/mentord/daemon/health"
 	"github.com/mentord/mentord/daemon/store"
 	"github.com/mentord/mentord/mail/oauth"
 )
@@ -98,20 +99,20 @@ log: {level: debug}
 	return path, httpAddr
 }
 
-type health struct {
-	Status string       `json:"status"`
-	Parts  []Part       `json:"components"`
-	OAuth  *oauth.State `json:"oauth"`
+type healthz struct {
+	Status string        `json:"status"`
+	Parts  []health.Part `json:"components"`
+	OAuth  *oauth.State  `json:"oauth"`
 }
 
-func getHealth(t *testing.T, addr string) (int, health) {
+func getHealth(t *testing.T, addr string) (int, healthz) {
 	t.Helper()
 	resp, err := http.Get("http://" + addr + "/healthz")
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer resp.Body.Close()
-	var h health
+	var h healthz
 	if err := json.NewDecoder(resp.Body).Decode(&h); err != nil {
 		t.Fatal(err)
 	}
@@ -119,7 +120,7 @@ func getHealth(t *testing.T, addr string) (int, health) {
 }
 
 // waitHealthy polls /healthz until the IMAP connection is up.
-func waitHealthy(t *testing.T, addr string) health {
+func waitHealthy(t *testing.T, addr string) healthz {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	for {

@@ -2,7 +2,6 @@ package daemon
 
 import (
 	"context"
-	"encoding/json"
 	"sort"
 	"time"
 
@@ -10,17 +9,17 @@ import (
 
 	"github.com/mentord/mentord/daemon/compose"
 	"github.com/mentord/mentord/daemon/config"
+	"github.com/mentord/mentord/daemon/health"
 	"github.com/mentord/mentord/daemon/outbox"
 	"github.com/mentord/mentord/daemon/schedule"
 	"github.com/mentord/mentord/daemon/store"
-	"github.com/mentord/mentord/mail/oauth"
 )
 
 // Status is `mentord status`: what the admin checks first. It holds no text a
 // mentee wrote (no answers, no reply text, no subjects of received mail).
 type Status struct {
 	Now         time.Time      `json:"now"`
-	Daemon      *HealthReport  `json:"daemon"` // nil when the daemon never ran on this database
+	Daemon      *health.Report `json:"daemon"` // nil when the daemon never ran on this database
 	Outbox      OutboxStatus   `json:"outbox"`
 	Quota       QuotaStatus    `json:"quota"`
 	DueNow      int            `json:"due_now"`  // messages the schedule would send at once (many: the daemon is not running)
@@ -28,14 +27,6 @@ type Status struct {
 	Quarantined []Quarantined  `json:"quarantined"`
 	Suspended   []store.Person `json:"suspended"`
 	Waiting     []Waiting      `json:"waiting"`
-}
-
-// HealthReport is what the running daemon last wrote about itself.
-type HealthReport struct {
-	At    time.Time    `json:"at"`
-	Parts []Part       `json:"components"`
-	OAuth *oauth.State `json:"oauth,omitempty"` // the access token's state, without the token
-	Stale bool         `json:"stale"`           // older than 5 minutes: the daemon is probably not running
 }
 
 // OutboxStatus counts the outbox.
@@ -96,29 +87,13 @@ type Waiting struct {
 	Sent    store.NullTime `db:"sent_at" json:"-"`
 }
 
-// writeHealth stores the daemon's health for `mentord status` (another process).
-func (d *Daemon) writeHealth(ctx context.Context) {
-	b, err := json.Marshal(HealthReport{At: d.clock.Now(), Parts: d.health.Parts(), OAuth: d.tokenReport()})
-	if err == nil {
-		err = d.db.Tx(ctx, func(tx *sqlx.Tx) error { return store.SetSetting(ctx, tx, "health", string(b)) })
-	}
-	if err != nil {
-		d.log.Warn("cannot record the daemon's health", "err", err)
-	}
-}
-
 // LoadStatus gathers the status at now.
 func LoadStatus(ctx context.Context, db *store.DB, cfg *config.Config, now time.Time) (Status, error) {
 	q := db.R()
 	st := Status{Now: now, Upcoming: []Upcoming{}, Quarantined: []Quarantined{}, Suspended: []store.Person{}, Waiting: []Waiting{}}
-	if h, err := store.Setting(ctx, q, "health"); err != nil {
+	var err error
+	if st.Daemon, err = health.Load(ctx, q, now); err != nil {
 		return st, err
-	} else if h != "" {
-		var hr HealthReport
-		if json.Unmarshal([]byte(h), &hr) == nil {
-			hr.Stale = now.Sub(hr.At) > 5*time.Minute
-			st.Daemon = &hr
-		}
 	}
 	if err := loadOutboxStatus(ctx, q, &st.Outbox); err != nil {
 		return st, err

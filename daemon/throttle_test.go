@@ -15,6 +15,7 @@ import (
 	"github.com/jmoiron/sqlx"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/mentord/mentord/daemon/health"
 	"github.com/mentord/mentord/daemon/outbox"
 	"github.com/mentord/mentord/daemon/store"
 	"github.com/mentord/mentord/mail/smtptest"
@@ -203,7 +204,7 @@ func TestQuotaMetrics(t *testing.T) {
 	s.enqueue(t, "a@example.org", 40)
 	ctx := context.Background()
 	s.outbox.SendDue(ctx, ctx)
-	d := &Daemon{db: s.db, clock: simClock{s}, health: newHealth(simClock{s})}
+	d := &Daemon{db: s.db, clock: simClock{s}, health: health.New(simClock{s}.Now)}
 	d.cfg.Store(s.cfg)
 	reg := d.registry()
 	scrape := func() string {
@@ -294,7 +295,7 @@ func TestThrottledServerIsNotAFailure(t *testing.T) {
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		code, h := getHealth(t, httpAddr)
-		var smtpPart *Part
+		var smtpPart *health.Part
 		for i := range h.Parts {
 			if h.Parts[i].Name == "smtp" {
 				smtpPart = &h.Parts[i]

@@ -19,6 +19,7 @@ import (
 
 	"github.com/mentord/mentord/daemon"
 	"github.com/mentord/mentord/daemon/config"
+	"github.com/mentord/mentord/daemon/health"
 	"github.com/mentord/mentord/daemon/store"
 	"github.com/mentord/mentord/mail/oauth"
 	"github.com/mentord/mentord/mail/oauth/oauthtest"
@@ -78,7 +79,7 @@ func writeClientSecret(t *testing.T, cfgPath, secret string) {
 
 type healthz struct {
 	Status string        `json:"status"`
-	Parts  []daemon.Part `json:"components"`
+	Parts  []health.Part `json:"components"`
 	OAuth  *oauth.State  `json:"oauth"`
 }
 

@@ -13,6 +13,7 @@ import (
 
 	"github.com/mentord/mentord/daemon"
 	"github.com/mentord/mentord/daemon/config"
+	"github.com/mentord/mentord/daemon/health"
 	"github.com/mentord/mentord/daemon/outbox"
 	"github.com/mentord/mentord/daemon/store"
 	"github.com/mentord/mentord/mail/oauth"
@@ -132,7 +133,7 @@ func TestStatusShowsTheToken(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	report := daemon.HealthReport{At: testNow, Parts: []daemon.Part{{Name: "oauth", OK: false, State: "no valid token",
+	report := health.Report{At: testNow, Parts: []health.Part{{Name: "oauth", OK: false, State: "no valid token",
 		Error: "oauth token request to login.microsoftonline.com: invalid_client"}},
 		OAuth: &oauth.State{Provider: "microsoft", Grant: "client_credentials", Identity: "mentoring@example.org",
 			ValidUntil: testNow.Add(20 * time.Minute), LastRefresh: testNow.Add(-40 * time.Minute), Refreshes: 7, Failures: 2,

@@ -1,25 +1,33 @@
-package daemon
+// Package health is what the daemon knows and tells about itself: each
+// component's state (the loops, SMTP, IMAP, the OAuth token) and each loop's
+// last sign of life.
+//
+// The flow:
+//  1. The loops Set their state and Beat while alive (Progress when they did
+//     their work); the daemon's watchdog asks Alive before it pings systemd.
+//  2. /healthz serves Parts; the schedule loop saves a Report in the database
+//     (Save) on every pass.
+//  3. `mentord status`, another process, reads it back (Load), stale when the
+//     daemon has not written for five minutes.
+package health
 
 import (
 	"context"
 	"encoding/json"
-	"errors"
-	"fmt"
-	"net"
-	"net/http"
 	"sort"
 	"sync"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/jmoiron/sqlx"
 
+	"github.com/mentord/mentord/daemon/store"
 	"github.com/mentord/mentord/mail/oauth"
 )
 
 // Health is what the loops report about themselves, for /healthz, the
 // watchdog and `mentord status`.
 type Health struct {
-	clock Clock
+	now   func() time.Time // the daemon's clock
 	mu    sync.Mutex
 	parts map[string]*Part
 	beats map[string]time.Time // real time of each loop's last sign of life
@@ -35,8 +43,9 @@ type Part struct {
 	Since        time.Time `json:"since"`
 }
 
-func newHealth(c Clock) *Health {
-	return &Health{clock: c, parts: map[string]*Part{}, beats: map[string]time.Time{}}
+// New returns a Health that dates changes with now, the daemon's clock.
+func New(now func() time.Time) *Health {
+	return &Health{now: now, parts: map[string]*Part{}, beats: map[string]time.Time{}}
 }
 
 // Beat records that a loop is alive: working, or waiting as it should.
@@ -70,7 +79,7 @@ func (h *Health) Set(name string, ok bool, state string, err error) {
 		h.parts[name] = p
 	}
 	if p.OK != ok || p.State != state || p.Since.IsZero() {
-		p.Since = h.clock.Now()
+		p.Since = h.now()
 	}
 	p.OK, p.State, p.Error = ok, state, ""
 	if err != nil {
@@ -84,7 +93,7 @@ func (h *Health) Progress(name string) {
 	defer h.mu.Unlock()
 	h.beats[name] = time.Now()
 	if p := h.parts[name]; p != nil {
-		p.LastProgress = h.clock.Now()
+		p.LastProgress = h.now()
 	}
 }
 
@@ -100,56 +109,6 @@ func (h *Health) Parts() []Part {
 	return out
 }
 
-func (d *Daemon) startHTTP(addr string) error {
-	reg := d.registry()
-	mux := http.NewServeMux()
-	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
-	mux.HandleFunc("GET /healthz", d.serveHealth)
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		return fmt.Errorf("http.listen %s: %w", addr, err)
-	}
-	d.http = &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second, ErrorLog: nil}
-	go func() {
-		if err := d.http.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			d.log.Error("http listener stopped", "err", err)
-		}
-	}()
-	d.log.Info("health and metrics listening", "addr", ln.Addr().String())
-	return nil
-}
-
-// healthy returns nil when the database answers and every component is ok.
-func (d *Daemon) healthy(ctx context.Context) error {
-	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
-	defer cancel()
-	if err := d.db.Ping(ctx); err != nil {
-		return fmt.Errorf("database: %w", err)
-	}
-	for _, p := range d.health.Parts() {
-		if !p.OK {
-			return fmt.Errorf("%s: %s %s", p.Name, p.State, p.Error)
-		}
-	}
-	return nil
-}
-
-func (d *Daemon) serveHealth(w http.ResponseWriter, r *http.Request) {
-	body := struct {
-		Status string       `json:"status"`
-		Error  string       `json:"error,omitempty"`
-		Parts  []Part       `json:"components"`
-		OAuth  *oauth.State `json:"oauth,omitempty"`
-	}{Status: "ok", Parts: d.health.Parts(), OAuth: d.tokenReport()}
-	code := http.StatusOK
-	if err := d.healthy(r.Context()); err != nil {
-		body.Status, body.Error, code = "failing", err.Error(), http.StatusServiceUnavailable
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(code)
-	_ = json.NewEncoder(w).Encode(body)
-}
-
 // Remove forgets a component that no longer exists (after a reload).
 func (h *Health) Remove(name string) {
 	h.mu.Lock()
@@ -163,4 +122,42 @@ func (h *Health) OK(name string) bool {
 	defer h.mu.Unlock()
 	p := h.parts[name]
 	return p != nil && p.OK
+}
+
+// Report is what the running daemon last wrote about itself.
+type Report struct {
+	At    time.Time    `json:"at"`
+	Parts []Part       `json:"components"`
+	OAuth *oauth.State `json:"oauth,omitempty"` // the access token's state, without the token
+	Stale bool         `json:"stale"`           // older than 5 minutes: the daemon is probably not running
+}
+
+// setting is where the report is kept in the database.
+const setting = "health"
+
+// staleAfter is how old a report is when its daemon probably no longer runs.
+const staleAfter = 5 * time.Minute
+
+// Save stores the report for `mentord status` (another process).
+func Save(ctx context.Context, db *store.DB, r Report) error {
+	b, err := json.Marshal(r)
+	if err != nil {
+		return err
+	}
+	return db.Tx(ctx, func(tx *sqlx.Tx) error { return store.SetSetting(ctx, tx, setting, string(b)) })
+}
+
+// Load reads the last report saved, nil when the daemon never ran on this
+// database; it is stale when older than five minutes at now.
+func Load(ctx context.Context, q store.Querier, now time.Time) (*Report, error) {
+	h, err := store.Setting(ctx, q, setting)
+	if err != nil || h == "" {
+		return nil, err
+	}
+	var r Report
+	if json.Unmarshal([]byte(h), &r) != nil {
+		return nil, nil
+	}
+	r.Stale = now.Sub(r.At) > staleAfter
+	return &r, nil
 }

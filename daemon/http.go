@@ -1,0 +1,74 @@
+package daemon
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/mentord/mentord/daemon/health"
+	"github.com/mentord/mentord/mail/oauth"
+)
+
+func (d *Daemon) startHTTP(addr string) error {
+	reg := d.registry()
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
+	mux.HandleFunc("GET /healthz", d.serveHealth)
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("http.listen %s: %w", addr, err)
+	}
+	d.http = &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second, ErrorLog: nil}
+	go func() {
+		if err := d.http.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			d.log.Error("http listener stopped", "err", err)
+		}
+	}()
+	d.log.Info("health and metrics listening", "addr", ln.Addr().String())
+	return nil
+}
+
+// healthy returns nil when the database answers and every component is ok.
+func (d *Daemon) healthy(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	if err := d.db.Ping(ctx); err != nil {
+		return fmt.Errorf("database: %w", err)
+	}
+	for _, p := range d.health.Parts() {
+		if !p.OK {
+			return fmt.Errorf("%s: %s %s", p.Name, p.State, p.Error)
+		}
+	}
+	return nil
+}
+
+func (d *Daemon) serveHealth(w http.ResponseWriter, r *http.Request) {
+	body := struct {
+		Status string        `json:"status"`
+		Error  string        `json:"error,omitempty"`
+		Parts  []health.Part `json:"components"`
+		OAuth  *oauth.State  `json:"oauth,omitempty"`
+	}{Status: "ok", Parts: d.health.Parts(), OAuth: d.tokenReport()}
+	code := http.StatusOK
+	if err := d.healthy(r.Context()); err != nil {
+		body.Status, body.Error, code = "failing", err.Error(), http.StatusServiceUnavailable
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(code)
+	_ = json.NewEncoder(w).Encode(body)
+}
+
+// writeHealth stores the daemon's health for `mentord status` (another process).
+func (d *Daemon) writeHealth(ctx context.Context) {
+	err := health.Save(ctx, d.db, health.Report{At: d.clock.Now(), Parts: d.health.Parts(), OAuth: d.tokenReport()})
+	if err != nil {
+		d.log.Warn("cannot record the daemon's health", "err", err)
+	}
+}
