@@ -12,6 +12,7 @@ import (
 	"github.com/jmoiron/sqlx"
 
 	"github.com/mentord/mentord/daemon/compose"
+	"github.com/mentord/mentord/daemon/connect"
 	"github.com/mentord/mentord/daemon/outbox"
 	"github.com/mentord/mentord/daemon/store"
 	"github.com/mentord/mentord/mail/sender"
@@ -72,7 +73,7 @@ func TestBackupRestoreDrill(t *testing.T) {
 	if _, err := compose.Plan(ctx, restored, s.cfg, s.tpl, s.now, s.log); err != nil {
 		t.Fatal(err)
 	}
-	o := &outbox.Outbox{DB: restored, Sender: sender.New(SMTPConfig(s.cfg, nil), nil), Cfg: s.cfg, Log: s.log, Now: func() time.Time { return s.now }}
+	o := &outbox.Outbox{DB: restored, Sender: sender.New(connect.SMTPConfig(s.cfg, nil), nil), Cfg: s.cfg, Log: s.log, Now: func() time.Time { return s.now }}
 	o.SendDue(ctx, ctx)
 	if n := len(s.sink.Messages()) - mark; n != 0 {
 		t.Errorf("the restored database sent %d messages again", n)

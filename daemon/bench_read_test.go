@@ -10,6 +10,7 @@ import (
 	"github.com/emersion/go-imap/v2"
 	"github.com/emersion/go-imap/v2/imapclient"
 
+	"github.com/mentord/mentord/daemon/connect"
 	"github.com/mentord/mentord/daemon/ingest"
 	"github.com/mentord/mentord/mail/inbox"
 )
@@ -97,7 +98,7 @@ func BenchmarkReplyLatency(b *testing.B) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	ir.d.inboxConn = nil
-	go inbox.Watch(ctx, func() inbox.Config { c := IMAPConfig(ir.cfg, nil); c.Password = "x"; return c }(),
+	go inbox.Watch(ctx, func() inbox.Config { c := connect.IMAPConfig(ir.cfg, nil); c.Password = "x"; return c }(),
 		inbox.WatchOptions{Folder: "INBOX", PollInterval: 5 * time.Minute, Log: ir.log}, ir.d.handleInbox)
 	time.Sleep(200 * time.Millisecond) // connected and in IDLE
 	var lat []time.Duration

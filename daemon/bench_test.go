@@ -17,6 +17,7 @@ import (
 
 	"github.com/mentord/mentord/daemon/compose"
 	"github.com/mentord/mentord/daemon/config"
+	"github.com/mentord/mentord/daemon/connect"
 	"github.com/mentord/mentord/daemon/outbox"
 	"github.com/mentord/mentord/daemon/store"
 	"github.com/mentord/mentord/mail/sender"
@@ -246,7 +247,7 @@ devserver: {enabled: true}
 		}
 		defer db.Close()
 		s.db, s.cfg = db, cfg
-		o := &outbox.Outbox{DB: db, Sender: sender.New(SMTPConfig(cfg, nil), nil), Cfg: cfg, Log: slog.New(slog.DiscardHandler), Now: time.Now}
+		o := &outbox.Outbox{DB: db, Sender: sender.New(connect.SMTPConfig(cfg, nil), nil), Cfg: cfg, Log: slog.New(slog.DiscardHandler), Now: time.Now}
 		b.ResetTimer()
 		for i := 0; i < b.N; i++ {
 			b.StopTimer()

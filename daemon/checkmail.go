@@ -12,6 +12,7 @@ import (
 	"github.com/emersion/go-imap/v2/imapclient"
 
 	"github.com/mentord/mentord/daemon/config"
+	"github.com/mentord/mentord/daemon/connect"
 	"github.com/mentord/mentord/mail"
 	"github.com/mentord/mentord/mail/inbox"
 	"github.com/mentord/mentord/mail/oauth"
@@ -138,7 +139,7 @@ func (k *checkRun) run() {
 }
 
 func (k *checkRun) token() (string, error) {
-	src, err := NewTokenSource(k.cfg, k.opts.Log, nil)
+	src, err := connect.NewTokenSource(k.cfg, k.opts.Log, nil)
 	if err != nil {
 		return "", err
 	}
@@ -152,7 +153,7 @@ func (k *checkRun) token() (string, error) {
 }
 
 func (k *checkRun) smtpSignIn() (string, error) {
-	sc := SMTPConfig(k.cfg, k.tokens)
+	sc := connect.SMTPConfig(k.cfg, k.tokens)
 	conn, err := sender.New(sc, k.opts.Log).Dial(k.ctx)
 	if err != nil {
 		return "", err
@@ -162,7 +163,7 @@ func (k *checkRun) smtpSignIn() (string, error) {
 }
 
 func (k *checkRun) imapSignIn() (string, error) {
-	ic := IMAPConfig(k.cfg, k.tokens)
+	ic := connect.IMAPConfig(k.cfg, k.tokens)
 	c, err := inbox.Dial(k.ctx, ic)
 	if err != nil {
 		return "", err

@@ -12,6 +12,7 @@ import (
 
 	"github.com/emersion/go-imap/v2/imapclient"
 
+	"github.com/mentord/mentord/daemon/connect"
 	"github.com/mentord/mentord/daemon/health"
 	"github.com/mentord/mentord/daemon/ingest"
 	"github.com/mentord/mentord/daemon/store"
@@ -54,7 +55,7 @@ func (ir *imapReading) drainOnce(c *imapclient.Client) error {
 
 func (ir *imapReading) dial() *imapclient.Client {
 	ir.t.Helper()
-	cfg := IMAPConfig(ir.cfg, nil)
+	cfg := connect.IMAPConfig(ir.cfg, nil)
 	cfg.Password = "x"
 	c, err := inbox.Dial(context.Background(), cfg)
 	if err != nil {

@@ -13,11 +13,11 @@ import (
 
 	"github.com/mentord/mentord/daemon/compose"
 	"github.com/mentord/mentord/daemon/config"
+	"github.com/mentord/mentord/daemon/connect"
 	"github.com/mentord/mentord/daemon/ingest"
 	"github.com/mentord/mentord/daemon/outbox"
 	"github.com/mentord/mentord/daemon/store"
 	"github.com/mentord/mentord/mail/inbox"
-	"github.com/mentord/mentord/mail/oauth"
 	"github.com/mentord/mentord/mail/sender"
 )
 
@@ -172,7 +172,7 @@ func (d *Daemon) scheduleLoop(soft, hard context.Context) error {
 func (d *Daemon) outboxLoop(soft, hard context.Context) error {
 	for {
 		cfg := d.Config()
-		o := &outbox.Outbox{DB: d.db, Sender: sender.New(SMTPConfig(cfg, d.Tokens()), d.log.With("component", "smtp")), Cfg: cfg,
+		o := &outbox.Outbox{DB: d.db, Sender: sender.New(connect.SMTPConfig(cfg, d.Tokens()), d.log.With("component", "smtp")), Cfg: cfg,
 			Log: d.log, Now: d.clock.Now, Beat: func() { d.health.Beat("outbox") }}
 		_, err := o.SendDue(soft, hard)
 		now := d.clock.Now()
@@ -213,7 +213,7 @@ func (d *Daemon) inboxLoop(soft, hard context.Context) error {
 				}
 			}
 		}()
-		err := inbox.Watch(ctx, IMAPConfig(cfg, d.Tokens()), inbox.WatchOptions{
+		err := inbox.Watch(ctx, connect.IMAPConfig(cfg, d.Tokens()), inbox.WatchOptions{
 			Folder:       cfg.IMAP.Folders.Inbox,
 			PollInterval: cfg.IMAP.PollInterval.D(),
 			NoIdle:       cfg.IMAP.Idle != nil && !*cfg.IMAP.Idle,
@@ -268,36 +268,6 @@ func (d *Daemon) handleInbox(ctx context.Context, c *imapclient.Client, mb inbox
 	}
 	d.health.Progress("inbox")
 	return err
-}
-
-// IMAPConfig turns the configuration into the IMAP client's settings;
-// tokens signs in with OAuth (nil with a password).
-func IMAPConfig(cfg *config.Config, tokens *oauth.Source) inbox.Config {
-	s := cfg.IMAP.Server
-	c := inbox.Config{
-		Host: s.Host, Port: s.Port, Security: inbox.Security(s.TLS), Auth: cfg.IMAP.Auth, Username: s.Username,
-		Password: s.Password.Reveal(), RootCAs: s.RootCAs, ServerName: s.ServerName, Timeout: s.Timeout.D(),
-		Provider: cfg.OAuth.Provider,
-	}
-	if tokens != nil {
-		c.Token = tokens
-	}
-	return c
-}
-
-// SMTPConfig turns the configuration into the SMTP client's settings;
-// tokens signs in with OAuth (nil with a password).
-func SMTPConfig(cfg *config.Config, tokens *oauth.Source) sender.Config {
-	s := cfg.SMTP.Server
-	c := sender.Config{
-		Host: s.Host, Port: s.Port, Security: sender.Security(s.TLS), Auth: cfg.SMTP.Auth, Username: s.Username,
-		Password: s.Password.Reveal(), RootCAs: s.RootCAs, ServerName: s.ServerName, Timeout: s.Timeout.D(),
-		Provider: cfg.OAuth.Provider,
-	}
-	if tokens != nil {
-		c.Token = tokens
-	}
-	return c
 }
 
 // smtpState is the health of the "smtp" component after a pass of the outbox:

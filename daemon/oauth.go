@@ -3,7 +3,6 @@ package daemon
 import (
 	"context"
 	"fmt"
-	"log/slog"
 	"reflect"
 	"time"
 
@@ -11,37 +10,10 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/mentord/mentord/daemon/config"
+	"github.com/mentord/mentord/daemon/connect"
 	"github.com/mentord/mentord/daemon/store"
 	"github.com/mentord/mentord/mail/oauth"
 )
-
-// NewTokenSource builds the OAuth token source of the configuration's oauth
-// section, or returns nil when mentord signs in with passwords. It sends no
-// request: the daemon's Run fetches the first token, a command its own.
-func NewTokenSource(cfg *config.Config, log *slog.Logger, onState func(oauth.State)) (*oauth.Source, error) {
-	o := cfg.OAuth
-	if !o.Enabled() {
-		return nil, nil
-	}
-	oc := oauth.Config{
-		Provider: o.Provider, Grant: o.Grant, TokenURL: o.TokenURL, DeviceAuthURL: o.DeviceAuthorizationURL,
-		ClientID: o.ClientID, ClientSecret: o.ClientSecret.Reveal(), Certificate: o.ClientCertificate,
-		ServiceAccountJSON: []byte(o.ServiceAccount.Reveal()), Subject: cfg.IMAP.Username, Scopes: o.Scopes,
-		RefreshTokenFile: o.RefreshTokenFile, RootCAs: o.RootCAs, Log: log, OnState: onState,
-	}
-	if o.ClientKey.IsSet() {
-		key, err := config.ParsePrivateKey([]byte(o.ClientKey.Reveal()))
-		if err != nil {
-			return nil, &ConfigError{Err: fmt.Errorf("oauth client key: %w", err)}
-		}
-		oc.Key = key
-	}
-	src, err := oauth.New(oc)
-	if err != nil {
-		return nil, &ConfigError{Err: err}
-	}
-	return src, nil
-}
 
 // sameOAuth reports whether two configurations sign in the same way, so a
 // reload can keep the token it has.
@@ -60,9 +32,9 @@ func sameOAuth(a, b *config.Config) bool {
 // the first token at once and renews it until ctx ends, reporting its state
 // as the health component "oauth".
 func (d *Daemon) startTokens(ctx context.Context, cfg *config.Config) error {
-	src, err := NewTokenSource(cfg, d.log.With("component", "oauth"), d.tokenState)
+	src, err := connect.NewTokenSource(cfg, d.log.With("component", "oauth"), d.tokenState)
 	if err != nil {
-		return err
+		return &ConfigError{Err: err}
 	}
 	d.mu.Lock()
 	if d.stopTokens != nil {

@@ -8,6 +8,7 @@ import (
 
 	"github.com/jmoiron/sqlx"
 
+	"github.com/mentord/mentord/daemon/connect"
 	"github.com/mentord/mentord/daemon/outbox"
 	"github.com/mentord/mentord/daemon/store"
 	"github.com/mentord/mentord/mail/sender"
@@ -170,7 +171,7 @@ func (s *sim) restart(t *testing.T) {
 	if err := db.Tx(ctx, func(tx *sqlx.Tx) error { _, err := store.ReleaseClaims(ctx, tx); return err }); err != nil {
 		t.Fatal(err)
 	}
-	s.outbox = &outbox.Outbox{DB: db, Sender: sender.New(SMTPConfig(s.cfg, nil), nil), Cfg: s.cfg, Log: s.log, Now: func() time.Time { return s.now }}
+	s.outbox = &outbox.Outbox{DB: db, Sender: sender.New(connect.SMTPConfig(s.cfg, nil), nil), Cfg: s.cfg, Log: s.log, Now: func() time.Time { return s.now }}
 }
 
 func TestEstimateDone(t *testing.T) {

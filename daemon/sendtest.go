@@ -7,6 +7,7 @@ import (
 
 	"github.com/mentord/mentord/calendar"
 	"github.com/mentord/mentord/daemon/config"
+	"github.com/mentord/mentord/daemon/connect"
 	"github.com/mentord/mentord/mail"
 	"github.com/mentord/mentord/mail/sender"
 	"github.com/mentord/mentord/templates"
@@ -64,11 +65,11 @@ func SendTest(ctx context.Context, cfg *config.Config, tpl *templates.Set, addre
 		}
 		msgs = append(msgs, m)
 	}
-	tokens, err := NewTokenSource(cfg, nil, nil)
+	tokens, err := connect.NewTokenSource(cfg, nil, nil)
 	if err != nil {
 		return nil, err
 	}
-	conn, err := sender.New(SMTPConfig(cfg, tokens), nil).Dial(ctx)
+	conn, err := sender.New(connect.SMTPConfig(cfg, tokens), nil).Dial(ctx)
 	if err != nil {
 		return nil, err
 	}

@@ -19,6 +19,7 @@ import (
 
 	"github.com/mentord/mentord/daemon/compose"
 	"github.com/mentord/mentord/daemon/config"
+	"github.com/mentord/mentord/daemon/connect"
 	"github.com/mentord/mentord/daemon/outbox"
 	"github.com/mentord/mentord/daemon/store"
 	"github.com/mentord/mentord/mail/sender"
@@ -82,7 +83,7 @@ timings: {quiet_hours: {start: "21:00", end: "08:00"}}
 	}
 	clock := func() time.Time { return s.now }
 	s.roster = &Roster{DB: s.db, Cfg: cfg, Now: clock}
-	s.outbox = &outbox.Outbox{DB: s.db, Sender: sender.New(SMTPConfig(cfg, nil), nil), Cfg: cfg, Log: s.log, Now: clock}
+	s.outbox = &outbox.Outbox{DB: s.db, Sender: sender.New(connect.SMTPConfig(cfg, nil), nil), Cfg: cfg, Log: s.log, Now: clock}
 	return s
 }
 

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/mentord/mentord/daemon/config"
+	"github.com/mentord/mentord/daemon/connect"
 	"github.com/mentord/mentord/mail/sender"
 )
 
@@ -156,7 +157,7 @@ func loadConfigFile(t *testing.T, path string) *config.Config {
 func deliverToDev(t *testing.T, cfg *config.Config) {
 	t.Helper()
 	ctx := context.Background()
-	c, err := sender.New(SMTPConfig(cfg, nil), nil).Dial(ctx)
+	c, err := sender.New(connect.SMTPConfig(cfg, nil), nil).Dial(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}

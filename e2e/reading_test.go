@@ -13,6 +13,7 @@ import (
 
 	"github.com/mentord/mentord/daemon"
 	"github.com/mentord/mentord/daemon/compose"
+	"github.com/mentord/mentord/daemon/connect"
 	"github.com/mentord/mentord/daemon/ingest"
 	"github.com/mentord/mentord/daemon/outbox"
 	"github.com/mentord/mentord/daemon/store"
@@ -56,7 +57,7 @@ func TestRepliesThroughPostfixIntoTheLog(t *testing.T) {
 	if _, err := compose.Plan(ctx, db, cfg, tpl, time.Now(), log); err != nil {
 		t.Fatal(err)
 	}
-	out := &outbox.Outbox{DB: db, Sender: sender.New(daemon.SMTPConfig(cfg, nil), log), Cfg: cfg, Log: log, Now: time.Now}
+	out := &outbox.Outbox{DB: db, Sender: sender.New(connect.SMTPConfig(cfg, nil), log), Cfg: cfg, Log: log, Now: time.Now}
 	if _, err := out.SendDue(ctx, ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -139,7 +140,7 @@ func TestRepliesThroughPostfixIntoTheLog(t *testing.T) {
 
 	// mentord reads its mailbox until everything has arrived: 6 messages and the DSNs.
 	reader := &ingest.Reader{DB: db, Cfg: cfg, Tpl: tpl, Log: log, Now: time.Now}
-	c, err := inbox.Dial(ctx, daemon.IMAPConfig(cfg, nil))
+	c, err := inbox.Dial(ctx, connect.IMAPConfig(cfg, nil))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/mentord/mentord/daemon"
 	"github.com/mentord/mentord/daemon/compose"
+	"github.com/mentord/mentord/daemon/connect"
 	"github.com/mentord/mentord/daemon/outbox"
 	"github.com/mentord/mentord/daemon/store"
 	"github.com/mentord/mentord/mail/sender"
@@ -58,7 +59,7 @@ func TestPairInvitesAndChecklistThroughPostfix(t *testing.T) {
 	if plan.Enqueued != want {
 		t.Fatalf("Plan enqueued %d messages, want %d (6 invites and a checklist)", plan.Enqueued, want)
 	}
-	o := &outbox.Outbox{DB: db, Sender: sender.New(daemon.SMTPConfig(cfg, nil), log), Cfg: cfg, Log: log, Now: time.Now}
+	o := &outbox.Outbox{DB: db, Sender: sender.New(connect.SMTPConfig(cfg, nil), log), Cfg: cfg, Log: log, Now: time.Now}
 	if n, err := o.SendDue(ctx, ctx); err != nil || n != want {
 		t.Fatalf("SendDue = %d, %v", n, err)
 	}

@@ -23,8 +23,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/mentord/mentord/daemon"
 	"github.com/mentord/mentord/daemon/config"
+	"github.com/mentord/mentord/daemon/connect"
 	"github.com/mentord/mentord/mail/inbox"
 	"github.com/mentord/mentord/mail/sender"
 )
@@ -43,7 +43,7 @@ func TestSubmitThroughPostfixReadThroughDovecot(t *testing.T) {
 	msgID := newMessageID()
 	msg := testMessage(box, box, msgID, "e2e: submit through Postfix, read through Dovecot")
 
-	conn, err := sender.New(daemon.SMTPConfig(cfg, nil), testLogger(t)).Dial(ctx)
+	conn, err := sender.New(connect.SMTPConfig(cfg, nil), testLogger(t)).Dial(ctx)
 	if err != nil {
 		t.Fatalf("sender Dial(127.0.0.1:%d) = %v, want a STARTTLS session authenticated as %s", stack.SubmissionPort, err, box)
 	}
@@ -56,7 +56,7 @@ func TestSubmitThroughPostfixReadThroughDovecot(t *testing.T) {
 		t.Errorf("sender Close() = %v, want nil", err)
 	}
 
-	c, err := inbox.Dial(ctx, daemon.IMAPConfig(cfg, nil))
+	c, err := inbox.Dial(ctx, connect.IMAPConfig(cfg, nil))
 	if err != nil {
 		t.Fatalf("inbox Dial(127.0.0.1:%d) = %v, want a STARTTLS session logged in as %s", stack.IMAPPort, err, box)
 	}

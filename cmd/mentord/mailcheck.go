@@ -13,6 +13,7 @@ import (
 
 	"github.com/mentord/mentord/daemon"
 	"github.com/mentord/mentord/daemon/config"
+	"github.com/mentord/mentord/daemon/connect"
 	"github.com/mentord/mentord/mail/oauth"
 )
 
@@ -84,7 +85,7 @@ func setupOAuthLogin(fs *flag.FlagSet) func(*env, *cmdline) error {
 			return &daemon.ConfigError{Err: fmt.Errorf("%s: oauth login is for oauth.grant refresh_token (a person's consent); "+
 				"with grant %q mentord signs in by itself: run mentord check-mail", cfg.File, o.Grant)}
 		}
-		src, err := daemon.NewTokenSource(cfg, nil, nil)
+		src, err := connect.NewTokenSource(cfg, nil, nil)
 		if err != nil {
 			return err
 		}

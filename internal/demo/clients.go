@@ -19,7 +19,7 @@ import (
 	"github.com/emersion/go-imap/v2"
 	"github.com/emersion/go-imap/v2/imapclient"
 
-	"github.com/mentord/mentord/daemon"
+	"github.com/mentord/mentord/daemon/connect"
 	"github.com/mentord/mentord/mail/inbox"
 	"github.com/mentord/mentord/mail/sender"
 	"github.com/mentord/mentord/templates"
@@ -102,7 +102,7 @@ func (d *demo) startClients(ctx context.Context) []*demoClient {
 	for i, p := range []*demoPerson{d.cast.mentee, d.cast.mentor} {
 		c := &demoClient{p: p, d: d, smtp: smtp, keys: keys, rng: rand.New(rand.NewPCG(7, uint64(i))), answered: map[string]bool{},
 			up: make(chan struct{})}
-		cfg := daemon.IMAPConfig(d.cfg, nil)
+		cfg := connect.IMAPConfig(d.cfg, nil)
 		cfg.Username, cfg.Password = p.Email, "any"
 		c.wg.Go(func() {
 			_ = inbox.Watch(ctx, cfg, inbox.WatchOptions{PollInterval: time.Second, MinBackoff: 50 * time.Millisecond}, c.handle)
