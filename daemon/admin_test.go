@@ -11,6 +11,7 @@ import (
 
 	"github.com/jmoiron/sqlx"
 
+	"github.com/mentord/mentord/daemon/admin"
 	"github.com/mentord/mentord/daemon/compose"
 	"github.com/mentord/mentord/daemon/connect"
 	"github.com/mentord/mentord/daemon/outbox"
@@ -86,7 +87,7 @@ func TestStatusHasNoMenteeText(t *testing.T) {
 	secret := "ZEBRA-PLANS-42"
 	r.ingest(r.replyMsg(menteeAddr, r.token, "s1@mail.example.org", "1. "+secret+" for the group.\n\n5. Tell nobody about "+secret))
 	r.ingest(r.replyMsg("eve@evil.example", r.token, "s2@mail.example.org", "1. "+secret))
-	st, err := LoadStatus(context.Background(), r.db, r.cfg, r.now)
+	st, err := admin.LoadStatus(context.Background(), r.db, r.cfg, r.now)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -107,10 +108,10 @@ func TestStatusHasNoMenteeText(t *testing.T) {
 	}
 
 	// A pair added while the daemon is not running: its invites are due at once.
-	addPair(t, r.roster, PairInput{MentorName: "Cy Mentor", MentorEmail: "cy@example.net", MenteeName: "Di Mentee",
+	addPair(t, r.roster, admin.PairInput{MentorName: "Cy Mentor", MentorEmail: "cy@example.net", MenteeName: "Di Mentee",
 		MenteeEmail: "di@example.net", TZ: "Europe/Copenhagen", Start: r.now.Add(30 * 24 * time.Hour).Format("2006-01-02T15:04"),
 		Every: "monthly", Sessions: "6", Duration: "60m", Location: "Room 1"})
-	if st, err = LoadStatus(context.Background(), r.db, r.cfg, r.now); err != nil {
+	if st, err = admin.LoadStatus(context.Background(), r.db, r.cfg, r.now); err != nil {
 		t.Fatal(err)
 	}
 	invites := 0
@@ -126,7 +127,7 @@ func TestStatusHasNoMenteeText(t *testing.T) {
 
 func TestSendTest(t *testing.T) {
 	s := newSim(t, utc("2026-12-01T09:00Z"), "")
-	ids, err := SendTest(context.Background(), s.cfg, s.tpl, "admin@example.net", s.now)
+	ids, err := admin.SendTest(context.Background(), s.cfg, s.tpl, "admin@example.net", s.now)
 	if err != nil || len(ids) != 2 {
 		t.Fatalf("SendTest = %v, %v", ids, err)
 	}

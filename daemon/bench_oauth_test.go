@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mentord/mentord/daemon/admin"
 	"github.com/mentord/mentord/daemon/config"
 	"github.com/mentord/mentord/daemon/store"
 )
@@ -35,7 +36,7 @@ func BenchmarkStartToFirstSend(b *testing.B) {
 				if err != nil {
 					b.Fatal(err)
 				}
-				addPair(b, &Roster{DB: db, Cfg: cfg, Now: time.Now}, PairInput{MentorName: "Ada", MentorEmail: "ada@example.org",
+				addPair(b, &admin.Roster{DB: db, Cfg: cfg, Now: time.Now}, admin.PairInput{MentorName: "Ada", MentorEmail: "ada@example.org",
 					MenteeName: "Bo", MenteeEmail: "bo@example.org", TZ: "UTC", Every: "monthly", Sessions: "2",
 					Start: time.Now().Add(30 * 24 * time.Hour).Format("2006-01-02T15:04"), Duration: "60m", Location: "Room 1"})
 				ctx, cancel := context.WithCancel(context.Background())

@@ -3,6 +3,7 @@ package daemon
 import (
 	"bytes"
 	"context"
+	"encoding/csv"
 	"fmt"
 	"log/slog"
 	"os"
@@ -15,6 +16,7 @@ import (
 	"github.com/jmoiron/sqlx"
 	gomail "github.com/wneessen/go-mail"
 
+	"github.com/mentord/mentord/daemon/admin"
 	"github.com/mentord/mentord/daemon/compose"
 	"github.com/mentord/mentord/daemon/config"
 	"github.com/mentord/mentord/daemon/connect"
@@ -57,27 +59,20 @@ timings: {quiet_hours: {start: "21:00", end: "08:00"}}
 	}
 	zones := []string{"Europe/Copenhagen", "Europe/London", "America/New_York", "Asia/Tokyo"}
 	base := day.AddDate(0, 0, -70).Truncate(24 * time.Hour)
-	r := &Roster{DB: db, Cfg: cfg, Now: func() time.Time { return base.AddDate(0, 0, -1) }}
-	err = db.Tx(ctx, func(tx *sqlx.Tx) error {
-		for i := 0; i < n; i++ {
-			start := base.AddDate(0, 0, i%30).Add(time.Duration(9+i%8) * time.Hour)
-			sp, err := PairInput{
-				MentorName: fmt.Sprintf("Mentor %d", i), MentorEmail: fmt.Sprintf("mentor%d@example.org", i),
-				MenteeName: fmt.Sprintf("Mentee %d", i), MenteeEmail: fmt.Sprintf("mentee%d@example.net", i),
-				TZ: zones[i%len(zones)], Lang: []string{"en", "da"}[i%2], Start: start.In(mustZone(zones[i%len(zones)])).Format("2006-01-02T15:04"),
-				Every: "monthly", Sessions: "12", Duration: "60m", Location: "Room 1",
-			}.validate(cfg)
-			if err != nil {
-				return err
-			}
-			if _, err := r.addPair(ctx, tx, sp); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		b.Fatal(err)
+	r := &admin.Roster{DB: db, Cfg: cfg, Now: func() time.Time { return base.AddDate(0, 0, -1) }}
+	// The roster's own import adds them all in one transaction.
+	var csvFile bytes.Buffer
+	w := csv.NewWriter(&csvFile)
+	w.Write([]string{"mentor_name", "mentor_email", "mentee_name", "mentee_email", "tz", "lang", "start", "every", "sessions", "duration", "location"})
+	for i := 0; i < n; i++ {
+		start := base.AddDate(0, 0, i%30).Add(time.Duration(9+i%8) * time.Hour)
+		w.Write([]string{fmt.Sprintf("Mentor %d", i), fmt.Sprintf("mentor%d@example.org", i), fmt.Sprintf("Mentee %d", i),
+			fmt.Sprintf("mentee%d@example.net", i), zones[i%len(zones)], []string{"en", "da"}[i%2],
+			start.In(mustZone(zones[i%len(zones)])).Format("2006-01-02T15:04"), "monthly", "12", "60m", "Room 1"})
+	}
+	w.Flush()
+	if rep, err := r.Import(ctx, &csvFile, false); err != nil || rep.Failed > 0 {
+		b.Fatalf("import: %v (%d rows failed)", err, rep.Failed)
 	}
 	p := &benchProgramme{db: db, cfg: cfg, tpl: tpl, day: day}
 	// Steady state: what fell due before the day was sent.

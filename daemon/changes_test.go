@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/emersion/go-ical"
+
+	"github.com/mentord/mentord/daemon/admin"
 )
 
 // calMsg is what a calendar message said, for comparing.
@@ -86,7 +88,7 @@ func checkCalendar(t *testing.T, what string, got []calMsg, want []calMsg) {
 func TestCalendarChanges(t *testing.T) {
 	const ada, bo, cy = "ada@example.com", "bo@example.org", "cy@example.net"
 	s := newSim(t, utc("2026-12-01T09:00Z"), "")
-	pairID := addPair(t, s.roster, PairInput{
+	pairID := addPair(t, s.roster, admin.PairInput{
 		MentorName: "Ada", MentorEmail: ada, MenteeName: "Bo", MenteeEmail: bo, TZ: "Europe/Copenhagen",
 		Start: "2027-01-12T14:00", Every: "monthly", Sessions: "6", Duration: "60m", Location: "Room 1",
 	})

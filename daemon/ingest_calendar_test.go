@@ -10,6 +10,7 @@ import (
 	"github.com/emersion/go-ical"
 	"github.com/jmoiron/sqlx"
 
+	"github.com/mentord/mentord/daemon/admin"
 	"github.com/mentord/mentord/daemon/ingest"
 	"github.com/mentord/mentord/daemon/store"
 )
@@ -102,7 +103,7 @@ func TestCalendarReplies(t *testing.T) {
 // The mentor declines: the mentee is told, and the session's checklist is held.
 func TestMentorDeclines(t *testing.T) {
 	s := newSim(t, utc("2026-12-01T09:00Z"), "")
-	addPair(t, s.roster, PairInput{MentorName: "Ada", MentorEmail: mentorAddr, MenteeName: "Bo", MenteeEmail: menteeAddr,
+	addPair(t, s.roster, admin.PairInput{MentorName: "Ada", MentorEmail: mentorAddr, MenteeName: "Bo", MenteeEmail: menteeAddr,
 		TZ: "Europe/Copenhagen", Start: "2027-01-12T14:00", Every: "monthly", Sessions: "12", Duration: "60m", Location: "Room 4.12"})
 	s.step()
 	r := &reading{sim: s, reader: &ingest.Reader{DB: s.db, Cfg: s.cfg, Tpl: s.tpl, Log: s.log, Now: func() time.Time { return s.now }}}

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mentord/mentord/daemon/admin"
 	"github.com/mentord/mentord/daemon/ingest"
 	"github.com/mentord/mentord/daemon/store"
 )
@@ -29,7 +30,7 @@ const (
 func newReading(t testing.TB, extra string) *reading {
 	t.Helper()
 	s := newSim(t, utc("2026-12-01T09:00Z"), extra)
-	pairID := addPair(t, s.roster, PairInput{
+	pairID := addPair(t, s.roster, admin.PairInput{
 		MentorName: "Ada Lovelace", MentorEmail: mentorAddr, MenteeName: "Bo Jensen", MenteeEmail: menteeAddr,
 		TZ: "Europe/Copenhagen", Start: "2027-01-12T14:00", Every: "monthly", Sessions: "12", Duration: "60m", Location: "Room 4.12",
 		SharePlans: "yes",
@@ -345,7 +346,7 @@ func TestShareAnswerSetsConsent(t *testing.T) {
 // Without briefs there is nothing to share, and the question is not asked.
 func TestNoShareQuestionWithoutBriefs(t *testing.T) {
 	s := newSim(t, utc("2026-12-01T09:00Z"), "programme: {name: Staff Mentoring, mentor_brief: false}\n")
-	addPair(t, s.roster, PairInput{
+	addPair(t, s.roster, admin.PairInput{
 		MentorName: "Ada Lovelace", MentorEmail: mentorAddr, MenteeName: "Bo Jensen", MenteeEmail: menteeAddr,
 		TZ: "Europe/Copenhagen", Start: "2027-01-12T14:00", Every: "monthly", Sessions: "12", Duration: "60m", Location: "Room 4.12",
 	})

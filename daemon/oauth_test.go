@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mentord/mentord/daemon/admin"
 	"github.com/mentord/mentord/daemon/config"
 	"github.com/mentord/mentord/daemon/store"
 	"github.com/mentord/mentord/mail/devserver"
@@ -124,9 +125,9 @@ func runWithOAuth(t *testing.T, mech string) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	roster := &Roster{DB: db, Cfg: cfg, Now: time.Now}
+	roster := &admin.Roster{DB: db, Cfg: cfg, Now: time.Now}
 	add := func(mentee string) {
-		addPair(t, roster, PairInput{MentorName: "Ada", MentorEmail: "ada@example.org", MenteeName: "Bo", MenteeEmail: mentee,
+		addPair(t, roster, admin.PairInput{MentorName: "Ada", MentorEmail: "ada@example.org", MenteeName: "Bo", MenteeEmail: mentee,
 			TZ: "Europe/Copenhagen", Every: "monthly", Sessions: "2", Start: time.Now().Add(30 * 24 * time.Hour).Format("2006-01-02T15:04"),
 			Duration: "60m", Location: "Room 1"})
 	}

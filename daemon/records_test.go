@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mentord/mentord/daemon/admin"
 	"github.com/mentord/mentord/daemon/ingest"
 	"github.com/mentord/mentord/daemon/records"
 	"github.com/mentord/mentord/daemon/store"
@@ -41,10 +42,10 @@ var menteeWords = []string{"ZEBRA-PLANS-42", "ZEBRA-THANKS-9", "ZEBRA-PROMISE-1"
 func newRecords(t *testing.T) *reading {
 	t.Helper()
 	s := newSim(t, utc("2026-12-01T09:00Z"), "")
-	addPair(t, s.roster, PairInput{MentorName: "Ada Lovelace", MentorEmail: mentorAddr, MenteeName: "Bo Jensen", MenteeEmail: menteeAddr,
+	addPair(t, s.roster, admin.PairInput{MentorName: "Ada Lovelace", MentorEmail: mentorAddr, MenteeName: "Bo Jensen", MenteeEmail: menteeAddr,
 		TZ: "Europe/Copenhagen", Start: "2027-01-12T14:00", Every: "monthly", Sessions: "5", Duration: "60m", Location: "Room 4.12",
 		Objectives: "Lead my first research group"})
-	addPair(t, s.roster, PairInput{MentorName: "Eve Hansen", MentorEmail: eveAddr, MenteeName: "Cy Nielsen", MenteeEmail: cyAddr,
+	addPair(t, s.roster, admin.PairInput{MentorName: "Eve Hansen", MentorEmail: eveAddr, MenteeName: "Cy Nielsen", MenteeEmail: cyAddr,
 		TZ: "Europe/Copenhagen", Start: "2027-01-13T10:00", Every: "monthly", Sessions: "5", Duration: "45m", Location: "Zoom"})
 	r := &reading{sim: s, reader: &ingest.Reader{DB: s.db, Cfg: s.cfg, Tpl: s.tpl, Log: s.log, Now: func() time.Time { return s.now }}}
 

@@ -1,5 +1,8 @@
-// Package daemon is the running mentord process and the admin operations on
-// its state. It joins the leaf packages: config, store, schedule, mail.
+// Package daemon is the running mentord process: it loads the configuration,
+// opens the database, and runs the loops that join the rooms below it:
+// compose (what is due and what it says), outbox (sending), ingest (reading),
+// with health, connect and the leaf packages (config, store, schedule, mail).
+// The admin's operations are in daemon/admin, beside it; it does not import them.
 //
 // The flow of Run:
 //  1. Load and validate the configuration; open and migrate the database and

@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mentord/mentord/daemon/admin"
 	"github.com/mentord/mentord/daemon/config"
 	"github.com/mentord/mentord/daemon/health"
 	"github.com/mentord/mentord/daemon/store"
@@ -268,7 +269,7 @@ func TestChangesByAnotherProcessWakeTheSchedule(t *testing.T) {
 	}
 	defer db.Close()
 	added := time.Now()
-	addPair(t, &Roster{DB: db, Cfg: cfg, Now: time.Now}, PairInput{MentorName: "Ada", MentorEmail: "ada@example.com",
+	addPair(t, &admin.Roster{DB: db, Cfg: cfg, Now: time.Now}, admin.PairInput{MentorName: "Ada", MentorEmail: "ada@example.com",
 		MenteeName: "Bo", MenteeEmail: "bo@example.org", TZ: "Europe/Copenhagen", Every: "monthly", Sessions: "3",
 		Start: time.Now().Add(30 * 24 * time.Hour).Format("2006-01-02T15:04"), Duration: "60m", Location: "Room 1"})
 	for {

@@ -17,6 +17,7 @@ import (
 
 	"github.com/emersion/go-ical"
 
+	"github.com/mentord/mentord/daemon/admin"
 	"github.com/mentord/mentord/daemon/compose"
 	"github.com/mentord/mentord/daemon/config"
 	"github.com/mentord/mentord/daemon/connect"
@@ -34,7 +35,7 @@ type sim struct {
 	db     *store.DB
 	cfg    *config.Config
 	tpl    *templates.Set
-	roster *Roster
+	roster *admin.Roster
 	sink   *smtptest.Sink
 	outbox *outbox.Outbox
 	log    *slog.Logger
@@ -82,7 +83,7 @@ timings: {quiet_hours: {start: "21:00", end: "08:00"}}
 		t.Fatal(err)
 	}
 	clock := func() time.Time { return s.now }
-	s.roster = &Roster{DB: s.db, Cfg: cfg, Now: clock}
+	s.roster = &admin.Roster{DB: s.db, Cfg: cfg, Now: clock}
 	s.outbox = &outbox.Outbox{DB: s.db, Sender: sender.New(connect.SMTPConfig(cfg, nil), nil), Cfg: cfg, Log: s.log, Now: clock}
 	return s
 }
@@ -202,7 +203,7 @@ func calendarOf(t testing.TB, raw []byte) (string, *ical.Component) {
 	return "", nil
 }
 
-func addPair(t testing.TB, r *Roster, in PairInput) int64 {
+func addPair(t testing.TB, r *admin.Roster, in admin.PairInput) int64 {
 	t.Helper()
 	res, err := r.AddPair(context.Background(), in)
 	if err != nil {
@@ -211,7 +212,7 @@ func addPair(t testing.TB, r *Roster, in PairInput) int64 {
 	return res.PairID
 }
 
-var yearPair = PairInput{
+var yearPair = admin.PairInput{
 	MentorName: "Ada Lovelace", MentorEmail: "ada@example.com", MentorTZ: "America/New_York",
 	MenteeName: "Bo Jensen", MenteeEmail: "bo@example.org", TZ: "Europe/Copenhagen", Lang: "da", MentorLang: "en",
 	Start: "2027-01-12T14:00", Every: "monthly", Sessions: "12", Duration: "60m", Location: "Room 4.12",

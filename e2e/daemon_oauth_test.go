@@ -18,6 +18,7 @@ import (
 	"github.com/emersion/go-imap/v2"
 
 	"github.com/mentord/mentord/daemon"
+	"github.com/mentord/mentord/daemon/admin"
 	"github.com/mentord/mentord/daemon/config"
 	"github.com/mentord/mentord/daemon/health"
 	"github.com/mentord/mentord/daemon/store"
@@ -157,7 +158,7 @@ func daemonOverOAuth(t *testing.T, smtpMech, imapMech string) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	roster := &daemon.Roster{DB: db, Cfg: cfg, Now: time.Now}
+	roster := &admin.Roster{DB: db, Cfg: cfg, Now: time.Now}
 	mentee := stack.User("mentee")
 	// Three pairs of Bo with three mentors (a pair of the same two people is
 	// added only once).
@@ -166,7 +167,7 @@ func daemonOverOAuth(t *testing.T, smtpMech, imapMech string) {
 		mentor := mentors[0]
 		mentors = mentors[1:]
 		// Session 1 in 50 hours: its checklist is due now.
-		res, err := roster.AddPair(ctx, daemon.PairInput{MentorName: "A Mentor", MentorEmail: mentor, MenteeName: "Bo Mentee",
+		res, err := roster.AddPair(ctx, admin.PairInput{MentorName: "A Mentor", MentorEmail: mentor, MenteeName: "Bo Mentee",
 			MenteeEmail: mentee, TZ: "UTC", Start: time.Now().Add(50 * time.Hour).UTC().Truncate(time.Hour).Format("2006-01-02T15:04"),
 			Every: "monthly", Sessions: "2", Duration: "60m", Location: "Room 2"})
 		if err != nil || !res.Created {
@@ -381,7 +382,7 @@ database: {path: m.db}
 		t.Fatal(err)
 	}
 	log := testLogger(t)
-	res := daemon.CheckMail(ctx, cfg, daemon.CheckMailOptions{Log: log, Wait: time.Minute}, func(s daemon.Step) { t.Logf("%+v", s) })
+	res := admin.CheckMail(ctx, cfg, admin.CheckMailOptions{Log: log, Wait: time.Minute}, func(s admin.Step) { t.Logf("%+v", s) })
 	if !res.OK {
 		t.Fatalf("check-mail with a refresh token: %+v", res.Steps)
 	}
@@ -390,7 +391,7 @@ database: {path: m.db}
 	}
 
 	authServer.RevokeToken(consent.RefreshToken)
-	res = daemon.CheckMail(ctx, cfg, daemon.CheckMailOptions{Log: log, Wait: time.Minute}, nil)
+	res = admin.CheckMail(ctx, cfg, admin.CheckMailOptions{Log: log, Wait: time.Minute}, nil)
 	if res.OK || res.Steps[0].Name != "oauth token" || !strings.Contains(res.Steps[0].Error, "invalid_grant") ||
 		!strings.Contains(res.Steps[0].Error, "mentord oauth login") {
 		t.Errorf("check-mail with a revoked refresh token: %+v", res.Steps[0])

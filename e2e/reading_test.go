@@ -11,7 +11,7 @@ import (
 
 	"github.com/emersion/go-imap/v2"
 
-	"github.com/mentord/mentord/daemon"
+	"github.com/mentord/mentord/daemon/admin"
 	"github.com/mentord/mentord/daemon/compose"
 	"github.com/mentord/mentord/daemon/connect"
 	"github.com/mentord/mentord/daemon/ingest"
@@ -42,10 +42,10 @@ func TestRepliesThroughPostfixIntoTheLog(t *testing.T) {
 		t.Fatal(err)
 	}
 	log := testLogger(t)
-	roster := &daemon.Roster{DB: db, Cfg: cfg, Now: time.Now}
+	roster := &admin.Roster{DB: db, Cfg: cfg, Now: time.Now}
 	start := time.Now().Add(50 * time.Hour).UTC().Truncate(time.Hour).Format("2006-01-02T15:04")
 	mentor, mentee := stack.User("mentor"), stack.User("mentee")
-	for _, p := range []daemon.PairInput{
+	for _, p := range []admin.PairInput{
 		{MentorName: "Ada Mentor", MentorEmail: mentor, MenteeName: "Bo Mentee", MenteeEmail: mentee},
 		{MentorName: "Cy Mentor", MentorEmail: stack.User("other"), MenteeName: "Gone", MenteeEmail: stack.Bounce},
 	} {

@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/mentord/mentord/daemon"
+	"github.com/mentord/mentord/daemon/admin"
 	"github.com/mentord/mentord/daemon/compose"
 	"github.com/mentord/mentord/daemon/connect"
 	"github.com/mentord/mentord/daemon/outbox"
@@ -38,10 +38,10 @@ func TestPairInvitesAndChecklistThroughPostfix(t *testing.T) {
 	}
 	log := testLogger(t)
 	now := time.Now()
-	roster := &daemon.Roster{DB: db, Cfg: cfg, Now: time.Now}
+	roster := &admin.Roster{DB: db, Cfg: cfg, Now: time.Now}
 	start := now.Add(50 * time.Hour).In(time.UTC).Truncate(time.Hour)
 	mentor, mentee := stack.User("mentor"), stack.User("mentee")
-	res, err := roster.AddPair(ctx, daemon.PairInput{
+	res, err := roster.AddPair(ctx, admin.PairInput{
 		MentorName: "Ada Mentor", MentorEmail: mentor, MenteeName: "Bo Mentee", MenteeEmail: mentee,
 		TZ: "UTC", Start: start.Format("2006-01-02T15:04"), Every: "monthly", Sessions: "6", Duration: "60m",
 		Location: "Room 4.12",

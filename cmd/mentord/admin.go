@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/mentord/mentord/daemon"
+	"github.com/mentord/mentord/daemon/admin"
 	"github.com/mentord/mentord/daemon/store"
 	"github.com/mentord/mentord/templates"
 )
@@ -20,8 +21,8 @@ func setupStatus(fs *flag.FlagSet) func(*env, *cmdline) error {
 		if len(c.args) > 0 {
 			return usagef("status takes no arguments")
 		}
-		return withRoster(e, c, func(r *daemon.Roster) error {
-			st, err := daemon.LoadStatus(context.Background(), r.DB, r.Cfg, e.now())
+		return withRoster(e, c, func(r *admin.Roster) error {
+			st, err := admin.LoadStatus(context.Background(), r.DB, r.Cfg, e.now())
 			if err != nil {
 				return err
 			}
@@ -34,7 +35,7 @@ func setupStatus(fs *flag.FlagSet) func(*env, *cmdline) error {
 	}
 }
 
-func printStatus(w io.Writer, st daemon.Status) {
+func printStatus(w io.Writer, st admin.Status) {
 	when := func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04Z") }
 	switch {
 	case st.Daemon == nil:
@@ -114,12 +115,12 @@ func printStatus(w io.Writer, st daemon.Status) {
 
 // printQuota shows the sending quotas when one is set or the server paused
 // sending: how much of each window is used, and when what is due will have gone.
-func printQuota(w io.Writer, st daemon.Status, when func(time.Time) string) {
+func printQuota(w io.Writer, st admin.Status, when func(time.Time) string) {
 	q := st.Quota
 	if q.Minute.Limit == 0 && q.Day.Limit == 0 && q.Paused == nil {
 		return
 	}
-	window := func(label string, u daemon.QuotaWindow, at func(time.Time) string) string {
+	window := func(label string, u admin.QuotaWindow, at func(time.Time) string) string {
 		if u.Limit == 0 {
 			return fmt.Sprintf("%s: %d (no limit)", label, u.Used)
 		}
@@ -162,7 +163,7 @@ func setupBackup(fs *flag.FlagSet) func(*env, *cmdline) error {
 		if len(c.args) != 1 {
 			return usagef("give the backup file to write (it must not exist)")
 		}
-		return withRoster(e, c, func(r *daemon.Roster) error {
+		return withRoster(e, c, func(r *admin.Roster) error {
 			if err := r.DB.Backup(context.Background(), c.args[0]); err != nil {
 				return err
 			}
@@ -181,12 +182,12 @@ func setupSendTest(fs *flag.FlagSet) func(*env, *cmdline) error {
 		if len(c.args) != 1 || !strings.Contains(c.args[0], "@") {
 			return usagef("give one address to send the test messages to")
 		}
-		return withRoster(e, c, func(r *daemon.Roster) error {
+		return withRoster(e, c, func(r *admin.Roster) error {
 			tpl, err := templates.Load(r.Cfg.Templates.Dir)
 			if err != nil {
 				return &daemon.ConfigError{Err: fmt.Errorf("templates: %w", err)}
 			}
-			ids, err := daemon.SendTest(context.Background(), r.Cfg, tpl, c.args[0], e.now())
+			ids, err := admin.SendTest(context.Background(), r.Cfg, tpl, c.args[0], e.now())
 			if err != nil {
 				return err
 			}
@@ -206,7 +207,7 @@ func setupPurge(fs *flag.FlagSet) func(*env, *cmdline) error {
 		if len(c.args) > 0 {
 			return usagef("purge takes no arguments")
 		}
-		return withRoster(e, c, func(r *daemon.Roster) error {
+		return withRoster(e, c, func(r *admin.Roster) error {
 			ret := r.Cfg.Retention
 			p, err := store.Purge(context.Background(), r.DB, e.now(), ret.RawMessages.D(), ret.PairLog.D(), *dryRun)
 			if err != nil {

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/mentord/mentord/daemon"
+	"github.com/mentord/mentord/daemon/admin"
 	"github.com/mentord/mentord/daemon/config"
 )
 
@@ -135,7 +136,7 @@ func report(e *env, cmd *command, err error) int {
 	var ue usageError
 	var ce *daemon.ConfigError
 	var cerrs config.Errors
-	var ie daemon.InputError
+	var ie admin.InputError
 	switch {
 	case errors.As(err, &ue):
 		fmt.Fprintf(e.stderr, "mentord %s: %v\nrun: mentord %s --help\n", cmd.name, err, cmd.name)

@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/mentord/mentord/daemon"
+	"github.com/mentord/mentord/daemon/admin"
 	"github.com/mentord/mentord/daemon/config"
 	"github.com/mentord/mentord/daemon/store"
 	"github.com/mentord/mentord/dist"
@@ -121,7 +122,7 @@ func setupCheckConfig(fs *flag.FlagSet) func(*env, *cmdline) error {
 }
 
 // openRoster loads the configuration and opens the database for a roster command.
-func openRoster(e *env, c *cmdline) (*daemon.Roster, func(), error) {
+func openRoster(e *env, c *cmdline) (*admin.Roster, func(), error) {
 	cfg, err := config.Load(c.configPath)
 	if err != nil {
 		return nil, nil, &daemon.ConfigError{Err: err}
@@ -130,11 +131,11 @@ func openRoster(e *env, c *cmdline) (*daemon.Roster, func(), error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	return &daemon.Roster{DB: db, Cfg: cfg, Now: e.now}, func() { db.Close() }, nil
+	return &admin.Roster{DB: db, Cfg: cfg, Now: e.now}, func() { db.Close() }, nil
 }
 
 // withRoster runs fn with an open roster, closing it afterwards.
-func withRoster(e *env, c *cmdline, fn func(r *daemon.Roster) error) error {
+func withRoster(e *env, c *cmdline, fn func(r *admin.Roster) error) error {
 	r, closeDB, err := openRoster(e, c)
 	if err != nil {
 		return err

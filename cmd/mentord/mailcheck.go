@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/mentord/mentord/daemon"
+	"github.com/mentord/mentord/daemon/admin"
 	"github.com/mentord/mentord/daemon/config"
 	"github.com/mentord/mentord/daemon/connect"
 	"github.com/mentord/mentord/mail/oauth"
@@ -40,12 +41,12 @@ func setupCheckMail(fs *flag.FlagSet) func(*env, *cmdline) error {
 		}
 		ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 		defer stop()
-		var progress func(daemon.Step)
+		var progress func(admin.Step)
 		if !c.json {
 			fmt.Fprintf(e.stdout, "Checking the mail of %s as mentord would (%s)\n", cfg.Mailbox.Address, cfg.File)
-			progress = func(s daemon.Step) { printStep(e.stdout, s) }
+			progress = func(s admin.Step) { printStep(e.stdout, s) }
 		}
-		res := daemon.CheckMail(ctx, cfg, daemon.CheckMailOptions{SendTo: *sendTo, Wait: *wait}, progress)
+		res := admin.CheckMail(ctx, cfg, admin.CheckMailOptions{SendTo: *sendTo, Wait: *wait}, progress)
 		if c.json {
 			if err := printJSON(e.stdout, res); err != nil {
 				return err
@@ -60,7 +61,7 @@ func setupCheckMail(fs *flag.FlagSet) func(*env, *cmdline) error {
 	}
 }
 
-func printStep(w io.Writer, s daemon.Step) {
+func printStep(w io.Writer, s admin.Step) {
 	switch {
 	case s.Skipped:
 		fmt.Fprintf(w, "  skip  %-24s (an earlier step failed)\n", s.Name)

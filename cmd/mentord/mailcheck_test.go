@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/mentord/mentord/daemon"
+	"github.com/mentord/mentord/daemon/admin"
 	"github.com/mentord/mentord/mail/devserver"
 	"github.com/mentord/mentord/mail/oauth/oauthtest"
 )
@@ -65,7 +65,7 @@ func TestCheckMail(t *testing.T) {
 
 	// --json: the steps, nothing else on stdout.
 	out = h.mustRun("check-mail", "--json")
-	var res daemon.MailCheck
+	var res admin.MailCheck
 	if err := json.Unmarshal([]byte(out), &res); err != nil || !res.OK || len(res.Steps) != 5 {
 		t.Errorf("--json = %s (%v)", out, err)
 	}

@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/mentord/mentord/daemon"
+	"github.com/mentord/mentord/daemon/admin"
 	"github.com/mentord/mentord/daemon/config"
 	"github.com/mentord/mentord/daemon/records"
 	"github.com/mentord/mentord/daemon/store"
@@ -147,7 +147,7 @@ func TestPairAddIsIdempotentAndPrintsID(t *testing.T) {
 	if n := h.count("sessions"); n != 12 {
 		t.Errorf("%d sessions after adding twice, want 12", n)
 	}
-	var p daemon.PairDetail
+	var p admin.PairDetail
 	if err := json.Unmarshal([]byte(h.mustRun("pair", "show", "1", "--json")), &p); err != nil {
 		t.Fatal(err)
 	}
@@ -233,7 +233,7 @@ func TestSessionCommands(t *testing.T) {
 	if strings.TrimSpace(out) != "13" {
 		t.Errorf("session add printed %q", out)
 	}
-	var list []daemon.SessionDetail
+	var list []admin.SessionDetail
 	json.Unmarshal([]byte(h.mustRun("session", "list", "--pair", "1", "--json")), &list)
 	if len(list) != 13 || list[6].Number != 13 || list[6].DurationMin != 90 || list[6].Location != "Room 4.12" {
 		t.Errorf("session list has %d sessions; 7th = %+v", len(list), list[6])
@@ -247,7 +247,7 @@ func TestSessionCommands(t *testing.T) {
 	if code, _, errOut := h.run("session", "add", "--pair", "1", "--at", "2027-07-30T10:00"); code != exitFailure || !strings.Contains(errOut, "ended") {
 		t.Errorf("adding to an ended pair = %d %s", code, errOut)
 	}
-	var ps []daemon.PairSummary
+	var ps []admin.PairSummary
 	json.Unmarshal([]byte(h.mustRun("pair", "list", "--json", "--status", "ended")), &ps)
 	if len(ps) != 1 || ps[0].Status != "ended" || ps[0].Cancelled != 13 {
 		t.Errorf("pair list = %+v", ps)
@@ -273,7 +273,7 @@ func TestImport(t *testing.T) {
 	if !strings.Contains(out, "2 pairs created") || h.count("sessions") != 22 {
 		t.Fatalf("import = %s (%d sessions)", out, h.count("sessions"))
 	}
-	var rep daemon.ImportReport
+	var rep admin.ImportReport
 	json.Unmarshal([]byte(h.mustRun("import", file, "--json")), &rep)
 	if rep.Created != 0 || rep.Unchanged != 2 || !rep.Committed || h.count("sessions") != 22 || h.count("people") != 4 {
 		t.Errorf("importing again = %+v (%d sessions)", rep, h.count("sessions"))

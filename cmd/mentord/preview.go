@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 
 	"github.com/mentord/mentord/daemon"
+	"github.com/mentord/mentord/daemon/admin"
 	"github.com/mentord/mentord/templates"
 )
 
@@ -28,12 +29,12 @@ func setupPreview(fs *flag.FlagSet) func(*env, *cmdline) error {
 		if err != nil {
 			return err
 		}
-		return withRoster(e, c, func(r *daemon.Roster) error {
+		return withRoster(e, c, func(r *admin.Roster) error {
 			tpl, err := templates.Load(r.Cfg.Templates.Dir)
 			if err != nil {
 				return &daemon.ConfigError{Err: fmt.Errorf("templates: %w", err)}
 			}
-			msgs, err := daemon.Preview(context.Background(), r.DB, r.Cfg, tpl, id, *session, *kind, e.now())
+			msgs, err := admin.Preview(context.Background(), r.DB, r.Cfg, tpl, id, *session, *kind, e.now())
 			if err != nil {
 				return err
 			}

@@ -15,7 +15,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/mentord/mentord/daemon"
+	"github.com/mentord/mentord/daemon/admin"
 )
 
 // calPart is one calendar part of a previewed message.
@@ -87,7 +87,7 @@ func TestPreviewInvitesReadByOutsideParsers(t *testing.T) {
 	h.mustRun(append(pairArgs, "--mentor-tz", "America/New_York", "--lang", "da")...)
 	dir := t.TempDir()
 	h.mustRun("preview", "--pair", "1", "-o", dir)
-	var p daemon.PairDetail
+	var p admin.PairDetail
 	json.Unmarshal([]byte(h.mustRun("pair", "show", "1", "--json")), &p)
 
 	files, _ := filepath.Glob(filepath.Join(dir, "*.eml"))
@@ -110,7 +110,7 @@ func TestPreviewInvitesReadByOutsideParsers(t *testing.T) {
 		}
 		parts = append(parts, cp...)
 	}
-	for _, k := range daemon.PreviewKinds {
+	for _, k := range admin.PreviewKinds {
 		if kinds[k] == 0 {
 			t.Errorf("preview wrote no %s", k)
 		}

@@ -8,6 +8,7 @@ import (
 	"os"
 
 	"github.com/mentord/mentord/daemon"
+	"github.com/mentord/mentord/daemon/admin"
 	"github.com/mentord/mentord/daemon/config"
 	"github.com/mentord/mentord/daemon/ingest"
 	"github.com/mentord/mentord/daemon/store"
@@ -79,7 +80,7 @@ func setupInspect(fs *flag.FlagSet) func(*env, *cmdline) error {
 func setupIngest(fs *flag.FlagSet) func(*env, *cmdline) error {
 	jsonFlag(fs)
 	return func(e *env, c *cmdline) error {
-		return withRoster(e, c, func(r *daemon.Roster) error {
+		return withRoster(e, c, func(r *admin.Roster) error {
 			raw, err := readMessage(e, c, int64(r.Cfg.IMAP.MaxMessageSize))
 			if err != nil {
 				return err

@@ -9,13 +9,13 @@ import (
 	"strings"
 	"text/tabwriter"
 
-	"github.com/mentord/mentord/daemon"
+	"github.com/mentord/mentord/daemon/admin"
 	"github.com/mentord/mentord/daemon/records"
 	"github.com/mentord/mentord/daemon/store"
 )
 
 func setupPairAdd(fs *flag.FlagSet) func(*env, *cmdline) error {
-	var in daemon.PairInput
+	var in admin.PairInput
 	for _, f := range []struct {
 		name, usage string
 		dst         *string
@@ -47,7 +47,7 @@ func setupPairAdd(fs *flag.FlagSet) func(*env, *cmdline) error {
 		if len(c.args) > 0 {
 			return usagef("unexpected argument %q (values with spaces need quotes)", c.args[0])
 		}
-		return withRoster(e, c, func(r *daemon.Roster) error {
+		return withRoster(e, c, func(r *admin.Roster) error {
 			ctx := context.Background()
 			res, err := r.AddPair(ctx, in)
 			if err != nil {
@@ -86,14 +86,14 @@ func setupPairList(fs *flag.FlagSet) func(*env, *cmdline) error {
 		if *status != "" && *status != store.PairActive && *status != store.PairEnded {
 			return usagef("--status must be active or ended")
 		}
-		return withRoster(e, c, func(r *daemon.Roster) error {
+		return withRoster(e, c, func(r *admin.Roster) error {
 			ps, err := r.Pairs(context.Background(), *status)
 			if err != nil {
 				return err
 			}
 			if c.json {
 				if ps == nil {
-					ps = []daemon.PairSummary{}
+					ps = []admin.PairSummary{}
 				}
 				return printJSON(e.stdout, ps)
 			}
@@ -123,7 +123,7 @@ func setupPairShow(fs *flag.FlagSet) func(*env, *cmdline) error {
 		if err != nil {
 			return err
 		}
-		return withRoster(e, c, func(r *daemon.Roster) error {
+		return withRoster(e, c, func(r *admin.Roster) error {
 			p, err := r.Pair(context.Background(), id)
 			if err != nil {
 				return err
@@ -137,7 +137,7 @@ func setupPairShow(fs *flag.FlagSet) func(*env, *cmdline) error {
 	}
 }
 
-func printPair(w io.Writer, p daemon.PairDetail) {
+func printPair(w io.Writer, p admin.PairDetail) {
 	a := p.Agreement
 	fmt.Fprintf(w, "Pair %d (%s)\n", p.ID, p.Status)
 	fmt.Fprintf(w, "  Mentor      %s <%s>, %s, %s\n", p.Mentor.Name, p.Mentor.Email, p.Mentor.Timezone, p.Mentor.Language)
@@ -163,7 +163,7 @@ func printPair(w io.Writer, p daemon.PairDetail) {
 	printSessions(w, p.Sessions)
 }
 
-func printSessions(w io.Writer, ss []daemon.SessionDetail) {
+func printSessions(w io.Writer, ss []admin.SessionDetail) {
 	tw := table(w, "  ID", "NO", "KIND", "WHEN (LOCAL)", "ZONE", "MIN", "STATUS", "SEQ", "MENTOR", "MENTEE")
 	for _, s := range ss {
 		fmt.Fprintf(tw, "  %d\t%d\t%s\t%s\t%s\t%d\t%s\t%d\t%s\t%s\n", s.ID, s.Number, s.Kind, strings.Replace(s.Local, "T", " ", 1),
@@ -179,7 +179,7 @@ func setupPairEnd(fs *flag.FlagSet) func(*env, *cmdline) error {
 		if err != nil {
 			return err
 		}
-		return withRoster(e, c, func(r *daemon.Roster) error {
+		return withRoster(e, c, func(r *admin.Roster) error {
 			n, err := r.EndPair(context.Background(), id)
 			if err != nil {
 				return err
@@ -204,7 +204,7 @@ func setupPairReplaceMentor(fs *flag.FlagSet) func(*env, *cmdline) error {
 		if err != nil {
 			return err
 		}
-		return withRoster(e, c, func(r *daemon.Roster) error {
+		return withRoster(e, c, func(r *admin.Roster) error {
 			v, err := r.ReplaceMentor(context.Background(), id, *name, *email, *tz, *lang)
 			if err != nil {
 				return err
@@ -235,7 +235,7 @@ func setupPairSharePlans(fs *flag.FlagSet) func(*env, *cmdline) error {
 		default:
 			return usagef("say yes or no, not %q", c.args[1])
 		}
-		return withRoster(e, c, func(r *daemon.Roster) error {
+		return withRoster(e, c, func(r *admin.Roster) error {
 			if err := r.SetSharePlans(context.Background(), id, share); err != nil {
 				return err
 			}
@@ -265,7 +265,7 @@ func setupImport(fs *flag.FlagSet) func(*env, *cmdline) error {
 			defer f.Close()
 			src = f
 		}
-		return withRoster(e, c, func(r *daemon.Roster) error {
+		return withRoster(e, c, func(r *admin.Roster) error {
 			rep, err := r.Import(context.Background(), src, *dryRun)
 			if rep.Rows == nil {
 				return err // the file itself could not be read
@@ -282,7 +282,7 @@ func setupImport(fs *flag.FlagSet) func(*env, *cmdline) error {
 	}
 }
 
-func printImport(w io.Writer, file string, rep daemon.ImportReport) {
+func printImport(w io.Writer, file string, rep admin.ImportReport) {
 	for _, row := range rep.Rows {
 		switch row.Action {
 		case "error":

@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/mentord/mentord/daemon"
+	"github.com/mentord/mentord/daemon/admin"
 	"github.com/mentord/mentord/daemon/records"
 	"github.com/mentord/mentord/daemon/store"
 )
@@ -25,7 +25,7 @@ func setupSessionList(fs *flag.FlagSet) func(*env, *cmdline) error {
 		if err != nil {
 			return err
 		}
-		return withRoster(e, c, func(r *daemon.Roster) error {
+		return withRoster(e, c, func(r *admin.Roster) error {
 			ss, err := r.Sessions(context.Background(), id)
 			if err != nil {
 				return err
@@ -50,7 +50,7 @@ func setupSessionMove(fs *flag.FlagSet) func(*env, *cmdline) error {
 		if *to == "" {
 			return usagef("--to is required")
 		}
-		return withRoster(e, c, func(r *daemon.Roster) error {
+		return withRoster(e, c, func(r *admin.Roster) error {
 			s, err := r.MoveSession(context.Background(), id, *to)
 			if err != nil {
 				return err
@@ -67,7 +67,7 @@ func setupSessionCancel(fs *flag.FlagSet) func(*env, *cmdline) error {
 		if err != nil {
 			return err
 		}
-		return withRoster(e, c, func(r *daemon.Roster) error {
+		return withRoster(e, c, func(r *admin.Roster) error {
 			s, err := r.CancelSession(context.Background(), id)
 			if err != nil {
 				return err
@@ -94,7 +94,7 @@ func setupSessionAdd(fs *flag.FlagSet) func(*env, *cmdline) error {
 		if err != nil {
 			return err
 		}
-		return withRoster(e, c, func(r *daemon.Roster) error {
+		return withRoster(e, c, func(r *admin.Roster) error {
 			s, err := r.AddSession(context.Background(), id, *at, *duration, *location)
 			if err != nil {
 				return err

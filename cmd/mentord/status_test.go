@@ -11,7 +11,7 @@ import (
 
 	"github.com/jmoiron/sqlx"
 
-	"github.com/mentord/mentord/daemon"
+	"github.com/mentord/mentord/daemon/admin"
 	"github.com/mentord/mentord/daemon/config"
 	"github.com/mentord/mentord/daemon/health"
 	"github.com/mentord/mentord/daemon/outbox"
@@ -109,7 +109,7 @@ func TestStatusShowsQuota(t *testing.T) {
 		}
 	}
 
-	var st daemon.Status
+	var st admin.Status
 	if err := json.Unmarshal([]byte(h.mustRun("status", "--json")), &st); err != nil {
 		t.Fatal(err)
 	}
@@ -151,7 +151,7 @@ func TestStatusShowsTheToken(t *testing.T) {
 			t.Errorf("status lacks %q:\n%s", want, out)
 		}
 	}
-	var st daemon.Status
+	var st admin.Status
 	if err := json.Unmarshal([]byte(h.mustRun("status", "--json")), &st); err != nil || st.Daemon == nil || st.Daemon.OAuth == nil ||
 		st.Daemon.OAuth.Refreshes != 7 {
 		t.Errorf("status --json: %+v %v", st.Daemon, err)

@@ -31,6 +31,7 @@ import (
 	"time"
 
 	"github.com/mentord/mentord/daemon"
+	"github.com/mentord/mentord/daemon/admin"
 	"github.com/mentord/mentord/daemon/compose"
 	"github.com/mentord/mentord/daemon/config"
 	"github.com/mentord/mentord/daemon/records"
@@ -319,8 +320,8 @@ func addDemoPair(ctx context.Context, cfg *config.Config, clock *accelClock, cas
 		return nil, err
 	}
 	defer db.Close()
-	r := &daemon.Roster{DB: db, Cfg: cfg, Now: clock.Now}
-	res, err := r.AddPair(ctx, daemon.PairInput{
+	r := &admin.Roster{DB: db, Cfg: cfg, Now: clock.Now}
+	res, err := r.AddPair(ctx, admin.PairInput{
 		MentorName: cast.mentor.Name, MentorEmail: cast.mentor.Email, MentorTZ: cast.mentor.Loc.String(), MentorLang: "en",
 		MenteeName: cast.mentee.Name, MenteeEmail: cast.mentee.Email, TZ: cast.mentee.Loc.String(), Lang: "en",
 		Start: "2027-01-12T14:00", Every: "monthly", Sessions: fmt.Sprint(cast.sessions), Duration: "60m",
