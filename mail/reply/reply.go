@@ -43,7 +43,10 @@ package reply
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"time"
+
+	"github.com/mentord/mentord/mail/reply/decode"
 )
 
 // Kind is what a received message is.
@@ -106,6 +109,28 @@ type Header struct {
 	AutoSubmitted string
 }
 
+// buildHeader decodes the fields mentord uses.
+func buildHeader(fs []decode.Field) Header {
+	var h Header
+	h.From, h.FromName = decode.Mailbox(decode.Get(fs, "from"))
+	h.To = decode.Addresses(decode.All(fs, "to"))
+	h.Cc = decode.Addresses(decode.All(fs, "cc"))
+	h.DeliveredTo = decode.Addresses(append(decode.All(fs, "delivered-to"), decode.All(fs, "x-original-to")...))
+	h.Subject = strings.Join(strings.Fields(decode.HeaderText(decode.Get(fs, "subject"))), " ")
+	if ids := decode.MessageIDs(decode.Get(fs, "message-id")); len(ids) > 0 {
+		h.MessageID = ids[0]
+	}
+	h.InReplyTo = decode.MessageIDs(decode.Get(fs, "in-reply-to"))
+	h.References = decode.MessageIDs(strings.Join(decode.All(fs, "references"), " "))
+	h.Date = decode.Date(decode.Get(fs, "date"))
+	if rp := decode.Get(fs, "return-path"); rp != "" {
+		h.ReturnPath = decode.Address(rp)
+	}
+	h.AuthResults = decode.All(fs, "authentication-results")
+	h.AutoSubmitted = decode.Get(fs, "auto-submitted")
+	return h
+}
+
 // Bounce is what a delivery status notification reports (RFC 3464).
 type Bounce struct {
 	Recipients        []BounceRecipient
@@ -123,6 +148,19 @@ type BounceRecipient struct {
 type CalendarPart struct {
 	Method string // Content-Type method= param, upper-case, may be ""
 	Data   []byte
+}
+
+// calendarParts copies the calendar parts the MIME walk found into the
+// Result; nil when there are none.
+func calendarParts(ps []decode.CalendarPart) []CalendarPart {
+	if len(ps) == 0 {
+		return nil
+	}
+	out := make([]CalendarPart, len(ps))
+	for i, p := range ps {
+		out[i] = CalendarPart(p)
+	}
+	return out
 }
 
 // Result is what Parse understood.
@@ -161,17 +199,17 @@ func parse(raw []byte, opts Options, htmlFirst bool) (res *Result, err error) {
 			res, err = nil, fmt.Errorf("%w: %v", errInternal, r)
 		}
 	}()
-	fields, body, ok := splitHeader(raw)
+	fields, body, ok := decode.SplitHeader(raw)
 	if !ok || len(fields) == 0 {
 		return nil, ErrNoHeader
 	}
 	m := &message{fields: fields}
-	m.tree = walkMessage(fields, body)
+	m.tree = decode.Walk(fields, body)
 	res = &Result{Header: buildHeader(fields)}
-	res.Calendar = m.tree.calendar
+	res.Calendar = calendarParts(m.tree.Calendar)
 	classify(m, res)
 	if res.Kind == KindReply || res.Kind == KindCalendar {
-		u := understand(m.tree.bodyText(htmlFirst), opts.Prompt, namesOf(res.Header))
+		u := understand(m.tree.BodyText(htmlFirst), opts.Prompt, namesOf(res.Header))
 		if res.Kind == KindReply && isOutOfOffice(&res.Header, u) {
 			res.Kind, res.Reason = KindAutoReply, "out-of-office text without a quote"
 			return res, nil
@@ -183,8 +221,8 @@ func parse(raw []byte, opts Options, htmlFirst bool) (res *Result, err error) {
 
 // message is one message being understood.
 type message struct {
-	fields []field
-	tree   *tree
+	fields []decode.Field
+	tree   *decode.Tree
 }
 
 func isBlank(b []byte) bool {
