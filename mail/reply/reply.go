@@ -3,7 +3,8 @@
 // the sender typed and which numbered question each answer belongs to. It is
 // pure (no I/O, no database), bounded in time and memory, and never panics.
 //
-// The flow for one message (Parse):
+// The flow for one message (Parse); package decode does the reading in steps
+// 1, 2 and 4:
 //  1. Read the header block (at most 64 KiB, RFC 5322 section 2.2) and decode
 //     the fields mentord needs: RFC 2047 words, addresses, Message-IDs.
 //  2. Walk the MIME tree (RFC 2045/2046; depth 10, 100 parts): collect the
@@ -38,6 +39,18 @@
 //     "(5)", "6 -"), each answer running to the next number. A reply that only
 //     quotes gets no text and no answers; a plain reply without a quote that
 //     reads like an out-of-office notice is taken for one.
+//
+// Decoding and understanding are two packages because the code's own calls
+// fall that way: the decoding functions call only each other, and this
+// package calls into them at a few points (decode.SplitHeader, decode.Walk
+// and Tree.BodyText in Parse; the field readers in buildHeader, classify and
+// the bounce report; decode.ICalMethod for a calendar part without a method
+// parameter; decode.NormalizeText for the prompt; decode.QuoteStart where the
+// quote is marked). Nothing in decode needs to know what mentord
+// sent or what a reply means. What a message is understood to be (Header,
+// Bounce, CalendarPart, Result) is defined here; reading a bounce report
+// stays here too, as it is part of classifying and half of it reads the
+// bounce's prose.
 package reply
 
 import (
