@@ -2,6 +2,8 @@ package reply
 
 import (
 	"strings"
+
+	"github.com/mentord/mentord/mail/reply/decode"
 )
 
 const maxRecipients = 100
@@ -9,37 +11,37 @@ const maxRecipients = 100
 // parseBounce reads what a bounce reports: per recipient from the RFC 3464
 // report, else from X-Failed-Recipients and the text (Exim, Postfix without
 // DSN); the original's Message-ID and To from the embedded original.
-func parseBounce(fs []field, t *tree, h *Header) *Bounce {
+func parseBounce(fs []decode.Field, t *decode.Tree, h *Header) *Bounce {
 	b := &Bounce{}
 	origID := ""
-	for _, d := range t.dsn {
+	for _, d := range t.DSN {
 		if id := parseDSN(d, b); origID == "" {
 			origID = id
 		}
 	}
-	for _, o := range t.originals {
-		of, _, _ := readFields(o)
+	for _, o := range t.Originals {
+		of, _, _ := decode.ReadFields(o)
 		if b.OriginalMessageID == "" {
-			if ids := messageIDs(get(of, "message-id")); len(ids) > 0 {
+			if ids := decode.MessageIDs(decode.Get(of, "message-id")); len(ids) > 0 {
 				b.OriginalMessageID = ids[0]
 			}
 		}
 		if b.OriginalTo == "" {
-			if to := addressList(all(of, "to")); len(to) > 0 {
+			if to := decode.Addresses(decode.All(of, "to")); len(to) > 0 {
 				b.OriginalTo = to[0]
 			}
 		}
 	}
 	if len(b.Recipients) == 0 {
-		textRecipients(t.plain, strings.Join(all(fs, "x-failed-recipients"), ","), b)
+		textRecipients(t.Plain, strings.Join(decode.All(fs, "x-failed-recipients"), ","), b)
 	}
 	if b.OriginalMessageID == "" || b.OriginalTo == "" {
-		copied := copiedOriginal(t.plain)
+		copied := copiedOriginal(t.Plain)
 		if b.OriginalMessageID == "" {
-			b.OriginalMessageID = firstID(get(copied, "message-id"), origID)
+			b.OriginalMessageID = firstID(decode.Get(copied, "message-id"), origID)
 		}
 		if b.OriginalTo == "" {
-			if to := addressList(all(copied, "to")); len(to) > 0 {
+			if to := decode.Addresses(decode.All(copied, "to")); len(to) > 0 {
 				b.OriginalTo = to[0]
 			}
 		}
@@ -50,13 +52,13 @@ func parseBounce(fs []field, t *tree, h *Header) *Bounce {
 	if b.OriginalTo == "" && len(b.Recipients) > 0 {
 		b.OriginalTo = b.Recipients[0].Address
 	}
-	b.Permanent = permanent(b, t.plain)
+	b.Permanent = permanent(b, t.Plain)
 	return b
 }
 
 func firstID(vs ...string) string {
 	for _, v := range vs {
-		if ids := messageIDs(v); len(ids) > 0 {
+		if ids := decode.MessageIDs(v); len(ids) > 0 {
 			return ids[0]
 		}
 	}
@@ -71,27 +73,27 @@ func parseDSN(body []byte, b *Bounce) (origID string) {
 		for len(body) > 0 && (body[0] == '\n' || body[0] == '\r' || body[0] == ' ' || body[0] == '\t') {
 			body = body[1:]
 		}
-		fs, rest, ok := readFields(body)
+		fs, rest, ok := decode.ReadFields(body)
 		if !ok || len(rest) >= len(body) {
 			return origID
 		}
 		body = rest
-		if first || !has(fs, "final-recipient") && !has(fs, "original-recipient") {
+		if first || !decode.Has(fs, "final-recipient") && !decode.Has(fs, "original-recipient") {
 			if origID == "" {
-				origID = get(fs, "x-original-message-id")
+				origID = decode.Get(fs, "x-original-message-id")
 			}
 			continue
 		}
-		addr := dsnAddress(get(fs, "final-recipient"))
+		addr := dsnAddress(decode.Get(fs, "final-recipient"))
 		if addr == "" {
-			addr = dsnAddress(get(fs, "original-recipient"))
+			addr = dsnAddress(decode.Get(fs, "original-recipient"))
 		}
-		status, _, _ := strings.Cut(strings.TrimSpace(get(fs, "status")), " ")
+		status, _, _ := strings.Cut(strings.TrimSpace(decode.Get(fs, "status")), " ")
 		b.Recipients = append(b.Recipients, BounceRecipient{
 			Address:    addr,
-			Action:     strings.ToLower(strings.TrimSpace(get(fs, "action"))),
+			Action:     strings.ToLower(strings.TrimSpace(decode.Get(fs, "action"))),
 			Status:     status,
-			Diagnostic: afterType(get(fs, "diagnostic-code")),
+			Diagnostic: afterType(decode.Get(fs, "diagnostic-code")),
 		})
 	}
 	return origID
@@ -117,7 +119,7 @@ func textRecipients(text, failed string, b *Bounce) {
 	status, diag := enhancedStatus(body), smtpLine(body)
 	var addrs []string
 	for _, v := range strings.Split(failed, ",") {
-		if a := bareAddress(v); a != "" {
+		if a := decode.Address(v); a != "" {
 			addrs = append(addrs, a)
 		}
 	}
@@ -195,7 +197,7 @@ func listedAddresses(s string) []string {
 			continue
 		}
 		f := strings.Fields(t)[0]
-		if a := bareAddress(strings.TrimRight(f, ":,")); a != "" && !seen[a] && len(out) < 10 {
+		if a := decode.Address(strings.TrimRight(f, ":,")); a != "" && !seen[a] && len(out) < 10 {
 			seen[a] = true
 			out = append(out, a)
 		}
@@ -206,7 +208,7 @@ func listedAddresses(s string) []string {
 // copiedOriginal reads the header block of an original copied into a bounce
 // text (Exim's "------ This is a copy of the message, including all the
 // headers. ------").
-func copiedOriginal(text string) []field {
+func copiedOriginal(text string) []decode.Field {
 	low := strings.ToLower(text)
 	i := strings.Index(low, "\nmessage-id:")
 	if i < 0 {
@@ -216,7 +218,7 @@ func copiedOriginal(text string) []field {
 	if start < 0 {
 		start = 0
 	}
-	fs, _, _ := readFields([]byte(strings.TrimLeft(text[start:], "\n")))
+	fs, _, _ := decode.ReadFields([]byte(strings.TrimLeft(text[start:], "\n")))
 	return fs
 }
 

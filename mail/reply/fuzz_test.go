@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"unicode/utf8"
+
+	"github.com/mentord/mentord/mail/reply/decode"
 )
 
 // FuzzParse feeds Parse arbitrary bytes, seeded with every testdata message:
@@ -60,14 +62,14 @@ func checkBounds(t *testing.T, raw []byte, res *Result) {
 		if n < 1 || n > 30 || a == "" || !utf8.ValidString(a) || len(a) > limit {
 			t.Fatalf("answer %d = %q", n, a)
 		}
-		if strings.Contains(a, sentinel) || strings.Contains(res.NewText, sentinel) {
+		if strings.Contains(a, decode.QuoteStart) || strings.Contains(res.NewText, decode.QuoteStart) {
 			t.Fatal("sentinel leaked")
 		}
 	}
 	if res.Bounce != nil && len(res.Bounce.Recipients) > maxRecipients {
 		t.Fatalf("%d bounce recipients", len(res.Bounce.Recipients))
 	}
-	if len(res.Calendar) > maxParts {
+	if len(res.Calendar) > decode.MaxParts {
 		t.Fatalf("%d calendar parts", len(res.Calendar))
 	}
 }

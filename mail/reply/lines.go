@@ -4,6 +4,8 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/mentord/mentord/mail/reply/decode"
 )
 
 // Limits on the text read for quotes and answers.
@@ -50,8 +52,8 @@ func splitLines(text string) []line {
 		}
 		trimmed := strings.TrimSpace(raw)
 		switch trimmed {
-		case sentinel:
-			ls = append(ls, line{text: sentinel, role: roleMeta})
+		case decode.QuoteStart:
+			ls = append(ls, line{text: decode.QuoteStart, role: roleMeta})
 			continue
 		case ">>>":
 			opens = append(opens, len(ls))

@@ -4,6 +4,8 @@ import (
 	"strconv"
 	"strings"
 	"unicode"
+
+	"github.com/mentord/mentord/mail/reply/decode"
 )
 
 // promptIndex is the text mentord sent, ready for matching reply lines
@@ -24,7 +26,7 @@ func newPromptIndex(p *Prompt) *promptIndex {
 	if p == nil || len(p.Questions) == 0 && strings.TrimSpace(p.Body) == "" {
 		return nil
 	}
-	body := nfc(normalizeText(p.Body))
+	body := nfc(decode.NormalizeText(p.Body))
 	idx := &promptIndex{words: normWords(body), lines: map[string]bool{}}
 	for ln := range strings.SplitSeq(body, "\n") {
 		if w := normWords(ln); wordCount(w) > 0 {

@@ -3,7 +3,8 @@
 // the sender typed and which numbered question each answer belongs to. It is
 // pure (no I/O, no database), bounded in time and memory, and never panics.
 //
-// The flow for one message (Parse):
+// The flow for one message (Parse); package decode does the reading in steps
+// 1, 2 and 4:
 //  1. Read the header block (at most 64 KiB, RFC 5322 section 2.2) and decode
 //     the fields mentord needs: RFC 2047 words, addresses, Message-IDs.
 //  2. Walk the MIME tree (RFC 2045/2046; depth 10, 100 parts): collect the
@@ -38,12 +39,27 @@
 //     "(5)", "6 -"), each answer running to the next number. A reply that only
 //     quotes gets no text and no answers; a plain reply without a quote that
 //     reads like an out-of-office notice is taken for one.
+//
+// Decoding and understanding are two packages because the code's own calls
+// fall that way: the decoding functions call only each other, and this
+// package calls into them at a few points (decode.SplitHeader, decode.Walk
+// and Tree.BodyText in Parse; the field readers in buildHeader, classify and
+// the bounce report; decode.ICalMethod for a calendar part without a method
+// parameter; decode.NormalizeText for the prompt; decode.QuoteStart where the
+// quote is marked). Nothing in decode needs to know what mentord
+// sent or what a reply means. What a message is understood to be (Header,
+// Bounce, CalendarPart, Result) is defined here; reading a bounce report
+// stays here too, as it is part of classifying and half of it reads the
+// bounce's prose.
 package reply
 
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"time"
+
+	"github.com/mentord/mentord/mail/reply/decode"
 )
 
 // Kind is what a received message is.
@@ -106,6 +122,28 @@ type Header struct {
 	AutoSubmitted string
 }
 
+// buildHeader decodes the fields mentord uses.
+func buildHeader(fs []decode.Field) Header {
+	var h Header
+	h.From, h.FromName = decode.Mailbox(decode.Get(fs, "from"))
+	h.To = decode.Addresses(decode.All(fs, "to"))
+	h.Cc = decode.Addresses(decode.All(fs, "cc"))
+	h.DeliveredTo = decode.Addresses(append(decode.All(fs, "delivered-to"), decode.All(fs, "x-original-to")...))
+	h.Subject = strings.Join(strings.Fields(decode.HeaderText(decode.Get(fs, "subject"))), " ")
+	if ids := decode.MessageIDs(decode.Get(fs, "message-id")); len(ids) > 0 {
+		h.MessageID = ids[0]
+	}
+	h.InReplyTo = decode.MessageIDs(decode.Get(fs, "in-reply-to"))
+	h.References = decode.MessageIDs(strings.Join(decode.All(fs, "references"), " "))
+	h.Date = decode.Date(decode.Get(fs, "date"))
+	if rp := decode.Get(fs, "return-path"); rp != "" {
+		h.ReturnPath = decode.Address(rp)
+	}
+	h.AuthResults = decode.All(fs, "authentication-results")
+	h.AutoSubmitted = decode.Get(fs, "auto-submitted")
+	return h
+}
+
 // Bounce is what a delivery status notification reports (RFC 3464).
 type Bounce struct {
 	Recipients        []BounceRecipient
@@ -123,6 +161,19 @@ type BounceRecipient struct {
 type CalendarPart struct {
 	Method string // Content-Type method= param, upper-case, may be ""
 	Data   []byte
+}
+
+// calendarParts copies the calendar parts the MIME walk found into the
+// Result; nil when there are none.
+func calendarParts(ps []decode.CalendarPart) []CalendarPart {
+	if len(ps) == 0 {
+		return nil
+	}
+	out := make([]CalendarPart, len(ps))
+	for i, p := range ps {
+		out[i] = CalendarPart(p)
+	}
+	return out
 }
 
 // Result is what Parse understood.
@@ -161,17 +212,17 @@ func parse(raw []byte, opts Options, htmlFirst bool) (res *Result, err error) {
 			res, err = nil, fmt.Errorf("%w: %v", errInternal, r)
 		}
 	}()
-	fields, body, ok := splitHeader(raw)
+	fields, body, ok := decode.SplitHeader(raw)
 	if !ok || len(fields) == 0 {
 		return nil, ErrNoHeader
 	}
 	m := &message{fields: fields}
-	m.tree = walkMessage(fields, body)
+	m.tree = decode.Walk(fields, body)
 	res = &Result{Header: buildHeader(fields)}
-	res.Calendar = m.tree.calendar
+	res.Calendar = calendarParts(m.tree.Calendar)
 	classify(m, res)
 	if res.Kind == KindReply || res.Kind == KindCalendar {
-		u := understand(m.tree.bodyText(htmlFirst), opts.Prompt, namesOf(res.Header))
+		u := understand(m.tree.BodyText(htmlFirst), opts.Prompt, namesOf(res.Header))
 		if res.Kind == KindReply && isOutOfOffice(&res.Header, u) {
 			res.Kind, res.Reason = KindAutoReply, "out-of-office text without a quote"
 			return res, nil
@@ -183,8 +234,8 @@ func parse(raw []byte, opts Options, htmlFirst bool) (res *Result, err error) {
 
 // message is one message being understood.
 type message struct {
-	fields []field
-	tree   *tree
+	fields []decode.Field
+	tree   *decode.Tree
 }
 
 func isBlank(b []byte) bool {

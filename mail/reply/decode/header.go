@@ -1,4 +1,4 @@
-package reply
+package decode
 
 import (
 	"bytes"
@@ -15,13 +15,13 @@ const (
 	maxIDs          = 100
 )
 
-// field is one header field: the name lower-cased, the value unfolded and raw.
-type field struct {
+// Field is one header field: the name lower-cased, the value unfolded and raw.
+type Field struct {
 	name, value string
 }
 
-// get returns the first value of the named (lower-case) field.
-func get(fs []field, name string) string {
+// Get returns the first value of the named (lower-case) field.
+func Get(fs []Field, name string) string {
 	for _, f := range fs {
 		if f.name == name {
 			return f.value
@@ -30,8 +30,8 @@ func get(fs []field, name string) string {
 	return ""
 }
 
-// has reports whether the named (lower-case) field is present.
-func has(fs []field, name string) bool {
+// Has reports whether the named (lower-case) field is present.
+func Has(fs []Field, name string) bool {
 	for _, f := range fs {
 		if f.name == name {
 			return true
@@ -40,8 +40,8 @@ func has(fs []field, name string) bool {
 	return false
 }
 
-// all returns every value of the named (lower-case) field.
-func all(fs []field, name string) []string {
+// All returns every value of the named (lower-case) field.
+func All(fs []Field, name string) []string {
 	var out []string
 	for _, f := range fs {
 		if f.name == name {
@@ -51,21 +51,21 @@ func all(fs []field, name string) []string {
 	return out
 }
 
-// splitHeader reads the header block at the start of a message and returns its
+// SplitHeader reads the header block at the start of a message and returns its
 // fields and the body after the empty line. ok is false when b does not start
 // with a header field. A block over maxHeaderBytes is read up to the limit and
 // the rest of it skipped.
-func splitHeader(b []byte) (fs []field, body []byte, ok bool) {
+func SplitHeader(b []byte) (fs []Field, body []byte, ok bool) {
 	if bytes.HasPrefix(b, []byte("From ")) { // an mbox separator line
 		if nl := bytes.IndexByte(b, '\n'); nl >= 0 {
 			b = b[nl+1:]
 		}
 	}
-	return readFields(b)
+	return ReadFields(b)
 }
 
-// readFields reads a header block (of a message or a MIME part).
-func readFields(b []byte) (fs []field, body []byte, ok bool) {
+// ReadFields reads a header block (of a message or a MIME part).
+func ReadFields(b []byte) (fs []Field, body []byte, ok bool) {
 	if len(b) == 0 {
 		return nil, nil, true
 	}
@@ -76,7 +76,7 @@ func readFields(b []byte) (fs []field, body []byte, ok bool) {
 	}
 	end, bodyAt := headerEnd(b)
 	hs := string(b[:end]) // one copy; the fields are slices of it
-	fs = make([]field, 0, 16)
+	fs = make([]Field, 0, 16)
 	var folded []string // continuation lines of the last field
 	for pos := 0; pos < len(hs) && len(fs) < maxHeaderFields; {
 		e, next := lineAtString(hs, pos)
@@ -100,14 +100,14 @@ func readFields(b []byte) (fs []field, body []byte, ok bool) {
 			}
 			return fs, b[start:], true // a line that is no field starts the body
 		}
-		fs = append(fs, field{name: name, value: value})
+		fs = append(fs, Field{name: name, value: value})
 	}
 	unfold(fs, folded)
 	return fs, b[bodyAt:], true
 }
 
 // unfold joins the continuation lines to the last field (RFC 5322 2.2.3).
-func unfold(fs []field, folded []string) {
+func unfold(fs []Field, folded []string) {
 	if len(folded) == 0 || len(fs) == 0 {
 		return
 	}
@@ -220,9 +220,9 @@ func init() {
 // table knows.
 var wordDecoder = &mime.WordDecoder{CharsetReader: charsetReader}
 
-// decodeHeader decodes RFC 2047 words; raw 8-bit bytes are read as UTF-8,
+// HeaderText decodes RFC 2047 words; raw 8-bit bytes are read as UTF-8,
 // else windows-1252.
-func decodeHeader(s string) string {
+func HeaderText(s string) string {
 	if strings.Contains(s, "=?") {
 		if d, err := wordDecoder.DecodeHeader(s); err == nil {
 			s = d
@@ -231,31 +231,11 @@ func decodeHeader(s string) string {
 	return toUTF8(s)
 }
 
-func buildHeader(fs []field) Header {
-	var h Header
-	h.From, h.FromName = parseFrom(get(fs, "from"))
-	h.To = addressList(all(fs, "to"))
-	h.Cc = addressList(all(fs, "cc"))
-	h.DeliveredTo = addressList(append(all(fs, "delivered-to"), all(fs, "x-original-to")...))
-	h.Subject = strings.Join(strings.Fields(decodeHeader(get(fs, "subject"))), " ")
-	if ids := messageIDs(get(fs, "message-id")); len(ids) > 0 {
-		h.MessageID = ids[0]
-	}
-	h.InReplyTo = messageIDs(get(fs, "in-reply-to"))
-	h.References = messageIDs(strings.Join(all(fs, "references"), " "))
-	h.Date = parseDate(get(fs, "date"))
-	if rp := get(fs, "return-path"); rp != "" {
-		h.ReturnPath = bareAddress(rp)
-	}
-	h.AuthResults = all(fs, "authentication-results")
-	h.AutoSubmitted = get(fs, "auto-submitted")
-	return h
-}
-
 var addrParser = netmail.AddressParser{WordDecoder: wordDecoder}
 
-// parseFrom returns the bare lower-cased address and the decoded name.
-func parseFrom(v string) (addr, name string) {
+// Mailbox reads a From value: the bare lower-cased address and the decoded
+// display name.
+func Mailbox(v string) (addr, name string) {
 	if v == "" {
 		return "", ""
 	}
@@ -265,11 +245,11 @@ func parseFrom(v string) (addr, name string) {
 	if a, err := addrParser.Parse(v); err == nil {
 		return strings.ToLower(a.Address), toUTF8(a.Name)
 	}
-	addr = bareAddress(v)
+	addr = Address(v)
 	if lt := strings.IndexByte(v, '<'); lt > 0 {
 		name = strings.Trim(strings.TrimSpace(v[:lt]), `"' `)
 	}
-	return addr, decodeHeader(name)
+	return addr, HeaderText(name)
 }
 
 // simpleAddress reads the common plain forms "Name <addr>" and "addr"
@@ -290,9 +270,9 @@ func simpleAddress(v string) (addr, name string, ok bool) {
 	return strings.ToLower(addr), toUTF8(name), true
 }
 
-// bareAddress extracts the lower-cased address from "Name <addr>", "<addr>" or
+// Address extracts the lower-cased address from "Name <addr>", "<addr>" or
 // "addr"; "<>" gives "".
-func bareAddress(v string) string {
+func Address(v string) string {
 	if lt := strings.LastIndexByte(v, '<'); lt >= 0 {
 		if gt := strings.IndexByte(v[lt:], '>'); gt >= 0 {
 			return strings.ToLower(strings.TrimSpace(v[lt+1 : lt+gt]))
@@ -306,8 +286,8 @@ func bareAddress(v string) string {
 	return ""
 }
 
-// addressList parses address fields into bare lower-cased addresses.
-func addressList(vs []string) []string {
+// Addresses parses address fields into bare lower-cased addresses.
+func Addresses(vs []string) []string {
 	var out []string
 	for _, v := range vs {
 		if list, err := addrParser.ParseList(v); err == nil {
@@ -317,7 +297,7 @@ func addressList(vs []string) []string {
 			continue
 		}
 		for _, part := range strings.Split(v, ",") {
-			if a := bareAddress(part); a != "" {
+			if a := Address(part); a != "" {
 				out = append(out, a)
 			}
 		}
@@ -325,9 +305,9 @@ func addressList(vs []string) []string {
 	return out
 }
 
-// messageIDs returns the ids in a Message-ID, In-Reply-To or References value,
+// MessageIDs returns the ids in a Message-ID, In-Reply-To or References value,
 // without angle brackets.
-func messageIDs(v string) []string {
+func MessageIDs(v string) []string {
 	var out []string
 	for len(out) < maxIDs {
 		lt := strings.IndexByte(v, '<')
@@ -353,7 +333,9 @@ func messageIDs(v string) []string {
 	return out
 }
 
-func parseDate(v string) time.Time {
+// Date reads a Date value (RFC 5322 section 3.3, leniently); the zero time
+// when it cannot.
+func Date(v string) time.Time {
 	if v == "" {
 		return time.Time{}
 	}

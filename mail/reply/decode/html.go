@@ -1,8 +1,9 @@
-package reply
+package decode
 
 import (
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"golang.org/x/net/html"
 	"golang.org/x/net/html/atom"
@@ -15,14 +16,14 @@ const (
 	maxHTMLDepth = 256
 )
 
-// sentinel is a line the renderer writes where an unprefixed quote starts
+// QuoteStart is a line the renderer writes where an unprefixed quote starts
 // (Outlook's divRplyFwdMsg, Zimbra's divider). Input text never holds it:
-// normalizeText removes it.
-const sentinel = "\ue000"
+// NormalizeText removes it.
+const QuoteStart = "\ue000"
 
 // renderHTML renders an HTML body to text the way a reader sees it. Quote
 // containers of the known clients become '>' lines; the start of an Outlook or
-// Zimbra style quote becomes a sentinel line; signatures the client marks are
+// Zimbra style quote becomes a QuoteStart line; signatures the client marks are
 // left out.
 func renderHTML(src string) string {
 	if len(src) > maxHTMLBytes {
@@ -79,7 +80,7 @@ func (r *renderer) element(n *html.Node, depth int) {
 	soft := startsSoftQuote(n)
 	if soft {
 		r.endLine()
-		r.sb.WriteString(sentinel + "\n")
+		r.sb.WriteString(QuoteStart + "\n")
 		r.empty, r.blank = false, false
 	}
 	if isHardQuote(n) {
@@ -132,7 +133,7 @@ func (r *renderer) text(s string) {
 		r.newline() // Outlook's empty paragraph, <p>&nbsp;</p>: an empty line
 		return
 	}
-	s = normalizeText(s)
+	s = NormalizeText(s)
 	if r.pre > 0 {
 		for i, ln := range strings.Split(s, "\n") {
 			if i > 0 {
@@ -217,4 +218,13 @@ func listStart(n *html.Node) int {
 		return v
 	}
 	return 1
+}
+
+// runeLen and firstRune are the same small helpers mail/reply has for its
+// lines; copied, as decode cannot import reply.
+func runeLen(s string) int { return utf8.RuneCountInString(s) }
+
+func firstRune(s string) rune {
+	r, _ := utf8.DecodeRuneInString(s)
+	return r
 }

@@ -1,4 +1,4 @@
-package reply
+package decode
 
 import (
 	"bytes"
@@ -204,10 +204,10 @@ func unflow(s string, delsp bool) string {
 	return sb.String()
 }
 
-// normalizeText makes line ends LF, turns no-break and other fixed-width spaces
+// NormalizeText makes line ends LF, turns no-break and other fixed-width spaces
 // into plain spaces, and drops byte-order marks, zero-width spaces and the
 // private mark the HTML renderer uses.
-func normalizeText(s string) string {
+func NormalizeText(s string) string {
 	for i := 0; i < len(s); i++ {
 		switch s[i] {
 		case '\r', 0xc2, 0xe2, 0xee, 0xef: // CR, or the first byte of one of the runes replaced
@@ -220,6 +220,6 @@ func normalizeText(s string) string {
 var textReplacer = strings.NewReplacer(
 	"\r\n", "\n", "\r", "\n",
 	"\u00a0", " ", "\u2007", " ", "\u202f", " ",
-	"\ufeff", "", "\u200b", "", sentinel, "",
+	"\ufeff", "", "\u200b", "", QuoteStart, "",
 	"\u2028", "\n", "\u2029", "\n",
 )

@@ -1,4 +1,4 @@
-package reply
+package decode
 
 import (
 	"bytes"
@@ -6,24 +6,47 @@ import (
 	"strings"
 )
 
-// Limits on the MIME tree (RELIABILITY.md section 7).
+// Limits on the MIME tree (RELIABILITY.md section 7): Walk follows MaxDepth
+// levels of multipart and reads MaxParts parts.
 const (
-	maxDepth     = 10
-	maxParts     = 100
+	MaxDepth     = 10
+	MaxParts     = 100
 	maxOriginals = 5
 )
 
-// tree is what the MIME walk collected from one message.
-type tree struct {
+// Tree is what the MIME walk collected from one message.
+type Tree struct {
 	topType    string    // media type of the message, lower-case
-	reportType string    // report-type of a top-level multipart/report, lower-case
-	plain      string    // the text/plain body (inline parts joined)
+	ReportType string    // report-type of a top-level multipart/report, lower-case
+	Plain      string    // the text/plain body (inline parts joined)
 	html       []rawHTML // the text/html body, decoded only when read
-	dsn        [][]byte
-	originals  [][]byte // header blocks of embedded originals (message/rfc822, text/rfc822-headers)
-	mdn, arf   bool     // a disposition notification or feedback report part
-	calendar   []CalendarPart
+	DSN        [][]byte  // message/delivery-status bodies (RFC 3464)
+	Originals  [][]byte  // header blocks of embedded originals (message/rfc822, text/rfc822-headers)
+	MDN, ARF   bool      // a disposition notification or feedback report part
+	Calendar   []CalendarPart
 	parts      int
+}
+
+// CalendarPart is one text/calendar or application/ics part.
+type CalendarPart struct {
+	Method string // Content-Type method= param, upper-case, may be ""
+	Data   []byte
+}
+
+// ICalMethod reads the METHOD property of an iCalendar object (RFC 5545).
+func ICalMethod(data []byte) string {
+	if len(data) > 64<<10 {
+		data = data[:64<<10]
+	}
+	for pos := 0; pos < len(data); {
+		end, next := lineAt(data, pos)
+		ln := data[pos:end]
+		if len(ln) > 7 && bytes.EqualFold(ln[:7], []byte("METHOD:")) {
+			return strings.ToUpper(strings.TrimSpace(string(ln[7:])))
+		}
+		pos = next
+	}
+	return ""
 }
 
 // texts is the body text found under one part.
@@ -46,27 +69,30 @@ func (h rawHTML) decode() string {
 	return decodeCharset(h.b, label)
 }
 
-func walkMessage(fs []field, body []byte) *tree {
-	t := &tree{}
+// Walk reads the MIME tree (RFC 2045/2046) of a message whose header block
+// SplitHeader returned as fs and body.
+func Walk(fs []Field, body []byte) *Tree {
+	t := &Tree{}
 	var params map[string]string
 	t.topType, params = contentType(fs)
 	if t.topType == "multipart/report" {
-		t.reportType = strings.ToLower(params["report-type"])
+		t.ReportType = strings.ToLower(params["report-type"])
 	}
 	got := t.walk(fs, body, 0)
-	t.plain = strings.Join(got.plain, "\n")
+	t.Plain = strings.Join(got.plain, "\n")
 	t.html = got.html
 	return t
 }
 
-// bodyText is the text to read: text/plain when it holds text, else the HTML
-// rendered to text.
-func (t *tree) bodyText(htmlFirst bool) string {
+// BodyText is the text to read: text/plain when it holds text, else the HTML
+// rendered to text. htmlFirst renders the HTML even when there is text/plain
+// (reply's tests check that both say the same).
+func (t *Tree) BodyText(htmlFirst bool) string {
 	if htmlFirst && len(t.html) > 0 {
 		return t.renderHTML()
 	}
-	if strings.TrimSpace(t.plain) != "" {
-		return t.plain
+	if strings.TrimSpace(t.Plain) != "" {
+		return t.Plain
 	}
 	if len(t.html) > 0 {
 		return t.renderHTML()
@@ -74,7 +100,7 @@ func (t *tree) bodyText(htmlFirst bool) string {
 	return ""
 }
 
-func (t *tree) renderHTML() string {
+func (t *Tree) renderHTML() string {
 	parts := make([]string, len(t.html))
 	for i, h := range t.html {
 		parts[i] = h.decode()
@@ -82,31 +108,31 @@ func (t *tree) renderHTML() string {
 	return renderHTML(strings.Join(parts, "\n"))
 }
 
-func (t *tree) walk(fs []field, body []byte, depth int) texts {
+func (t *Tree) walk(fs []Field, body []byte, depth int) texts {
 	t.parts++
-	if t.parts > maxParts {
+	if t.parts > MaxParts {
 		return texts{}
 	}
 	mt, params := contentType(fs)
-	cte := get(fs, "content-transfer-encoding")
+	cte := Get(fs, "content-transfer-encoding")
 	switch {
 	case strings.HasPrefix(mt, "multipart/"):
 		return t.walkMultipart(mt, params, body, depth)
 	case mt == "message/rfc822" || mt == "message/global" || mt == "text/rfc822-headers" ||
 		mt == "message/global-headers":
-		if len(t.originals) < maxOriginals {
-			t.originals = append(t.originals, decodeTransfer(body, cte))
+		if len(t.Originals) < maxOriginals {
+			t.Originals = append(t.Originals, decodeTransfer(body, cte))
 		}
 	case mt == "message/delivery-status" || mt == "message/global-delivery-status":
-		if len(t.dsn) < maxOriginals {
-			t.dsn = append(t.dsn, decodeTransfer(body, cte))
+		if len(t.DSN) < maxOriginals {
+			t.DSN = append(t.DSN, decodeTransfer(body, cte))
 		}
 	case mt == "message/disposition-notification":
-		t.mdn = true
+		t.MDN = true
 	case mt == "message/feedback-report":
-		t.arf = true
+		t.ARF = true
 	case mt == "text/calendar" || mt == "application/ics" || mt == "text/x-vcalendar":
-		t.calendar = append(t.calendar, CalendarPart{
+		t.Calendar = append(t.Calendar, CalendarPart{
 			Method: strings.ToUpper(strings.TrimSpace(params["method"])),
 			Data:   decodeTransfer(body, cte),
 		})
@@ -119,14 +145,14 @@ func (t *tree) walk(fs []field, body []byte, depth int) texts {
 	return texts{}
 }
 
-func (t *tree) walkMultipart(mt string, params map[string]string, body []byte, depth int) texts {
+func (t *Tree) walkMultipart(mt string, params map[string]string, body []byte, depth int) texts {
 	boundary := params["boundary"]
-	if depth >= maxDepth || boundary == "" {
+	if depth >= MaxDepth || boundary == "" {
 		return texts{}
 	}
 	var out texts
 	for _, p := range splitMultipart(body, boundary) {
-		pf, pb, ok := readFields(p)
+		pf, pb, ok := ReadFields(p)
 		if !ok {
 			pf, pb = nil, p
 		}
@@ -174,7 +200,7 @@ func decodeText(mt string, params map[string]string, b []byte) texts {
 	if strings.EqualFold(params["format"], "flowed") {
 		s = unflow(strings.ReplaceAll(s, "\r\n", "\n"), strings.EqualFold(params["delsp"], "yes"))
 	}
-	return texts{plain: []string{normalizeText(s)}}
+	return texts{plain: []string{NormalizeText(s)}}
 }
 
 // metaCharset finds a <meta> charset declaration near the start of an HTML body.
@@ -198,8 +224,8 @@ func metaCharset(b []byte) string {
 
 // contentType returns the lower-case media type and its parameters, reading a
 // malformed value leniently. No Content-Type means text/plain (RFC 2045 5.2).
-func contentType(fs []field) (string, map[string]string) {
-	v := get(fs, "content-type")
+func contentType(fs []Field) (string, map[string]string) {
+	v := Get(fs, "content-type")
 	if v == "" {
 		return "text/plain", map[string]string{}
 	}
@@ -234,8 +260,8 @@ func lenientMediaType(v string) (string, map[string]string) {
 }
 
 // isAttachment reports whether a text part is an attachment rather than body.
-func isAttachment(fs []field, ctParams map[string]string) bool {
-	v := get(fs, "content-disposition")
+func isAttachment(fs []Field, ctParams map[string]string) bool {
+	v := Get(fs, "content-disposition")
 	disp, params, _ := mime.ParseMediaType(v)
 	if disp == "" {
 		disp = strings.ToLower(strings.TrimSpace(strings.Split(v, ";")[0]))
@@ -257,7 +283,7 @@ func splitMultipart(body []byte, boundary string) [][]byte {
 	var parts [][]byte
 	start := -1 // start of the current part's content
 	pos := 0
-	for pos < len(body) && len(parts) < maxParts {
+	for pos < len(body) && len(parts) < MaxParts {
 		i := bytes.Index(body[pos:], delim)
 		if i < 0 {
 			break
@@ -281,7 +307,7 @@ func splitMultipart(body []byte, boundary string) [][]byte {
 		}
 		start, pos = next, next
 	}
-	if start >= 0 && start < len(body) && len(parts) < maxParts {
+	if start >= 0 && start < len(body) && len(parts) < MaxParts {
 		parts = append(parts, body[start:])
 	}
 	return parts
