@@ -30,17 +30,15 @@ func (d *Daemon) registry() *prometheus.Registry {
 		return 0
 	})
 	gauge("outbox_depth", "Messages waiting in the outbox (pending or being sent).", func() float64 {
-		var n int
-		d.db.R().Get(&n, `SELECT COUNT(*) FROM outbox WHERE state IN ('pending', 'sending')`)
-		return float64(n)
+		n, _ := store.CountOutbox(context.Background(), d.db.R())
+		return float64(n[store.OutboxPending] + n[store.OutboxSending])
 	})
 	gauge("outbox_oldest_seconds", "Age of the oldest message waiting in the outbox.", func() float64 {
-		var t []time.Time
-		d.db.R().Select(&t, `SELECT created_at FROM outbox WHERE state IN ('pending', 'sending') ORDER BY created_at LIMIT 1`)
-		if len(t) == 0 {
+		t, _ := store.OldestCreated(context.Background(), d.db.R(), store.OutboxPending, store.OutboxSending)
+		if t == nil {
 			return 0
 		}
-		return d.clock.Now().Sub(t[0]).Seconds()
+		return d.clock.Now().Sub(*t).Seconds()
 	})
 	gauge("imap_sync_lag_seconds", "Time since the inbox was last read completely.", func() float64 {
 		for _, p := range d.health.Parts() {
@@ -51,8 +49,7 @@ func (d *Daemon) registry() *prometheus.Registry {
 		return -1
 	})
 	gauge("addresses_suspended", "Addresses mentord stopped sending to after repeated bounces.", func() float64 {
-		var n int
-		d.db.R().Get(&n, `SELECT COUNT(*) FROM people WHERE suspended_at IS NOT NULL`)
+		n, _ := store.CountSuspended(context.Background(), d.db.R())
 		return float64(n)
 	})
 	d.quotaMetrics(reg)

@@ -5,8 +5,6 @@ import (
 	"sort"
 	"time"
 
-	"github.com/jmoiron/sqlx"
-
 	"github.com/mentord/mentord/daemon/compose"
 	"github.com/mentord/mentord/daemon/config"
 	"github.com/mentord/mentord/daemon/health"
@@ -18,15 +16,15 @@ import (
 // Status is `mentord status`: what the admin checks first. It holds no text a
 // mentee wrote (no answers, no reply text, no subjects of received mail).
 type Status struct {
-	Now         time.Time      `json:"now"`
-	Daemon      *health.Report `json:"daemon"` // nil when the daemon never ran on this database
-	Outbox      OutboxStatus   `json:"outbox"`
-	Quota       QuotaStatus    `json:"quota"`
-	DueNow      int            `json:"due_now"`  // messages the schedule would send at once (many: the daemon is not running)
-	Upcoming    []Upcoming     `json:"upcoming"` // the soonest 10, due now first
-	Quarantined []Quarantined  `json:"quarantined"`
-	Suspended   []store.Person `json:"suspended"`
-	Waiting     []Waiting      `json:"waiting"`
+	Now         time.Time           `json:"now"`
+	Daemon      *health.Report      `json:"daemon"` // nil when the daemon never ran on this database
+	Outbox      OutboxStatus        `json:"outbox"`
+	Quota       QuotaStatus         `json:"quota"`
+	DueNow      int                 `json:"due_now"`  // messages the schedule would send at once (many: the daemon is not running)
+	Upcoming    []Upcoming          `json:"upcoming"` // the soonest 10, due now first
+	Quarantined []store.Quarantined `json:"quarantined"`
+	Suspended   []store.Person      `json:"suspended"`
+	Waiting     []store.Waiting     `json:"waiting"`
 }
 
 // OutboxStatus counts the outbox.
@@ -67,30 +65,10 @@ type Upcoming struct {
 	Number    int       `json:"number"` // the session's number in its pair
 }
 
-// Quarantined is a message put aside, with why.
-type Quarantined struct {
-	ID         int64     `db:"id" json:"id"`
-	ReceivedAt time.Time `db:"received_at" json:"received_at"`
-	From       string    `db:"from_addr" json:"from"`
-	Kind       string    `db:"kind" json:"kind"`
-	Reason     string    `db:"reason" json:"reason"`
-}
-
-// Waiting is a prompt that got no reply yet.
-type Waiting struct {
-	Pair    int64          `db:"pair_id" json:"pair"`
-	Session int64          `db:"session_id" json:"session_id"`
-	Number  int            `db:"number" json:"number"` // the session's number in its pair
-	Purpose string         `db:"purpose" json:"purpose"`
-	Mentee  string         `db:"email" json:"mentee"`
-	SentAt  *time.Time     `db:"-" json:"sent_at,omitempty"`
-	Sent    store.NullTime `db:"sent_at" json:"-"`
-}
-
 // LoadStatus gathers the status at now.
 func LoadStatus(ctx context.Context, db *store.DB, cfg *config.Config, now time.Time) (Status, error) {
 	q := db.R()
-	st := Status{Now: now, Upcoming: []Upcoming{}, Quarantined: []Quarantined{}, Suspended: []store.Person{}, Waiting: []Waiting{}}
+	st := Status{Now: now, Upcoming: []Upcoming{}}
 	var err error
 	if st.Daemon, err = health.Load(ctx, q, now); err != nil {
 		return st, err
@@ -101,59 +79,32 @@ func LoadStatus(ctx context.Context, db *store.DB, cfg *config.Config, now time.
 	if err := loadQuotaStatus(ctx, q, cfg, now, &st.Quota); err != nil {
 		return st, err
 	}
-	if err := sqlx.SelectContext(ctx, q, &st.Quarantined, `SELECT id, received_at, from_addr, kind, reason FROM inbound
-		WHERE outcome = 'quarantined' ORDER BY id DESC LIMIT 20`); err != nil {
+	if st.Quarantined, err = store.ListQuarantined(ctx, q, 20); err != nil {
 		return st, err
 	}
-	if err := sqlx.SelectContext(ctx, q, &st.Suspended, `SELECT * FROM people WHERE suspended_at IS NOT NULL ORDER BY email`); err != nil {
+	if st.Suspended, err = store.ListSuspended(ctx, q); err != nil {
 		return st, err
 	}
-	if err := sqlx.SelectContext(ctx, q, &st.Waiting, `SELECT s.pair_id, pr.session_id, s.number, pr.purpose, pe.email,
-		(SELECT MIN(o.sent_at) FROM outbox o WHERE o.prompt_id = pr.id) AS sent_at
-		FROM prompts pr JOIN sessions s ON s.id = pr.session_id JOIN people pe ON pe.id = pr.person_id
-		JOIN pairs p ON p.id = s.pair_id
-		WHERE pr.purpose IN ('checklist', 'reflection') AND pr.replied_at IS NULL AND p.status = 'active'
-		AND s.status = 'planned' AND s.starts_at > ? ORDER BY pr.id`, store.UTC(now.Add(-cfg.Timings.ReflectionWindow.D()))); err != nil {
+	if st.Waiting, err = store.ListWaiting(ctx, q, now.Add(-cfg.Timings.ReflectionWindow.D())); err != nil {
 		return st, err
 	}
-	for i := range st.Waiting {
-		st.Waiting[i].SentAt = st.Waiting[i].Sent.Ptr()
-	}
+	st.Quarantined, st.Suspended, st.Waiting = orEmpty(st.Quarantined), orEmpty(st.Suspended), orEmpty(st.Waiting)
 	up, due, err := upcoming(ctx, q, compose.Timings(cfg), now)
 	st.Upcoming, st.DueNow = up, due
 	return st, err
 }
 
 func loadOutboxStatus(ctx context.Context, q store.Querier, o *OutboxStatus) error {
-	var rows []struct {
-		State string `db:"state"`
-		N     int    `db:"n"`
-	}
-	if err := sqlx.SelectContext(ctx, q, &rows, `SELECT state, COUNT(*) AS n FROM outbox GROUP BY state`); err != nil {
+	n, err := store.CountOutbox(ctx, q)
+	if err != nil {
 		return err
 	}
-	for _, r := range rows {
-		switch r.State {
-		case store.OutboxPending:
-			o.Pending = r.N
-		case store.OutboxSending:
-			o.Sending = r.N
-		case store.OutboxSent:
-			o.Sent = r.N
-		case store.OutboxFailed:
-			o.Failed = r.N
-		}
-	}
+	o.Pending, o.Sending, o.Sent, o.Failed = n[store.OutboxPending], n[store.OutboxSending], n[store.OutboxSent], n[store.OutboxFailed]
 	if o.Pending > 0 {
-		var t []time.Time
-		if err := sqlx.SelectContext(ctx, q, &t, `SELECT created_at FROM outbox WHERE state = 'pending' ORDER BY created_at LIMIT 1`); err != nil {
+		if o.OldestPending, err = store.OldestCreated(ctx, q, store.OutboxPending); err != nil {
 			return err
 		}
-		if len(t) == 1 {
-			o.OldestPending = &t[0]
-		}
 	}
-	var err error
 	o.Failures, err = store.ListOutbox(ctx, q, store.OutboxFailed, 10)
 	if o.Failures == nil {
 		o.Failures = []store.OutboxItem{}
@@ -243,17 +194,21 @@ func upcoming(ctx context.Context, q store.Querier, t schedule.Timings, now time
 	sort.SliceStable(out, func(i, j int) bool { return out[i].At.Before(out[j].At) })
 	out = out[:min(len(out), 10)]
 	for i := range out { // the pair and number an admin knows the session by
-		var ref struct {
-			Pair   int64 `db:"pair_id"`
-			Number int   `db:"number"`
-		}
-		if err := sqlx.GetContext(ctx, q, &ref, `SELECT pair_id, number FROM sessions WHERE id = ?`, out[i].SessionID); err != nil {
+		var err error
+		if out[i].Pair, out[i].Number, err = store.SessionRef(ctx, q, out[i].SessionID); err != nil {
 			return nil, 0, err
 		}
-		out[i].Pair, out[i].Number = ref.Pair, ref.Number
 	}
 	if out == nil {
 		out = []Upcoming{}
 	}
 	return out, due, nil
+}
+
+// orEmpty makes a nil list an empty one, so JSON shows [] rather than null.
+func orEmpty[T any](s []T) []T {
+	if s == nil {
+		return []T{}
+	}
+	return s
 }

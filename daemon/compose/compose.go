@@ -142,8 +142,7 @@ func (c *Composer) person(ctx context.Context, p store.PairView, id int64) (stor
 	if pp, ok := c.people[id]; ok {
 		return pp, nil
 	}
-	var pp store.Person
-	err := sqlx.GetContext(ctx, c.q, &pp, `SELECT * FROM people WHERE id = ?`, id)
+	pp, err := store.GetPerson(ctx, c.q, id)
 	c.people[id] = pp
 	return pp, err
 }
@@ -380,22 +379,12 @@ func (c *Composer) previous(ctx context.Context, s store.Session, to store.Perso
 
 // promises are the mentee's open promises from earlier sessions of the pair.
 func (c *Composer) promises(ctx context.Context, s store.Session) ([]string, error) {
-	var texts []string
-	err := sqlx.SelectContext(ctx, c.q, &texts, `SELECT ai.text FROM action_items ai JOIN sessions ps ON ps.id = ai.session_id
-		WHERE ai.pair_id = ? AND ai.status = 'open' AND ps.starts_at < ? ORDER BY ps.starts_at, ai.id`, s.PairID, store.UTC(s.StartsAt))
-	return texts, err
+	return store.OpenPromises(ctx, c.q, s.PairID, s.StartsAt)
 }
 
 // agenda is the mentee's current planning answers for the session.
 func (c *Composer) agenda(ctx context.Context, s store.Session, menteeID int64) ([]templates.Answer, error) {
-	var rows []struct {
-		Number   int    `db:"question_no"`
-		Question string `db:"question"`
-		Answer   string `db:"answer"`
-	}
-	err := sqlx.SelectContext(ctx, c.q, &rows, `SELECT question_no, question, answer FROM progress_entries
-		WHERE session_id = ? AND person_id = ? AND prompt_kind = 'checklist' AND superseded_by IS NULL
-		ORDER BY question_no`, s.ID, menteeID)
+	rows, err := store.PlanAnswers(ctx, c.q, s.ID, menteeID)
 	out := make([]templates.Answer, len(rows))
 	for i, r := range rows {
 		out[i] = templates.Answer{Number: r.Number, Question: r.Question, Text: r.Answer}

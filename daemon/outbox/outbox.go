@@ -225,8 +225,7 @@ func (o *Outbox) release(ctx context.Context, items []store.OutboxItem) {
 	}
 	o.exec(ctx, func(tx *sqlx.Tx) error {
 		for _, it := range items {
-			if _, err := tx.ExecContext(ctx, `UPDATE outbox SET state = 'pending', attempts = attempts - 1, claimed_at = NULL
-				WHERE id = ? AND state = 'sending'`, it.ID); err != nil {
+			if err := store.Release(ctx, tx, it.ID); err != nil {
 				return err
 			}
 		}

@@ -147,6 +147,14 @@ func MarkFailed(ctx context.Context, q Querier, id int64, reason string) error {
 	return err
 }
 
+// Release returns a claimed item not yet tried to the queue, due as before,
+// without counting the attempt.
+func Release(ctx context.Context, q Querier, id int64) error {
+	_, err := q.ExecContext(ctx, `UPDATE outbox SET state = 'pending', attempts = attempts - 1, claimed_at = NULL
+		WHERE id = ? AND state = 'sending'`, id)
+	return err
+}
+
 // RetryNow makes the pending items waiting to retry after an error due at
 // now: when what failed them (the server, the sign-in) was fixed. It returns
 // how many.
