@@ -1,8 +1,10 @@
 // Package connect turns the configuration into the settings of mentord's mail
-// clients: where the SMTP and IMAP servers are, how the connection is
-// protected, and how the programme mailbox signs in (a password, or an OAuth
-// token from the token source it builds). The daemon, check-mail and
-// send-test connect the same way through it.
+// clients, so that the daemon, check-mail and send-test connect the same way:
+//  1. NewTokenSource builds the OAuth token source of the oauth section (none
+//     with passwords), parsing the certificate's key the configuration checked.
+//  2. SMTPConfig and IMAPConfig say where each server is, how the connection
+//     is protected, and how the programme mailbox signs in: a password, or a
+//     token from that source with XOAUTH2 or OAUTHBEARER.
 package connect
 
 import (
