@@ -5,8 +5,9 @@
 // The admin's operations are in daemon/admin, beside it; it does not import them.
 //
 // The flow of Run:
-//  1. Load and validate the configuration; open and migrate the database and
-//     check it (quick_check); start the embedded dev mail server when enabled.
+//  1. Load and validate the configuration; take the database's lock (one
+//     daemon per database), open and migrate the database and check it
+//     (quick_check); start the embedded dev mail server when enabled.
 //  2. Start the three loops under a supervisor that recovers panics and
 //     restarts a failed loop after a backoff: schedule (decides what is due),
 //     outbox (sends it), inbox (reads the programme mailbox).
@@ -72,6 +73,7 @@ type Daemon struct {
 	health *health.Health
 	dev    *devserver.Server
 	http   *http.Server
+	lock   *instanceLock // this process's claim on the database
 
 	// reloaded is closed and replaced on every successful reload, so loops
 	// holding connections can reconnect with the new settings.
@@ -175,6 +177,10 @@ func (d *Daemon) start(ctx context.Context) error {
 		return &ConfigError{Err: fmt.Errorf("templates: %w", err)}
 	}
 	d.tpl.Store(tpl)
+	// One daemon per database, before anything touches the outbox.
+	if d.lock, err = lockDatabase(cfg.Database.Path); err != nil {
+		return err
+	}
 	db, err := store.Open(ctx, cfg.Database.Path)
 	if err != nil {
 		return fmt.Errorf("%w (database.path at %s:%d)", err, cfg.File, cfg.Line("database.path"))
@@ -224,6 +230,7 @@ func (d *Daemon) close() {
 			d.log.Error("close database", "err", err)
 		}
 	}
+	d.lock.release()
 }
 
 // reload swaps in a new configuration when it is valid; otherwise the old one stays.

@@ -1,0 +1,86 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"regexp"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/mentord/mentord/mail/smtptest"
+)
+
+// secondConfig writes a copy of config that uses the same database but its
+// own dev server ports, so a second mentord could start beside the first.
+func secondConfig(t *testing.T, config string) string {
+	t.Helper()
+	body, err := os.ReadFile(config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dev := regexp.MustCompile(`devserver: \{.*\}`)
+	second := dev.ReplaceAllString(string(body), fmt.Sprintf(`devserver: {enabled: true, smtp_listen: "127.0.0.1:%d", imap_listen: "127.0.0.1:%d"}`,
+		freePort(t), freePort(t)))
+	path := config + ".second.yaml"
+	if err := os.WriteFile(path, []byte(second), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// A second `mentord serve` on the same database, while the first has a
+// message in flight, exits 1 saying which process runs, and touches nothing:
+// the claimed message stays claimed, and in the end every message is
+// delivered once. Admin commands still work beside the daemon.
+func TestSecondServeRefusesToRun(t *testing.T) {
+	sink := smtptest.Start(t)
+	config, db := sendingSetup(t, sink)
+	entered, release := sink.HoldNext(smtptest.HoldData)
+	defer release()
+	first := start(t, nil, "serve", "--config", config)
+	select {
+	case <-entered:
+	case <-time.After(30 * time.Second):
+		t.Fatalf("no message reached the server\n%s", first.logs)
+	}
+	before := outboxStates(t, db)
+	if before["sending"] == 0 {
+		t.Fatalf("outbox with a message in flight: %v, want some claimed", before)
+	}
+
+	second := start(t, nil, "serve", "--config", secondConfig(t, config))
+	err := second.wait(t, 30*time.Second)
+	want := fmt.Sprintf("already running (pid %d)", first.cmd.Process.Pid)
+	if ee, ok := err.(interface{ ExitCode() int }); !ok || ee.ExitCode() != exitFailure || !strings.Contains(second.logs.String(), want) {
+		t.Fatalf("second serve = %v, want exit status 1 and %q\n%s", err, want, second.logs)
+	}
+	if after := outboxStates(t, db); after["sending"] != before["sending"] || after["sent"] != before["sent"] {
+		t.Errorf("the second serve changed the outbox: %v, was %v", after, before)
+	}
+	for _, args := range [][]string{{"status"}, {"pair", "list"}} {
+		admin := start(t, nil, append(args, "--config", config)...)
+		if err := admin.wait(t, 30*time.Second); err != nil {
+			t.Errorf("mentord %s beside the daemon: %v\n%s", strings.Join(args, " "), err, admin.logs)
+		}
+	}
+
+	release()
+	total := before["sending"] + before["pending"] + before["sent"]
+	if !sink.Wait(total, 30*time.Second) {
+		t.Fatalf("%d of %d delivered\n%s", len(sink.Messages()), total, first.logs)
+	}
+	first.cmd.Process.Signal(syscall.SIGTERM)
+	if err := first.wait(t, 30*time.Second); err != nil {
+		t.Fatalf("exit after SIGTERM: %v\n%s", err, first.logs)
+	}
+	for id, n := range delivered(t, sink) {
+		if n != 1 {
+			t.Errorf("%s delivered %d times", id, n)
+		}
+	}
+	if states := outboxStates(t, db); states["sent"] != total || len(states) != 1 {
+		t.Errorf("in the end: %v, want all %d sent", states, total)
+	}
+}
