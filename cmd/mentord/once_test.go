@@ -1,10 +1,12 @@
 package main
 
 import (
+	"database/sql"
 	"fmt"
 	"os"
 	"regexp"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -82,5 +84,81 @@ func TestSecondServeRefusesToRun(t *testing.T) {
 	}
 	if states := outboxStates(t, db); states["sent"] != total || len(states) != 1 {
 		t.Errorf("in the end: %v, want all %d sent", states, total)
+	}
+}
+
+// holdWriteLock takes the database's write lock from another connection, as
+// a long admin command does, until the returned func is called.
+func holdWriteLock(t *testing.T, db string) (unlock func()) {
+	t.Helper()
+	conn, err := sql.Open("sqlite3", "file:"+db+"?_busy_timeout=10000&_txlock=immediate")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tx, err := conn.Begin()
+	if err != nil {
+		conn.Close()
+		t.Fatalf("take the write lock: %v", err)
+	}
+	var once sync.Once
+	unlock = func() {
+		once.Do(func() {
+			tx.Rollback()
+			conn.Close()
+		})
+	}
+	t.Cleanup(unlock)
+	return unlock
+}
+
+// waitForLog waits until the process has logged text.
+func (p *process) waitForLog(t *testing.T, text string, timeout time.Duration) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for !strings.Contains(p.logs.String(), text) {
+		if time.Now().After(deadline) {
+			t.Fatalf("no %q in the log after %v\n%s", text, timeout, p.logs)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// The server accepts a message while another process holds the database's
+// write lock for longer than the busy timeout (a long admin command): the
+// daemon says so, keeps trying to record the 250 until it lands, and sends
+// the rest of the batch; nothing stays claimed (which a restart would send
+// again), nothing goes twice.
+func TestServeRecordsASendWhileTheDatabaseIsBusy(t *testing.T) {
+	sink := smtptest.Start(t)
+	config, db := sendingSetup(t, sink)
+	entered, release := sink.HoldNext(smtptest.HoldData)
+	defer release()
+	p := start(t, nil, "serve", "--config", config)
+	select {
+	case <-entered:
+	case <-time.After(30 * time.Second):
+		t.Fatalf("no message reached the server\n%s", p.logs)
+	}
+	states := outboxStates(t, db)
+	total := states["sending"] + states["pending"]
+	unlock := holdWriteLock(t, db)
+	release()
+	p.waitForLog(t, "record a message the server accepted: failed; retrying", 60*time.Second)
+	unlock()
+	if !sink.Wait(total, 60*time.Second) {
+		t.Fatalf("%d of %d delivered after the lock was given back\n%s", len(sink.Messages()), total, p.logs)
+	}
+	p.cmd.Process.Signal(syscall.SIGTERM)
+	if err := p.wait(t, 30*time.Second); err != nil {
+		t.Fatalf("exit after SIGTERM: %v\n%s", err, p.logs)
+	}
+	// All recorded sent: a restart has nothing to send again.
+	if states := outboxStates(t, db); states["sent"] != total || len(states) != 1 {
+		t.Errorf("after the lock was given back: %v, want all %d sent\n%s", states, total, p.logs)
+	}
+	for id, n := range delivered(t, sink) {
+		if n != 1 {
+			t.Errorf("%s delivered %d times", id, n)
+		}
 	}
 }

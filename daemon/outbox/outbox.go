@@ -5,7 +5,8 @@
 //  2. Open one SMTP connection for the batch and send each row's exact bytes.
 //  3. Right after the server's 250, mark the row sent and drop its bytes (the
 //     mentee's prompt and the live reply token are not kept once delivered;
-//     `mentord preview` shows the wording); a 4xx or network error puts it
+//     `mentord preview` shows the wording), trying until it is recorded
+//     (record.go: a busy database is waited out); a 4xx or network error puts it
 //     back with an exponential backoff with jitter; a 5xx fails it at once,
 //     logged for the admin.
 //  4. A claim takes only what the sending quotas allow, and a reply that says
@@ -17,7 +18,6 @@ package outbox
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
@@ -77,7 +77,8 @@ type Outbox struct {
 	// Beat, when set, is called per message: a sign of life for the watchdog.
 	Beat func()
 
-	pause Pause // the server's last request to pause, as SendDue found it
+	pause    Pause     // the server's last request to pause, as SendDue found it
+	graceEnd time.Time // when the writes stop trying after hard ended (record)
 }
 
 // SendDue sends due messages in batches over one connection until none is due,
@@ -93,10 +94,12 @@ func (o *Outbox) SendDue(soft, hard context.Context) (int, error) {
 		}
 	}()
 	if err := o.DB.Tx(hard, func(tx *sqlx.Tx) error { return store.FailSuspended(hard, tx) }); err != nil {
+		o.Log.Error("cannot fail the messages to suspended addresses; will try again", "err", err)
 		return 0, err
 	}
 	var err error
 	if o.pause, err = LoadPause(hard, o.DB.R()); err != nil {
+		o.Log.Error("cannot read the sending pause; will try again", "err", err)
 		return 0, err
 	}
 	if o.pause.Active(o.Now()) {
@@ -110,8 +113,13 @@ func (o *Outbox) SendDue(soft, hard context.Context) (int, error) {
 			items, err = store.ClaimDue(hard, tx, o.Now(), o.limits())
 			return err
 		})
-		if err != nil || len(items) == 0 {
+		if err != nil {
+			// Nothing was claimed: the messages wait for the next pass.
+			o.Log.Error("cannot claim the messages due; will try again", "err", err)
 			return total, err
+		}
+		if len(items) == 0 {
+			return total, nil
 		}
 		if conn == nil {
 			if conn, err = o.Sender.Dial(hard); err != nil {
@@ -156,6 +164,7 @@ func (o *Outbox) sendBatch(soft, hard context.Context, conn *sender.Conn, items 
 				o.AfterSend(it)
 			}
 			if err := o.markSent(hard, it); err != nil {
+				o.release(hard, items[i+1:])
 				return sent, err
 			}
 			sent++
@@ -179,12 +188,12 @@ func (o *Outbox) sendBatch(soft, hard context.Context, conn *sender.Conn, items 
 	return sent, nil
 }
 
-func (o *Outbox) markSent(ctx context.Context, it store.OutboxItem) error {
-	// The server has the message: record that even when the shutdown deadline
-	// has just passed, or a restart would send it again.
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-	defer cancel()
-	err := o.DB.Tx(ctx, func(tx *sqlx.Tx) error { return store.MarkSent(ctx, tx, it.ID, o.Now()) })
+// markSent records the server's acceptance; it waits out a busy database
+// (record), so a 250 is lost only when mentord stops before it could record
+// it: then that one message is sent again at the next start.
+func (o *Outbox) markSent(hard context.Context, it store.OutboxItem) error {
+	err := o.record(hard, "record a message the server accepted", []any{"msgid", it.MessageID, "kind", it.Kind},
+		func(ctx context.Context, tx *sqlx.Tx) error { return store.MarkSent(ctx, tx, it.ID, o.Now()) })
 	if err != nil {
 		return fmt.Errorf("mark outbox %d sent: %w", it.ID, err)
 	}
@@ -202,7 +211,8 @@ func (o *Outbox) retry(ctx context.Context, it store.OutboxItem, cause error) {
 	next := o.Now().Add(retryDelay(it.Attempts))
 	o.Log.Warn("send failed, will retry", "kind", it.Kind, "msgid", it.MessageID, "attempt", it.Attempts,
 		"retry_at", next.UTC().Format(time.RFC3339), "err", cause)
-	o.exec(ctx, func(tx *sqlx.Tx) error { return store.MarkRetry(ctx, tx, it.ID, next, cause.Error()) })
+	_ = o.record(ctx, "record a retry", []any{"msgid", it.MessageID},
+		func(ctx context.Context, tx *sqlx.Tx) error { return store.MarkRetry(ctx, tx, it.ID, next, cause.Error()) })
 }
 
 func (o *Outbox) retryAll(ctx context.Context, items []store.OutboxItem, cause error) {
@@ -215,7 +225,8 @@ func (o *Outbox) fail(ctx context.Context, it store.OutboxItem, cause error) {
 	countFailed(it)
 	o.Log.Error("send failed permanently; not retrying", "kind", it.Kind, "msgid", it.MessageID,
 		"session", sessionAttr(it), "err", cause)
-	o.exec(ctx, func(tx *sqlx.Tx) error { return store.MarkFailed(ctx, tx, it.ID, cause.Error()) })
+	_ = o.record(ctx, "record a failed message", []any{"msgid", it.MessageID},
+		func(ctx context.Context, tx *sqlx.Tx) error { return store.MarkFailed(ctx, tx, it.ID, cause.Error()) })
 }
 
 // release returns claimed but untried items to the queue, due at once.
@@ -223,7 +234,7 @@ func (o *Outbox) release(ctx context.Context, items []store.OutboxItem) {
 	if len(items) == 0 {
 		return
 	}
-	o.exec(ctx, func(tx *sqlx.Tx) error {
+	_ = o.record(ctx, "release claimed messages", []any{"count", len(items)}, func(ctx context.Context, tx *sqlx.Tx) error {
 		for _, it := range items {
 			if err := store.Release(ctx, tx, it.ID); err != nil {
 				return err
@@ -231,16 +242,6 @@ func (o *Outbox) release(ctx context.Context, items []store.OutboxItem) {
 		}
 		return nil
 	})
-}
-
-// exec runs a bookkeeping write; after a hard stop it still tries briefly, so
-// a result is not lost because the shutdown deadline passed.
-func (o *Outbox) exec(ctx context.Context, fn func(tx *sqlx.Tx) error) {
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-	defer cancel()
-	if err := o.DB.Tx(ctx, fn); err != nil && !errors.Is(err, context.Canceled) {
-		o.Log.Error("outbox bookkeeping failed", "err", err)
-	}
 }
 
 func sessionAttr(it store.OutboxItem) int64 {

@@ -123,7 +123,7 @@ func (o *Outbox) throttled(ctx context.Context, items []store.OutboxItem, cause 
 		o.Log.Info("the SMTP server still throttles sending; paused again", attrs...)
 	}
 	o.pause = p
-	o.exec(ctx, func(tx *sqlx.Tx) error { return savePause(ctx, tx, p) })
+	_ = o.record(ctx, "keep the sending pause", nil, func(ctx context.Context, tx *sqlx.Tx) error { return savePause(ctx, tx, p) })
 	return fmt.Errorf("%w until %s: %w", ErrThrottled, p.Until.Format(time.RFC3339), cause)
 }
 
@@ -134,7 +134,7 @@ func (o *Outbox) resumed(ctx context.Context) {
 	}
 	o.Log.Info("the SMTP server accepts mail again; the throttling pause is over")
 	o.pause = Pause{}
-	o.exec(ctx, func(tx *sqlx.Tx) error { return savePause(ctx, tx, Pause{}) })
+	_ = o.record(ctx, "end the sending pause", nil, func(ctx context.Context, tx *sqlx.Tx) error { return savePause(ctx, tx, Pause{}) })
 }
 
 // replyText is the server's reply in err, or err itself when there was none.
