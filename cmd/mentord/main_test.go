@@ -281,6 +281,51 @@ func TestImport(t *testing.T) {
 	if rep.Rows[1].Line != 4 {
 		t.Errorf("second row reported at line %d, want 4", rep.Rows[1].Line)
 	}
+	if _, out, _ := h.run("import", file, "--dry-run"); !strings.Contains(out, "pair 2 unchanged") ||
+		!strings.Contains(out, "dry run: 0 pairs would be created, 2 already exist unchanged") {
+		t.Errorf("dry run of a file imported = %s", out)
+	}
+}
+
+// A dry run finds what the import finds, rows that repeat or contradict
+// earlier rows of the same file included, and changes nothing.
+func TestImportDryRunFindsWhatTheImportFinds(t *testing.T) {
+	h := newHarness(t)
+	csv := goodCSV + `Ada Mentor,ada@example.org,Bo Mentee,bo@example.org,2027-01-12T14:00,Europe/Copenhagen,monthly,12,60m,Room 4.12,en
+Ada Lovelace,ada@example.org,Eve Mentee,eve@example.org,2027-01-13T14:00,Europe/Copenhagen,monthly,12,60m,Room 4.12,en
+`
+	file := filepath.Join(t.TempDir(), "pairs.csv")
+	os.WriteFile(file, []byte(csv), 0o600)
+	code, out, _ := h.run("import", file, "--dry-run")
+	for _, want := range []string{
+		file + ":5: ok, the same pair as an earlier line",
+		file + ":6: ok, would be created",
+		file + `:6: note: ada@example.org is already known as "Ada Mentor"`,
+		"dry run: 3 pairs would be created, 1 already exist unchanged",
+	} {
+		if code != 0 || !strings.Contains(out, want) {
+			t.Errorf("dry run = %d, lacks %q:\n%s", code, want, out)
+		}
+	}
+	if n := h.count("people"); n != 0 {
+		t.Errorf("%d people after a dry run", n)
+	}
+	out = h.mustRun("import", file)
+	if !strings.Contains(out, "imported: 3 pairs created, 1 already existed unchanged") ||
+		!strings.Contains(out, file+":5: pair 1 unchanged") || !strings.Contains(out, file+`:6: note: ada@example.org is already known as "Ada Mentor"`) {
+		t.Errorf("import = %s", out)
+	}
+
+	conflict := goodCSV + `Ada Mentor,ada@example.org,Bo Mentee,bo@example.org,2027-01-19T14:00,Europe/Copenhagen,monthly,12,60m,Room 4.12,en
+`
+	h2 := newHarness(t)
+	os.WriteFile(file, []byte(conflict), 0o600)
+	for _, args := range [][]string{{"import", file, "--dry-run"}, {"import", file}} {
+		code, out, _ := h2.run(args...)
+		if code != exitFailure || !strings.Contains(out, file+":5: an active pair of these two people already exists (line 2 of this file)") {
+			t.Errorf("%s = %d\n%s", strings.Join(args, " "), code, out)
+		}
+	}
 }
 
 func TestImportSemicolonsAndBOM(t *testing.T) {

@@ -4,6 +4,8 @@ import (
 	"database/sql"
 	"fmt"
 	"os"
+	"os/exec"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
@@ -160,5 +162,39 @@ func TestServeRecordsASendWhileTheDatabaseIsBusy(t *testing.T) {
 		if n != 1 {
 			t.Errorf("%s delivered %d times", id, n)
 		}
+	}
+}
+
+// import --dry-run checks a file without the write lock: it works while
+// another process holds it (the daemon, an admin command), and keeps nobody
+// waiting for it however large the file.
+func TestImportDryRunTakesNoWriteLock(t *testing.T) {
+	dir := t.TempDir()
+	config := filepath.Join(dir, "config.yaml")
+	os.WriteFile(config, []byte(`programme: {name: Test}
+mailbox: {address: mentoring@example.org}
+database: {path: m.db}
+devserver: {enabled: true}
+`), 0o600)
+	addPairSoon(t, nil, config) // the database exists
+	csv := filepath.Join(dir, "pairs.csv")
+	var b strings.Builder
+	b.WriteString("mentor_name,mentor_email,mentee_name,mentee_email,start,tz,every,sessions,duration,location\n")
+	first := time.Now().UTC().AddDate(0, 0, 9)
+	for i := range 200 {
+		fmt.Fprintf(&b, "Mentor %d,mentor%d@example.org,Mentee %d,mentee%d@example.org,%s,UTC,monthly,12,60m,Room %d\n",
+			i, i, i, i, first.Add(time.Duration(i)*time.Hour).Format("2006-01-02T15:04"), i)
+	}
+	os.WriteFile(csv, []byte(b.String()), 0o600)
+
+	unlock := holdWriteLock(t, filepath.Join(dir, "m.db"))
+	dry := start(t, nil, "import", "--config", config, "--dry-run", csv)
+	if err := dry.wait(t, 60*time.Second); err != nil {
+		t.Fatalf("import --dry-run while another process writes: %v\n%s", err, dry.logs)
+	}
+	unlock()
+	out, err := exec.Command(binary(t), "import", "--config", config, csv).CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "200 pairs created") {
+		t.Errorf("import after the dry run: %v\n%s", err, out)
 	}
 }

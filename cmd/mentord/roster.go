@@ -296,6 +296,10 @@ func printImport(w io.Writer, file string, rep admin.ImportReport) {
 				fmt.Fprintf(w, "%s:%d: ok, would be created (%s mentors %s)\n", file, row.Line, row.Mentor, row.Mentee)
 			}
 		default:
+			if row.PairID == 0 { // a dry run: the pair of an earlier line, not kept
+				fmt.Fprintf(w, "%s:%d: ok, the same pair as an earlier line (%s mentors %s)\n", file, row.Line, row.Mentor, row.Mentee)
+				break
+			}
 			fmt.Fprintf(w, "%s:%d: pair %d unchanged (%s mentors %s)\n", file, row.Line, row.PairID, row.Mentor, row.Mentee)
 		}
 		for _, n := range row.Notes {

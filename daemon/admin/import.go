@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"database/sql"
 	"encoding/csv"
 	"errors"
 	"fmt"
@@ -12,13 +13,12 @@ import (
 	"strings"
 
 	"github.com/jmoiron/sqlx"
+
+	"github.com/mentord/mentord/daemon/store"
 )
 
 // ErrImportFailed means at least one row was bad, so nothing was imported.
 var ErrImportFailed = errors.New("import failed: nothing was imported")
-
-// errDryRun rolls back a dry run's transaction.
-var errDryRun = errors.New("dry run")
 
 // MaxImportBytes bounds an import file (about 100,000 rows).
 const MaxImportBytes = 32 << 20
@@ -85,11 +85,31 @@ func (r *Roster) Import(ctx context.Context, src io.Reader, dryRun bool) (Import
 		}
 		specs[i] = sp
 	}
+	// Every row is checked against one snapshot of the roster, without the
+	// write lock: a dry run, or a file with bad rows, keeps no one waiting
+	// (the daemon recording what it sent, an admin's command).
+	if err := r.checkImport(ctx, specs, rows); err != nil {
+		return rep, fmt.Errorf("import: %w", err)
+	}
+	if rep.count(rows); rep.Failed > 0 || dryRun {
+		rep.Rows = rows
+		if rep.Failed > 0 {
+			return rep, fmt.Errorf("%w (%d of %d rows bad)", ErrImportFailed, rep.Failed, len(rows))
+		}
+		return rep, nil
+	}
+	// Then written in one transaction, all or nothing, doing only what the
+	// check found and checking each row again: the roster may have changed
+	// in between.
 	err = r.DB.Tx(ctx, func(tx *sqlx.Tx) error {
+		// A page cache for the whole write (64 MiB, in this command's
+		// process only): the sessions' random calendar UIDs land all over
+		// their index, and with the default 2 MiB most pages would be read
+		// back and spilled again while the lock is held.
+		if _, err := tx.ExecContext(ctx, "PRAGMA cache_size = -65536"); err != nil {
+			return err
+		}
 		for i := range rows {
-			if rows[i].Action == "error" {
-				continue
-			}
 			res, err := r.addPairSavepoint(ctx, tx, specs[i])
 			if err != nil {
 				rows[i].Action, rows[i].Errors = "error", []string{err.Error()}
@@ -101,21 +121,8 @@ func (r *Roster) Import(ctx context.Context, src io.Reader, dryRun bool) (Import
 				rows[i].Action = "created"
 			}
 		}
-		for _, row := range rows {
-			switch row.Action {
-			case "created":
-				rep.Created++
-			case "unchanged":
-				rep.Unchanged++
-			default:
-				rep.Failed++
-			}
-		}
-		switch {
-		case rep.Failed > 0:
+		if rep.count(rows); rep.Failed > 0 {
 			return ErrImportFailed
-		case dryRun:
-			return errDryRun
 		}
 		return nil
 	})
@@ -131,12 +138,99 @@ func (r *Roster) Import(ctx context.Context, src io.Reader, dryRun bool) (Import
 	case err == nil:
 		rep.Committed = true
 		return rep, nil
-	case errors.Is(err, errDryRun):
-		return rep, nil
 	case errors.Is(err, ErrImportFailed):
 		return rep, fmt.Errorf("%w (%d of %d rows bad)", ErrImportFailed, rep.Failed, len(rows))
 	}
 	return rep, fmt.Errorf("import: %w", err)
+}
+
+// count sets the report's totals from the rows.
+func (rep *ImportReport) count(rows []ImportRow) {
+	rep.Created, rep.Unchanged, rep.Failed = 0, 0, 0
+	for _, row := range rows {
+		switch row.Action {
+		case "created":
+			rep.Created++
+		case "unchanged":
+			rep.Unchanged++
+		default:
+			rep.Failed++
+		}
+	}
+}
+
+// checkImport decides each valid row's outcome as the import would, in one
+// read-only transaction: against the database as it is, plus what the rows
+// before it add.
+func (r *Roster) checkImport(ctx context.Context, specs []pairSpec, rows []ImportRow) error {
+	tx, err := r.DB.R().BeginTxx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	view := &importView{db: txRoster{tx}, people: map[string]store.Person{}, pairs: map[[2]string]*pairRef{}}
+	now := r.now()
+	for i := range rows {
+		if rows[i].Action == "error" {
+			continue
+		}
+		pl, err := planPair(ctx, view, specs[i], now)
+		switch {
+		case errors.Is(err, ErrPairExists), errors.Is(err, ErrInThePast):
+			rows[i].Action, rows[i].Errors = "error", []string{err.Error()}
+		case err != nil:
+			return err // reading the database failed
+		case pl.existing != nil:
+			rows[i].Action, rows[i].PairID = "unchanged", pl.existing.id
+		default:
+			rows[i].Action, rows[i].Notes = "created", pl.notes
+			view.add(pl, specs[i], rows[i].Line)
+		}
+	}
+	return nil
+}
+
+// importView is the roster an import's rows are checked against: the
+// database's snapshot, and the people and pairs the rows before add.
+type importView struct {
+	db     txRoster
+	people map[string]store.Person // new people, by address as the database compares them
+	pairs  map[[2]string]*pairRef  // new pairs, by their people's addresses
+}
+
+// fold is an address as the people table compares it (COLLATE NOCASE: ASCII
+// letters in either case).
+func fold(email string) string {
+	return strings.Map(func(r rune) rune {
+		if 'A' <= r && r <= 'Z' {
+			return r + 'a' - 'A'
+		}
+		return r
+	}, email)
+}
+
+func (v *importView) person(ctx context.Context, email string) (store.Person, bool, error) {
+	if p, ok := v.people[fold(email)]; ok {
+		return p, true, nil
+	}
+	return v.db.person(ctx, email)
+}
+
+func (v *importView) activePair(ctx context.Context, mentor, mentee store.Person) (*pairRef, error) {
+	if p, ok := v.pairs[[2]string{fold(mentor.Email), fold(mentee.Email)}]; ok {
+		return p, nil
+	}
+	return v.db.activePair(ctx, mentor, mentee)
+}
+
+// add records what a row that creates its pair adds.
+func (v *importView) add(pl pairPlan, sp pairSpec, line int) {
+	for _, p := range []store.Person{pl.mentor, pl.mentee} {
+		if p.ID == 0 {
+			v.people[fold(p.Email)] = p
+		}
+	}
+	v.pairs[[2]string{fold(pl.mentor.Email), fold(pl.mentee.Email)}] = &pairRef{line: line, hash: sp.hash}
 }
 
 // addPairSavepoint adds one row inside the import's transaction; a row that

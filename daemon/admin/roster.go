@@ -64,32 +64,25 @@ func (r *Roster) AddPair(ctx context.Context, in PairInput) (AddResult, error) {
 }
 
 func (r *Roster) addPair(ctx context.Context, tx *sqlx.Tx, sp pairSpec) (AddResult, error) {
-	var res AddResult
 	now := r.now()
-	mentor, note, err := ensurePerson(ctx, tx, sp.mentor, now)
-	if err != nil {
+	pl, err := planPair(ctx, txRoster{tx}, sp, now)
+	if err != nil || pl.existing != nil {
+		var res AddResult
+		if pl.existing != nil {
+			res.PairID = pl.existing.id
+		}
 		return res, err
 	}
-	res.Notes = append(res.Notes, note...)
-	mentee, note, err := ensurePerson(ctx, tx, sp.mentee, now)
-	if err != nil {
-		return res, err
+	res := AddResult{Notes: pl.notes}
+	mentor, mentee := pl.mentor, pl.mentee
+	for _, p := range []*store.Person{&mentor, &mentee} {
+		if p.ID == 0 { // new
+			p.CreatedAt = now
+			if err := store.InsertPerson(ctx, tx, p); err != nil {
+				return res, err
+			}
+		}
 	}
-	res.Notes = append(res.Notes, note...)
-
-	existing, err := store.FindActivePair(ctx, tx, mentor.ID, mentee.ID)
-	switch {
-	case err == nil && existing.SpecHash == sp.hash:
-		return AddResult{PairID: existing.ID}, nil
-	case err == nil:
-		return res, fmt.Errorf("%w (pair %d) with other details; change its sessions with `mentord session`, or end it first", ErrPairExists, existing.ID)
-	case !errors.Is(err, store.ErrNotFound):
-		return res, err
-	}
-	if sp.plan[0].Start.Before(now) {
-		return res, fmt.Errorf("start: the first session (%s) %w", sp.plan[0].Start.Format("2006-01-02 15:04 MST"), ErrInThePast)
-	}
-
 	pair := &store.Pair{MentorID: mentor.ID, MenteeID: mentee.ID, Status: store.PairActive, SpecHash: sp.hash,
 		SharePlans: sp.sharePlans, CreatedAt: now}
 	agreement := sp.agreement
@@ -110,23 +103,112 @@ func (r *Roster) addPair(ctx context.Context, tx *sqlx.Tx, sp pairSpec) (AddResu
 	return res, nil
 }
 
+// rosterView is what adding a pair needs to know of the roster: the people
+// by address, and the active pair of two people. txRoster reads it in the
+// transaction that adds the pair; an import's check reads one snapshot of
+// the database plus what the rows before have added (importView).
+type rosterView interface {
+	person(ctx context.Context, email string) (store.Person, bool, error)
+	activePair(ctx context.Context, mentor, mentee store.Person) (*pairRef, error)
+}
+
+// pairRef is an active pair as the admin knows it.
+type pairRef struct {
+	id   int64 // in the database
+	line int   // or added by this line of an import file
+	hash string
+}
+
+func (p *pairRef) String() string {
+	if p.id == 0 {
+		return fmt.Sprintf("line %d of this file", p.line)
+	}
+	return fmt.Sprintf("pair %d", p.id)
+}
+
+// pairPlan is what adding a pair does: the people (ID 0 when new), notes
+// for the admin, and an existing pair with the same details when there is
+// one (then nothing changes).
+type pairPlan struct {
+	mentor, mentee store.Person
+	notes          []string
+	existing       *pairRef
+}
+
+// planPair decides what adding sp does, against the roster ro: the one set of
+// rules for a pair added, an import's rows checked, and an import's rows written.
+func planPair(ctx context.Context, ro rosterView, sp pairSpec, now time.Time) (pairPlan, error) {
+	var pl pairPlan
+	var err error
+	if pl.mentor, err = planPerson(ctx, ro, sp.mentor, &pl.notes); err != nil {
+		return pl, err
+	}
+	if pl.mentee, err = planPerson(ctx, ro, sp.mentee, &pl.notes); err != nil {
+		return pl, err
+	}
+	existing, err := ro.activePair(ctx, pl.mentor, pl.mentee)
+	switch {
+	case err != nil:
+		return pl, err
+	case existing != nil && existing.hash == sp.hash:
+		return pairPlan{existing: existing}, nil
+	case existing != nil:
+		return pl, fmt.Errorf("%w (%s) with other details; change its sessions with `mentord session`, or end it first", ErrPairExists, existing)
+	}
+	if sp.plan[0].Start.Before(now) {
+		return pl, fmt.Errorf("start: the first session (%s) %w", sp.plan[0].Start.Format("2006-01-02 15:04 MST"), ErrInThePast)
+	}
+	return pl, nil
+}
+
+// planPerson returns the person with want's address, or want (ID 0) when new.
+// An existing person keeps their details; a note says when they differ.
+func planPerson(ctx context.Context, ro rosterView, want store.Person, notes *[]string) (store.Person, error) {
+	p, ok, err := ro.person(ctx, want.Email)
+	if err != nil || !ok {
+		return want, err
+	}
+	if p.Name != want.Name || p.Timezone != want.Timezone || p.Language != want.Language {
+		*notes = append(*notes, fmt.Sprintf("%s is already known as %q (%s, %s); kept as is", p.Email, p.Name, p.Timezone, p.Language))
+	}
+	return p, nil
+}
+
 // ensurePerson returns the person with want's address, creating them when new.
 // An existing person keeps their details; a note says when they differ.
 func ensurePerson(ctx context.Context, tx *sqlx.Tx, want store.Person, now time.Time) (store.Person, []string, error) {
-	p, err := store.GetPersonByEmail(ctx, tx, want.Email)
+	var notes []string
+	p, err := planPerson(ctx, txRoster{tx}, want, &notes)
+	if err != nil || p.ID != 0 {
+		return p, notes, err
+	}
+	p.CreatedAt = now
+	return p, nil, store.InsertPerson(ctx, tx, &p)
+}
+
+// txRoster is the roster as a transaction sees it.
+type txRoster struct{ q store.Querier }
+
+func (t txRoster) person(ctx context.Context, email string) (store.Person, bool, error) {
+	p, err := store.GetPersonByEmail(ctx, t.q, email)
 	if errors.Is(err, store.ErrNotFound) {
-		want.CreatedAt = now
-		err = store.InsertPerson(ctx, tx, &want)
-		return want, nil, err
+		return p, false, nil
+	}
+	return p, err == nil, err
+}
+
+func (t txRoster) activePair(ctx context.Context, mentor, mentee store.Person) (*pairRef, error) {
+	if mentor.ID == 0 || mentee.ID == 0 {
+		return nil, nil // a new person has no pair yet
+	}
+	p, err := store.FindActivePair(ctx, t.q, mentor.ID, mentee.ID)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, nil
 	}
 	if err != nil {
-		return p, nil, err
+		return nil, err
 	}
-	var notes []string
-	if p.Name != want.Name || p.Timezone != want.Timezone || p.Language != want.Language {
-		notes = append(notes, fmt.Sprintf("%s is already known as %q (%s, %s); kept as is", p.Email, p.Name, p.Timezone, p.Language))
-	}
-	return p, notes, nil
+	return &pairRef{id: p.ID, hash: p.SpecHash}, nil
 }
 
 // newUID makes a calendar UID: 128 random bits at the programme's domain, so
