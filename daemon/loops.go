@@ -134,7 +134,18 @@ func (d *Daemon) wakeSchedule() {
 func (d *Daemon) scheduleLoop(soft, hard context.Context) error {
 	for {
 		now := d.clock.Now()
-		res, err := compose.Plan(hard, d.db, d.Config(), d.templates(), now, d.log)
+		kicked := 0
+		res, err := compose.Plan(hard, d.db, d.Config(), d.templates(), now, d.log, compose.PlanOptions{
+			Stop: soft,
+			// Each part committed is a sign of life, and can go out at once.
+			Progress: func(r compose.PlanResult) {
+				d.health.Beat("schedule")
+				if r.Enqueued > kicked {
+					kicked = r.Enqueued
+					d.Kick()
+				}
+			},
+		})
 		if err != nil {
 			return fmt.Errorf("schedule: %w", err)
 		}

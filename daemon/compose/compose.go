@@ -8,9 +8,10 @@
 //  2. Compose each action's message (Composer): the pair, the session and the
 //     person from the store, the wording from templates, the iCalendar object
 //     from calendar, the bytes from mail, with a deterministic Message-ID.
-//  3. Record each in one transaction (Record): the outbox row under its
-//     idempotency key, its prompt and reply token, the calendar state it
-//     announces. Enqueueing the same action again changes nothing.
+//  3. Record them (Record), a bounded part at a time, each part in one
+//     transaction: the outbox row under its idempotency key, its prompt and
+//     reply token, the calendar state it announces. Enqueueing the same
+//     action again changes nothing. A long pass reports each part (Progress).
 //
 // Reading a message (daemon/ingest) composes its answers (a decline told to the
 // mentee, a notice to the admin) with the same Composer, inside its own

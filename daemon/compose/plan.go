@@ -44,30 +44,129 @@ type PlanResult struct {
 	Next     time.Time // the earliest time a rule may fire next; zero when none is known
 }
 
+// A pass works through what is due in bounded parts, each committed before
+// the next is read: the state of sessionsPerPart sessions, and at most
+// messagesPerCommit messages composed and recorded in one transaction. So
+// its memory and its write transactions stay the same size however large
+// the roster (a first pass after importing 20,000 pairs enqueues 120,000
+// invites), a failure or a stop loses only the part in hand, and what is
+// committed can go out while the pass goes on.
+const (
+	sessionsPerPart   = 100
+	messagesPerCommit = 200
+)
+
+// PlanOptions are what the daemon's loop gives a pass; the zero value runs
+// it to the end without telling anyone.
+type PlanOptions struct {
+	// Progress is called after each part, with what the pass has done so
+	// far: a sign of life for the watchdog, which a pass stuck in a part
+	// does not give.
+	Progress func(PlanResult)
+	// Stop ends the pass between parts when it is done (what was committed
+	// stays; the next pass goes on from there).
+	Stop context.Context
+}
+
 // Plan is one pass of the schedule: it finds every action due at now and
-// enqueues its message, all in one transaction. Running it again for the same
-// state enqueues nothing.
-func Plan(ctx context.Context, db *store.DB, cfg *config.Config, tpl *templates.Set, now time.Time, log *slog.Logger) (PlanResult, error) {
+// enqueues its message, then composes the acknowledgements of logged replies,
+// a part at a time (see sessionsPerPart). Running it again for the same state
+// enqueues nothing.
+func Plan(ctx context.Context, db *store.DB, cfg *config.Config, tpl *templates.Set, now time.Time, log *slog.Logger, opts ...PlanOptions) (PlanResult, error) {
+	p := &pass{ctx: ctx, db: db, cfg: cfg, tpl: tpl, now: now, log: log}
+	if len(opts) > 0 {
+		p.opts = opts[0]
+	}
 	t := Timings(cfg)
-	acts, next, err := DueActions(ctx, db.R(), t, now)
-	res := PlanResult{Next: next}
+	w := Window(t, now)
+	nextPrompt, nextInvite, err := store.PlanBounds(ctx, db.R(), w)
 	if err != nil {
-		return res, err
+		return p.res, err
 	}
-	acks, err := store.PendingAcks(ctx, db.R(), 500)
-	if err != nil || len(acts)+len(acks) == 0 {
-		return res, err
+	// The first sessions beyond the window enter it when the window has moved up to them.
+	if nextPrompt.Valid {
+		p.earliest(nextPrompt.Time.Add(-w.PromptTo.Sub(now)))
 	}
-	comp := New(cfg, tpl, db, now)
+	if nextInvite.Valid {
+		p.earliest(nextInvite.Time.Add(-w.InviteTo.Sub(now)))
+	}
+	ids, err := store.RelevantSessions(ctx, db.R(), w)
+	if err != nil {
+		return p.res, err
+	}
+	for len(ids) > 0 && !p.stopped() {
+		part := ids[:min(len(ids), sessionsPerPart)]
+		ids = ids[len(part):]
+		st, err := LoadPlanState(ctx, db.R(), store.Window{}, part...)
+		if err != nil {
+			return p.res, err
+		}
+		acts, next := dueIn(st, t, now)
+		p.earliest(next)
+		for len(acts) > 0 {
+			batch := acts[:min(len(acts), messagesPerCommit)]
+			acts = acts[len(batch):]
+			if err := p.enqueue(batch, nil); err != nil {
+				return p.res, err
+			}
+		}
+		p.progress()
+	}
+	var after int64
+	for !p.stopped() {
+		acks, err := store.PendingAcks(ctx, db.R(), after, messagesPerCommit)
+		if err != nil || len(acks) == 0 {
+			return p.res, err
+		}
+		after = acks[len(acks)-1].ID
+		if err := p.enqueue(nil, acks); err != nil {
+			return p.res, err
+		}
+		p.progress()
+	}
+	return p.res, nil
+}
+
+// pass is one run of Plan.
+type pass struct {
+	ctx  context.Context
+	db   *store.DB
+	cfg  *config.Config
+	tpl  *templates.Set
+	now  time.Time
+	log  *slog.Logger
+	opts PlanOptions
+	res  PlanResult
+}
+
+func (p *pass) earliest(at time.Time) {
+	if at.After(p.now) && (p.res.Next.IsZero() || at.Before(p.res.Next)) {
+		p.res.Next = at
+	}
+}
+
+func (p *pass) stopped() bool { return p.opts.Stop != nil && p.opts.Stop.Err() != nil }
+
+func (p *pass) progress() {
+	if p.opts.Progress != nil {
+		p.opts.Progress(p.res)
+	}
+}
+
+// enqueue composes the messages of acts and the acknowledgements of acks,
+// and records them in one transaction. A message that cannot be composed is
+// left out and logged; it is tried again at the next pass.
+func (p *pass) enqueue(acts []schedule.Action, acks []store.Reply) error {
+	ctx := p.ctx
+	comp := New(p.cfg, p.tpl, p.db, p.now) // a new one each time: its caches last one commit
 	if err := comp.Prefetch(ctx, acts); err != nil {
-		return res, err
+		return err
 	}
 	outs := make([]*Outgoing, 0, len(acts)+len(acks))
 	for _, a := range acts {
 		out, err := comp.Compose(ctx, a)
 		if err != nil {
-			// One broken message must not hold up the others; it is tried again next pass.
-			log.Error("cannot compose a message", "key", a.Key(), "session", a.SessionID, "err", err)
+			p.log.Error("cannot compose a message", "key", a.Key(), "session", a.SessionID, "err", err)
 			continue
 		}
 		outs = append(outs, out)
@@ -75,17 +174,20 @@ func Plan(ctx context.Context, db *store.DB, cfg *config.Config, tpl *templates.
 	for _, r := range acks {
 		out, err := comp.composeAck(ctx, r)
 		if err != nil {
-			log.Error("cannot compose an acknowledgement", "reply", r.ID, "err", err)
+			p.log.Error("cannot compose an acknowledgement", "reply", r.ID, "err", err)
 			continue
 		}
 		out.ackOf = r.ID
 		outs = append(outs, out)
 	}
-	err = db.Tx(ctx, func(tx *sqlx.Tx) error {
-		n := 0
-		defer func() { res.Enqueued = n }()
+	if len(outs) == 0 {
+		return nil
+	}
+	n := 0
+	err := p.db.Tx(ctx, func(tx *sqlx.Tx) error {
+		n = 0
 		for _, out := range outs {
-			added, err := Record(ctx, tx, out, now)
+			added, err := Record(ctx, tx, out, p.now)
 			if err != nil {
 				return fmt.Errorf("enqueue %s: %w", out.Item.Key, err)
 			}
@@ -96,15 +198,16 @@ func Plan(ctx context.Context, db *store.DB, cfg *config.Config, tpl *templates.
 			}
 			if added {
 				n++
-				log.Debug("enqueued", "kind", out.Item.Kind, "key", out.Item.Key, "msgid", out.Item.MessageID)
+				p.log.Debug("enqueued", "kind", out.Item.Kind, "key", out.Item.Key, "msgid", out.Item.MessageID)
 			}
 		}
 		return nil
 	})
 	if err != nil {
-		res.Enqueued = 0
+		return err
 	}
-	return res, err
+	p.res.Enqueued += n
+	return nil
 }
 
 // DueActions loads the relevant sessions and applies the schedule rules. It
@@ -115,42 +218,54 @@ func DueActions(ctx context.Context, q store.Querier, t schedule.Timings, now ti
 	if err != nil {
 		return nil, time.Time{}, err
 	}
-	var acts []schedule.Action
+	p := &pass{now: now}
 	// The first sessions beyond the window enter it when the window has moved up to them.
+	if st.NextPrompt.Valid {
+		p.earliest(st.NextPrompt.Time.Add(-w.PromptTo.Sub(now)))
+	}
+	if st.NextInvite.Valid {
+		p.earliest(st.NextInvite.Time.Add(-w.InviteTo.Sub(now)))
+	}
+	acts, next := dueIn(st, t, now)
+	p.earliest(next)
+	return acts, p.res.Next, nil
+}
+
+// dueIn applies the schedule rules to the sessions of st: the actions due at
+// now, and the earliest time after now a rule may fire among them (zero when
+// none).
+func dueIn(st store.PlanState, t schedule.Timings, now time.Time) ([]schedule.Action, time.Time) {
+	var acts []schedule.Action
 	var next time.Time
-	earliest := func(at time.Time) {
-		if at.After(now) && (next.IsZero() || at.Before(next)) {
+	for _, s := range BuildSessions(st) {
+		acts = append(acts, schedule.Due(s, t, now)...)
+		if at, ok := schedule.Next(s, t, now); ok && at.After(now) && (next.IsZero() || at.Before(next)) {
 			next = at
 		}
 	}
-	if st.NextPrompt.Valid {
-		earliest(st.NextPrompt.Time.Add(-w.PromptTo.Sub(now)))
-	}
-	if st.NextInvite.Valid {
-		earliest(st.NextInvite.Time.Add(-w.InviteTo.Sub(now)))
-	}
-	for _, s := range BuildSessions(st) {
-		acts = append(acts, schedule.Due(s, t, now)...)
-		if at, ok := schedule.Next(s, t, now); ok {
-			earliest(at)
-		}
-	}
-	return acts, next, nil
+	return acts, next
 }
 
-// LoadPlanState reads the state in one read transaction, so the pass sees one
-// snapshot even while the mentord command changes the roster.
-func LoadPlanState(ctx context.Context, q store.Querier, w store.Window) (store.PlanState, error) {
+// LoadPlanState reads the state in one read transaction, so it is one
+// snapshot even while the mentord command changes the roster: of the given
+// sessions when ids are given, else of every session relevant in w.
+func LoadPlanState(ctx context.Context, q store.Querier, w store.Window, ids ...int64) (store.PlanState, error) {
+	load := func(q store.Querier) (store.PlanState, error) {
+		if len(ids) > 0 {
+			return store.LoadPlanSessions(ctx, q, ids)
+		}
+		return store.LoadPlanState(ctx, q, w)
+	}
 	db, ok := q.(*sqlx.DB)
 	if !ok {
-		return store.LoadPlanState(ctx, q, w)
+		return load(q)
 	}
 	tx, err := db.BeginTxx(ctx, &sql.TxOptions{ReadOnly: true})
 	if err != nil {
 		return store.PlanState{}, err
 	}
 	defer tx.Rollback()
-	return store.LoadPlanState(ctx, tx, w)
+	return load(tx)
 }
 
 // BuildSessions joins the loaded rows into the rules' view of each session.

@@ -506,7 +506,7 @@ func TestReadersAndWritersNeverSeeBusy(t *testing.T) {
 			return err
 		},
 		func() error {
-			_, err := store.PendingAcks(ctx, db.R(), 20)
+			_, err := store.PendingAcks(ctx, db.R(), 0, 20)
 			return err
 		},
 	}

@@ -69,11 +69,15 @@ type Window struct {
 //   - those within the invite horizon not yet sent to every attendee;
 //   - those whose calendar changed after someone was sent it (a newer
 //     SEQUENCE: an update or a cancellation is due), whenever they fall.
+//
+// The three are joined with UNION ALL and made distinct after: a UNION
+// merges them in id order, which made SQLite read every session for the
+// third in that order rather than sort what the partial index finds.
 const relevantSessions = `WITH relevant AS (
 	SELECT id FROM sessions WHERE starts_at BETWEEN :pfrom AND :pto
-	UNION
+	UNION ALL
 	SELECT id FROM sessions WHERE invited_at IS NULL AND status = 'planned' AND starts_at > :pto AND starts_at <= :ito
-	UNION
+	UNION ALL
 	SELECT s.id FROM sessions s WHERE s.sequence > 0 AND s.starts_at > :pfrom
 		AND EXISTS (SELECT 1 FROM calendar_sent c WHERE c.session_id = s.id AND c.sequence < s.sequence)
 )`
@@ -81,31 +85,58 @@ const relevantSessions = `WITH relevant AS (
 // byID joins the loaded session ids, passed as one JSON array.
 const byID = `WITH relevant(id) AS (SELECT value FROM json_each(?))`
 
-// LoadPlanState reads the state of the sessions relevant to a pass.
+// LoadPlanState reads the state of the sessions relevant to a pass, in the
+// snapshot q reads. A pass of the daemon reads it a part at a time instead
+// (RelevantSessions, then LoadPlanSessions), so its memory does not grow
+// with the roster.
 func LoadPlanState(ctx context.Context, q Querier, w Window) (PlanState, error) {
 	var st PlanState
-	// When the next sessions enter the prompt window and the invite horizon.
+	var err error
+	if st.NextPrompt, st.NextInvite, err = PlanBounds(ctx, q, w); err != nil {
+		return st, err
+	}
+	ids, err := RelevantSessions(ctx, q, w)
+	if err != nil || len(ids) == 0 {
+		return st, err
+	}
+	part, err := LoadPlanSessions(ctx, q, ids)
+	part.NextPrompt, part.NextInvite = st.NextPrompt, st.NextInvite
+	return part, err
+}
+
+// PlanBounds returns when the next sessions enter the prompt window and the
+// invite horizon (the first planned session after each).
+func PlanBounds(ctx context.Context, q Querier, w Window) (nextPrompt, nextInvite NullTime, err error) {
 	for _, b := range []struct {
 		dst   *NullTime
 		after time.Time
-	}{{&st.NextPrompt, w.PromptTo}, {&st.NextInvite, w.InviteTo}} {
+	}{{&nextPrompt, w.PromptTo}, {&nextInvite, w.InviteTo}} {
 		if err := sqlx.GetContext(ctx, q, b.dst, `SELECT MIN(starts_at) FROM sessions WHERE status = 'planned' AND starts_at > ?`,
 			UTC(b.after)); err != nil {
-			return st, fmt.Errorf("load plan state: %w", err)
+			return nextPrompt, nextInvite, fmt.Errorf("load plan state: %w", err)
 		}
 	}
-	query, args, err := sqlx.Named(relevantSessions+` SELECT id FROM relevant`,
+	return nextPrompt, nextInvite, nil
+}
+
+// RelevantSessions returns the ids of the sessions a pass must look at, in
+// ascending order.
+func RelevantSessions(ctx context.Context, q Querier, w Window) ([]int64, error) {
+	query, args, err := sqlx.Named(relevantSessions+` SELECT DISTINCT id FROM relevant ORDER BY id`,
 		map[string]any{"pfrom": UTC(w.PromptFrom), "pto": UTC(w.PromptTo), "ito": UTC(w.InviteTo)})
 	if err != nil {
-		return st, err
+		return nil, err
 	}
 	var ids []int64
 	if err := sqlx.SelectContext(ctx, q, &ids, query, args...); err != nil {
-		return st, fmt.Errorf("load plan state: %w", err)
+		return nil, fmt.Errorf("load plan state: %w", err)
 	}
-	if len(ids) == 0 {
-		return st, nil
-	}
+	return ids, nil
+}
+
+// LoadPlanSessions reads the state of the given sessions (bounds left zero).
+func LoadPlanSessions(ctx context.Context, q Querier, ids []int64) (PlanState, error) {
+	var st PlanState
 	idList, err := json.Marshal(ids)
 	if err != nil {
 		return st, err

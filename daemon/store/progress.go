@@ -260,10 +260,11 @@ func Suspend(ctx context.Context, q Querier, personID int64, now time.Time) (boo
 	return n > 0, err
 }
 
-// PendingAcks returns the logged replies waiting for an acknowledgement.
-func PendingAcks(ctx context.Context, q Querier, limit int) ([]Reply, error) {
+// PendingAcks returns the logged replies waiting for an acknowledgement, the
+// first limit after the reply with id after, in order.
+func PendingAcks(ctx context.Context, q Querier, after int64, limit int) ([]Reply, error) {
 	var rs []Reply
-	err := sqlx.SelectContext(ctx, q, &rs, `SELECT * FROM replies WHERE ack_wanted = 1 ORDER BY id LIMIT ?`, limit)
+	err := sqlx.SelectContext(ctx, q, &rs, `SELECT * FROM replies WHERE ack_wanted = 1 AND id > ? ORDER BY id LIMIT ?`, after, limit)
 	return rs, err
 }
 
