@@ -86,7 +86,10 @@ timings: {quiet_hours: {start: "21:00", end: "08:00"}}
 func (p *benchProgramme) markSent(b testing.TB) {
 	b.Helper()
 	if err := p.db.Tx(context.Background(), func(tx *sqlx.Tx) error {
-		_, err := tx.Exec(`UPDATE outbox SET state = 'sent', sent_at = created_at, payload = x'' WHERE state = 'pending'`)
+		if _, err := tx.Exec(`DELETE FROM outbox_payloads WHERE outbox_id IN (SELECT id FROM outbox WHERE state = 'pending')`); err != nil {
+			return err
+		}
+		_, err := tx.Exec(`UPDATE outbox SET state = 'sent', sent_at = created_at WHERE state = 'pending'`)
 		return err
 	}); err != nil {
 		b.Fatal(err)

@@ -88,6 +88,10 @@ func safeRun(fn func() error) (err error) {
 	return fn()
 }
 
+// reclaimStep is the most pages (4 KiB each) one pass of the outbox loop
+// gives back to the file system.
+const reclaimStep = 2048
+
 // scheduleTick is the longest the schedule loop sleeps.
 const scheduleTick = time.Minute
 
@@ -186,6 +190,13 @@ func (d *Daemon) outboxLoop(soft, hard context.Context) error {
 		o := &outbox.Outbox{DB: d.db, Sender: sender.New(connect.SMTPConfig(cfg, d.Tokens()), d.log.With("component", "smtp")), Cfg: cfg,
 			Log: d.log, Now: d.clock.Now, Beat: func() { d.health.Beat("outbox") }}
 		_, err := o.SendDue(soft, hard)
+		// The pages of what was sent go back to the file system, a bounded
+		// step at a time (a write transaction, like any other).
+		if n, err := d.db.Reclaim(hard, reclaimStep); err != nil {
+			d.log.Warn("cannot give the space of sent messages back", "err", err)
+		} else if n > 0 {
+			d.log.Debug("gave the space of sent messages back", "pages", n)
+		}
 		now := d.clock.Now()
 		p, perr := o.Paused(hard)
 		if perr != nil && err == nil {

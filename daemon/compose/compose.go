@@ -228,7 +228,13 @@ func (c *Composer) Compose(ctx context.Context, a schedule.Action) (*Outgoing, e
 	}
 	qs, _ := json.Marshal(d.Questions)
 	out.prompt = &store.Prompt{SessionID: s.ID, PersonID: to.ID, Purpose: purpose, Language: to.Language, Questions: string(qs),
-		CreatedAt: c.now, SentText: r.Text}
+		CreatedAt: c.now}
+	if purpose == store.PurposeChecklist || purpose == store.PurposeReflection {
+		// Replies to these are read against the text sent, to find it
+		// quoted; a reply to anything else goes to a person, so its text
+		// (an invite's, 120,000 of them after a large import) is not kept.
+		out.prompt.SentText = r.Text
+	}
 	if d.Questions == nil {
 		out.prompt.Questions = "[]"
 	}

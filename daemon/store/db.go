@@ -54,7 +54,7 @@ func open(ctx context.Context, path string, ms []migration) (*DB, error) {
 	if err := createPrivate(path); err != nil {
 		return nil, fmt.Errorf("open database: %w", err)
 	}
-	w, err := sqlx.Open("sqlite3", dsn(path, false))
+	w, err := sqlx.Open(driverName, dsn(path, false))
 	if err != nil {
 		return nil, fmt.Errorf("open database %s: %w", path, err)
 	}
@@ -68,7 +68,7 @@ func open(ctx context.Context, path string, ms []migration) (*DB, error) {
 		w.Close()
 		return nil, fmt.Errorf("database %s: %w", path, err)
 	}
-	r, err := sqlx.Open("sqlite3", dsn(path, true))
+	r, err := sqlx.Open(driverName, dsn(path, true))
 	if err != nil {
 		w.Close()
 		return nil, fmt.Errorf("open database %s: %w", path, err)
@@ -84,6 +84,14 @@ func open(ctx context.Context, path string, ms []migration) (*DB, error) {
 	return db, nil
 }
 
+// newAutoVacuum is the auto_vacuum of a database created here (before
+// schema 6 mentord made them with "none"; a test does that too).
+var newAutoVacuum = "incremental"
+
+// driverName is the database/sql driver the pools open: mattn/go-sqlite3,
+// or in a test one that records every statement on its way to it.
+var driverName = "sqlite3"
+
 // Instance is this database's random id, which goes into every Message-ID.
 func (db *DB) Instance() string { return db.instance }
 
@@ -98,6 +106,11 @@ func dsn(path string, readOnly bool) string {
 	if readOnly {
 		v.Set("_query_only", "1")
 		v.Set("_txlock", "deferred")
+	} else {
+		// Pages freed by sent messages go back to the file system in steps
+		// (Reclaim). It takes effect for a database created with it; one
+		// created before keeps "none" until a VACUUM (README, Upgrading).
+		v.Set("_auto_vacuum", newAutoVacuum)
 	}
 	return "file:" + path + "?" + v.Encode()
 }
@@ -151,6 +164,41 @@ func (db *DB) Tx(ctx context.Context, fn func(tx *sqlx.Tx) error) (err error) {
 		return fmt.Errorf("commit: %w", err)
 	}
 	return nil
+}
+
+// Reclaim gives up to max free pages back to the file system (incremental
+// vacuum), once more than reclaimAbove are free, and returns how many. The
+// free pages are those of sent messages' bytes; a database whose auto_vacuum
+// is not incremental (created before schema 6) reuses them for new messages
+// instead, and Reclaim does nothing.
+func (db *DB) Reclaim(ctx context.Context, max int) (int, error) {
+	var mode, free int
+	if err := db.w.GetContext(ctx, &mode, "PRAGMA auto_vacuum"); err != nil {
+		return 0, fmt.Errorf("reclaim: %w", err)
+	}
+	if err := db.w.GetContext(ctx, &free, "PRAGMA freelist_count"); err != nil {
+		return 0, fmt.Errorf("reclaim: %w", err)
+	}
+	if mode != autoVacuumIncremental || free <= reclaimAbove {
+		return 0, nil
+	}
+	n := min(free-reclaimAbove/2, max)
+	if _, err := db.w.ExecContext(ctx, fmt.Sprintf("PRAGMA incremental_vacuum(%d)", n)); err != nil {
+		return 0, fmt.Errorf("reclaim: %w", err)
+	}
+	return n, nil
+}
+
+const (
+	autoVacuumIncremental = 2   // PRAGMA auto_vacuum's value
+	reclaimAbove          = 256 // free pages (1 MiB) kept for the next messages
+)
+
+// AutoVacuum reports whether the database gives free pages back (Reclaim).
+func (db *DB) AutoVacuum(ctx context.Context) (bool, error) {
+	var mode int
+	err := db.r.GetContext(ctx, &mode, "PRAGMA auto_vacuum")
+	return mode == autoVacuumIncremental, err
 }
 
 // QuickCheck runs PRAGMA quick_check and returns an error unless it says ok.

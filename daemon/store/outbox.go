@@ -29,7 +29,7 @@ type OutboxItem struct {
 	EnvelopeFrom    string     `db:"envelope_from" json:"-"`
 	MessageID       string     `db:"message_id" json:"message_id"`
 	Subject         string     `db:"subject" json:"subject"`
-	Payload         []byte     `db:"payload" json:"-"`
+	Payload         []byte     `db:"payload" json:"-"` // the message; stored packed in outbox_payloads until sent
 	State           string     `db:"state" json:"state"`
 	Attempts        int        `db:"attempts" json:"attempts"`
 	NextAttemptAt   time.Time  `db:"next_attempt_at" json:"next_attempt_at"`
@@ -46,11 +46,11 @@ func Enqueue(ctx context.Context, q Querier, it *OutboxItem) (bool, error) {
 	if it.State == "" {
 		it.State = OutboxPending
 	}
-	res, err := sqlx.NamedExecContext(ctx, q, `INSERT INTO outbox (idempotency_key, kind, pair_id, session_id, prompt_id,
-		recipient, recipient_domain, envelope_from, message_id, subject, payload, state, next_attempt_at, created_at)
-		VALUES (:idempotency_key, :kind, :pair_id, :session_id, :prompt_id, :recipient, :recipient_domain, :envelope_from,
-		:message_id, :subject, :payload, :state, :next_attempt_at, :created_at)
-		ON CONFLICT (idempotency_key) DO NOTHING`, it)
+	res, err := q.ExecContext(ctx, `INSERT INTO outbox (idempotency_key, kind, pair_id, session_id, prompt_id,
+		recipient, recipient_domain, envelope_from, message_id, subject, state, next_attempt_at, created_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (idempotency_key) DO NOTHING`, it.Key, it.Kind, it.PairID, it.SessionID, it.PromptID, it.Recipient,
+		it.RecipientDomain, it.EnvelopeFrom, it.MessageID, it.Subject, it.State, it.NextAttemptAt, it.CreatedAt)
 	if err != nil {
 		return false, fmt.Errorf("enqueue %s: %w", it.Key, err)
 	}
@@ -58,8 +58,13 @@ func Enqueue(ctx context.Context, q Querier, it *OutboxItem) (bool, error) {
 	if err != nil || n == 0 {
 		return false, err
 	}
-	it.ID, err = res.LastInsertId()
-	return true, err
+	if it.ID, err = res.LastInsertId(); err != nil {
+		return false, err
+	}
+	if _, err := q.ExecContext(ctx, `INSERT INTO outbox_payloads (outbox_id, data) VALUES (?, ?)`, it.ID, Pack(it.Payload)); err != nil {
+		return false, fmt.Errorf("enqueue %s: %w", it.Key, err)
+	}
+	return true, nil
 }
 
 // Enqueued reports whether an item with this idempotency key exists.
@@ -84,9 +89,13 @@ func ClaimDue(ctx context.Context, tx *sqlx.Tx, now time.Time, lim Limits) ([]Ou
 		return nil, err
 	}
 	var items []OutboxItem
-	if err := tx.SelectContext(ctx, &items, `SELECT * FROM outbox WHERE state = 'pending' AND next_attempt_at <= ?
-		ORDER BY next_attempt_at, id LIMIT ?`, now, n); err != nil {
+	if err := tx.SelectContext(ctx, &items, `SELECT o.*, COALESCE(p.data, x'') AS payload
+		FROM outbox o LEFT JOIN outbox_payloads p ON p.outbox_id = o.id WHERE o.state = 'pending' AND o.next_attempt_at <= ?
+		ORDER BY o.next_attempt_at, o.id LIMIT ?`, now, n); err != nil {
 		return nil, fmt.Errorf("claim outbox: %w", err)
+	}
+	if items, err = unpackItems(ctx, tx, items); err != nil {
+		return nil, err
 	}
 	if lim.PerDomainPerMinute > 0 {
 		var err error
@@ -102,6 +111,25 @@ func ClaimDue(ctx context.Context, tx *sqlx.Tx, now time.Time, lim Limits) ([]Ou
 		items[i].State, items[i].Attempts, items[i].ClaimedAt = OutboxSending, items[i].Attempts+1, &now
 	}
 	return items, nil
+}
+
+// unpackItems restores the claimed messages' bytes. A message whose stored
+// bytes cannot be read fails (it could never be sent) rather than stopping
+// every claim after it.
+func unpackItems(ctx context.Context, tx *sqlx.Tx, items []OutboxItem) ([]OutboxItem, error) {
+	kept := items[:0]
+	for _, it := range items {
+		raw, err := Unpack(it.Payload)
+		if err != nil {
+			if err := MarkFailed(ctx, tx, it.ID, err.Error()); err != nil {
+				return nil, err
+			}
+			continue
+		}
+		it.Payload = raw
+		kept = append(kept, it)
+	}
+	return kept, nil
 }
 
 func limitPerDomain(ctx context.Context, tx *sqlx.Tx, items []OutboxItem, now time.Time, perDomain int) ([]OutboxItem, error) {
@@ -127,10 +155,14 @@ func limitPerDomain(ctx context.Context, tx *sqlx.Tx, items []OutboxItem, now ti
 
 // MarkSent records the server's acceptance and drops the message's bytes:
 // once delivered, the database keeps neither the text nor its live reply
-// token, only the record (kind, recipient, Message-ID, subject, times).
+// token, only the record (kind, recipient, Message-ID, subject, times). The
+// bytes' pages are freed, for new messages or for Reclaim.
 func MarkSent(ctx context.Context, q Querier, id int64, now time.Time) error {
-	_, err := q.ExecContext(ctx, `UPDATE outbox SET state = 'sent', sent_at = ?, last_error = '', payload = x'', claimed_at = NULL
-		WHERE id = ?`, UTC(now), id)
+	if _, err := q.ExecContext(ctx, `UPDATE outbox SET state = 'sent', sent_at = ?, last_error = '', claimed_at = NULL
+		WHERE id = ?`, UTC(now), id); err != nil {
+		return err
+	}
+	_, err := q.ExecContext(ctx, `DELETE FROM outbox_payloads WHERE outbox_id = ?`, id)
 	return err
 }
 

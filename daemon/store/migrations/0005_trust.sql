@@ -1,0 +1,4 @@
+-- mentord schema 5 belongs to the 'trust' branch of issue 10 (received mail:
+-- senders, bounces, calendar answers). This placeholder only keeps the
+-- numbers without a gap on the 'once' branch, whose schema is 6; the merge
+-- replaces it with that branch's file of the same name.
