@@ -30,8 +30,8 @@ func (d *Daemon) registry() *prometheus.Registry {
 		return 0
 	})
 	gauge("outbox_depth", "Messages waiting in the outbox (pending or being sent).", func() float64 {
-		n, _ := store.CountOutbox(context.Background(), d.db.R())
-		return float64(n[store.OutboxPending] + n[store.OutboxSending])
+		n, _ := store.CountWaiting(context.Background(), d.db.R())
+		return float64(n)
 	})
 	gauge("outbox_oldest_seconds", "Age of the oldest message waiting in the outbox.", func() float64 {
 		t, _ := store.OldestCreated(context.Background(), d.db.R(), store.OutboxPending, store.OutboxSending)
