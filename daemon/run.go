@@ -6,13 +6,15 @@
 //
 // The flow of Run:
 //  1. Load and validate the configuration; take the database's lock (one
-//     daemon per database), open and migrate the database and check it
-//     (quick_check); start the embedded dev mail server when enabled.
+//     daemon per database), open and migrate the database; start the
+//     embedded dev mail server when enabled.
 //  2. Start the three loops under a supervisor that recovers panics and
 //     restarts a failed loop after a backoff: schedule (decides what is due),
 //     outbox (sends it), inbox (reads the programme mailbox).
-//  3. Tell systemd READY=1; on SIGHUP reload the configuration (RELOADING=1,
-//     then READY=1), keeping the old one when the new one is invalid.
+//  3. Tell systemd READY=1, then check the whole database file in the
+//     background (quick_check: its "database" component says what it
+//     found); on SIGHUP reload the configuration (RELOADING=1, then
+//     READY=1), keeping the old one when the new one is invalid.
 //  4. On INT or TERM: STOPPING=1, stop taking new work, let in-flight work
 //     finish for up to service.shutdown_timeout, then cut it off and return.
 package daemon
@@ -141,6 +143,7 @@ func Run(ctx context.Context, opts Options) error {
 	loops := d.startLoops(soft, hard)
 	go d.runWatchdog(soft)
 	go d.watchChanges(soft)
+	go d.checkDatabase(soft)
 
 	d.notify("READY=1\nSTATUS=running")
 	d.log.Info("mentord running", "config", cfg.File, "database", cfg.Database.Path, "pid", pidOf())
@@ -186,9 +189,10 @@ func (d *Daemon) start(ctx context.Context) error {
 		return fmt.Errorf("%w (database.path at %s:%d)", err, cfg.File, cfg.Line("database.path"))
 	}
 	d.db = db
-	if err := db.QuickCheck(ctx); err != nil {
-		return err
-	}
+	// Opening read the file's header and schema (a file that is not a
+	// database, or whose first page is damaged, fails there). The whole file
+	// is checked after READY (checkDatabase): quick_check reads every page,
+	// 17 s at 100,000 pairs, and the start must not wait for it.
 	var n int
 	if err := db.Tx(ctx, func(tx *sqlx.Tx) (err error) { n, err = store.ReleaseClaims(ctx, tx); return err }); err != nil {
 		return err
@@ -214,6 +218,22 @@ func (d *Daemon) start(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// checkDatabase checks the whole database file (quick_check) after the
+// start, and reports it as the "database" component: a damaged file makes
+// /healthz fail and is logged, with what to do.
+func (d *Daemon) checkDatabase(ctx context.Context) {
+	d.health.Set("database", true, "checking", nil)
+	err := d.db.QuickCheck(ctx)
+	switch {
+	case ctx.Err() != nil:
+	case err != nil:
+		d.health.Set("database", false, "damaged", err)
+		d.log.Error("the database failed its check; stop mentord and restore a backup", "err", err)
+	default:
+		d.health.Set("database", true, "ok", nil)
+	}
 }
 
 func (d *Daemon) close() {
