@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"database/sql"
 	"fmt"
 	"os"
@@ -13,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mentord/mentord/daemon/store"
 	"github.com/mentord/mentord/mail/smtptest"
 )
 
@@ -196,5 +198,94 @@ devserver: {enabled: true}
 	out, err := exec.Command(binary(t), "import", "--config", config, csv).CombinedOutput()
 	if err != nil || !strings.Contains(string(out), "200 pairs created") {
 		t.Errorf("import after the dry run: %v\n%s", err, out)
+	}
+}
+
+// usedBytes is how much of the database file holds data: its pages but the
+// free ones, which new rows reuse (or the daemon gives back to the file
+// system, see store.Reclaim).
+func usedBytes(t *testing.T, path string) int64 {
+	t.Helper()
+	db, err := store.Open(context.Background(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var pages, free, size int64
+	for q, dst := range map[string]*int64{"PRAGMA page_count": &pages, "PRAGMA freelist_count": &free, "PRAGMA page_size": &size} {
+		if err := db.R().Get(dst, q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return (pages - free) * size
+}
+
+// After importing many pairs, the first pass's messages take little room in
+// the database while they wait (about 20 KB each before), and once sent they
+// leave only their record behind (they kept about a page each for good).
+func TestQueuedAndSentMessagesAreCompact(t *testing.T) {
+	sink := smtptest.Start(t)
+	dir := t.TempDir()
+	db := filepath.Join(dir, "m.db")
+	config := filepath.Join(dir, "config.yaml")
+	writeConfig := func(smtpExtra string) {
+		os.WriteFile(config, []byte(fmt.Sprintf(`programme: {name: Test}
+mailbox: {address: mentoring@example.org}
+database: {path: %s}
+smtp: {host: 127.0.0.1, port: %d, tls: none%s}
+devserver: {enabled: true, smtp_listen: "127.0.0.1:%d", imap_listen: "127.0.0.1:%d"}
+timings: {quiet_hours: {start: "", end: ""}}
+`, db, sink.Port(), smtpExtra, freePort(t), freePort(t))), 0o600)
+	}
+	writeConfig(", max_per_minute: 1") // the pass runs; almost nothing goes yet
+	csv := filepath.Join(dir, "pairs.csv")
+	var b strings.Builder
+	b.WriteString("mentor_name,mentor_email,mentee_name,mentee_email,start,tz,every,sessions,duration,location,lang\n")
+	first := time.Now().UTC().AddDate(0, 0, 10)
+	for i := range 150 {
+		fmt.Fprintf(&b, "Mentor %d,mentor%d@example.org,Mentee %d,mentee%d@example.org,%s,Europe/Copenhagen,monthly,12,60m,Room %d,%s\n",
+			i, i, i, i, first.Add(time.Duration(i)*time.Hour).Format("2006-01-02T15:04"), i, []string{"en", "da"}[i%2])
+	}
+	os.WriteFile(csv, []byte(b.String()), 0o600)
+	if out, err := exec.Command(binary(t), "import", "--config", config, csv).CombinedOutput(); err != nil {
+		t.Fatalf("import: %v\n%s", err, out)
+	}
+	roster := usedBytes(t, db)
+
+	p := start(t, nil, "serve", "--config", config)
+	p.waitForLog(t, `msg="messages enqueued"`, 120*time.Second)
+	p.cmd.Process.Signal(syscall.SIGTERM)
+	if err := p.wait(t, 30*time.Second); err != nil {
+		t.Fatalf("exit after SIGTERM: %v\n%s", err, p.logs)
+	}
+	states := outboxStates(t, db)
+	total := states["pending"] + states["sent"]
+	if total < 900 {
+		t.Fatalf("the first pass enqueued %v, want the 900 invites at least", states)
+	}
+	queued := usedBytes(t, db)
+	if per := (queued - roster) / int64(total); per > 2500 {
+		t.Errorf("%d messages queued take %d bytes each in the database (%d → %d), want at most 2,500", total, per, roster, queued)
+	}
+
+	writeConfig("")
+	p = start(t, nil, "serve", "--config", config)
+	if !sink.Wait(total, 120*time.Second) {
+		t.Fatalf("%d of %d delivered\n%s", len(sink.Messages()), total, p.logs)
+	}
+	for deadline := time.Now().Add(30 * time.Second); outboxStates(t, db)["sent"] < total; time.Sleep(50 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("not all recorded sent: %v", outboxStates(t, db))
+		}
+	}
+	p.cmd.Process.Signal(syscall.SIGTERM)
+	if err := p.wait(t, 30*time.Second); err != nil {
+		t.Fatalf("exit after SIGTERM: %v\n%s", err, p.logs)
+	}
+	sent := usedBytes(t, db)
+	t.Logf("%d messages: %d bytes of roster, %d with them queued, %d once sent", total, roster, queued, sent)
+	if per := (sent - roster) / int64(total); per > 1500 {
+		t.Errorf("%d messages sent leave %d bytes each in the database (%d → %d queued → %d sent), want at most 1,500",
+			total, per, roster, queued, sent)
 	}
 }
