@@ -286,6 +286,7 @@ func (c *Composer) message(ctx context.Context, out *Outgoing, p store.PairView,
 		Key: key, Kind: string(a.Kind), PairID: &p.ID, SessionID: &s.ID, Recipient: to.Email,
 		RecipientDomain: mail.Domain(to.Email), EnvelopeFrom: mail.BounceAddress(box.Address, box.PlusDelimiter, msg.MessageID),
 		MessageID: msg.MessageID, Subject: r.Subject, Payload: raw, NextAttemptAt: c.now, CreatedAt: c.now,
+		Packed: store.Pack(raw), // here, not in the write transaction that records it
 	}
 	return nil
 }

@@ -88,9 +88,23 @@ func open(ctx context.Context, path string, ms []migration) (*DB, error) {
 // schema 6 mentord made them with "none"; a test does that too).
 var newAutoVacuum = "incremental"
 
-// driverName is the database/sql driver the pools open: mattn/go-sqlite3,
-// or in a test one that records every statement on its way to it.
-var driverName = "sqlite3"
+// driverName is the database/sql driver the pools open: mattn/go-sqlite3
+// with mentord's settings on each connection (driver), or in a test one that
+// records every statement on its way to it.
+var driverName = "sqlite3_mentord"
+
+// walLimit is the size the WAL file is cut back to when a checkpoint has
+// copied all of it (PRAGMA journal_size_limit): without it the file stays as
+// large as the most it ever held, a first pass's worth.
+const walLimit = 4 << 20
+
+// sqliteDriver is mattn/go-sqlite3, setting what the DSN cannot on each connection.
+var sqliteDriver = &sqlite3.SQLiteDriver{ConnectHook: func(c *sqlite3.SQLiteConn) error {
+	_, err := c.Exec(fmt.Sprintf("PRAGMA journal_size_limit = %d", walLimit), nil)
+	return err
+}}
+
+func init() { sql.Register("sqlite3_mentord", sqliteDriver) }
 
 // Instance is this database's random id, which goes into every Message-ID.
 func (db *DB) Instance() string { return db.instance }

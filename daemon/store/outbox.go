@@ -30,6 +30,7 @@ type OutboxItem struct {
 	MessageID       string     `db:"message_id" json:"message_id"`
 	Subject         string     `db:"subject" json:"subject"`
 	Payload         []byte     `db:"payload" json:"-"` // the message; stored packed in outbox_payloads until sent
+	Packed          []byte     `db:"-" json:"-"`       // Pack(Payload), when the caller packed it before its transaction
 	State           string     `db:"state" json:"state"`
 	Attempts        int        `db:"attempts" json:"attempts"`
 	NextAttemptAt   time.Time  `db:"next_attempt_at" json:"next_attempt_at"`
@@ -61,7 +62,11 @@ func Enqueue(ctx context.Context, q Querier, it *OutboxItem) (bool, error) {
 	if it.ID, err = res.LastInsertId(); err != nil {
 		return false, err
 	}
-	if _, err := q.ExecContext(ctx, `INSERT INTO outbox_payloads (outbox_id, data) VALUES (?, ?)`, it.ID, Pack(it.Payload)); err != nil {
+	packed := it.Packed
+	if packed == nil {
+		packed = Pack(it.Payload)
+	}
+	if _, err := q.ExecContext(ctx, `INSERT INTO outbox_payloads (outbox_id, data) VALUES (?, ?)`, it.ID, packed); err != nil {
 		return false, fmt.Errorf("enqueue %s: %w", it.Key, err)
 	}
 	return true, nil

@@ -9,7 +9,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"sync"
 )
 
 // A queued message's bytes are kept compactly (outbox_payloads.data, and a
@@ -35,16 +34,49 @@ const (
 	b64Line        = 76 // the line length of base64 bodies (RFC 2045 section 6.8)
 )
 
+// Writers and readers with the dictionary loaded are kept for the next
+// message: making one costs a megabyte and half a millisecond, and a
+// sync.Pool would drop them at every garbage collection.
 var (
-	deflaters = sync.Pool{New: func() any {
+	deflaters = make(chan *flate.Writer, 4)
+	inflaters = make(chan io.ReadCloser, 4)
+)
+
+func getDeflater() *flate.Writer {
+	select {
+	case w := <-deflaters:
+		return w
+	default:
 		w, err := flate.NewWriterDict(io.Discard, flate.DefaultCompression, payloadDict1)
 		if err != nil {
-			panic(err)
+			panic(err) // only for a bad level
 		}
 		return w
-	}}
-	inflaters = sync.Pool{New: func() any { return flate.NewReaderDict(bytes.NewReader(nil), payloadDict1) }}
-)
+	}
+}
+
+func putDeflater(w *flate.Writer) {
+	select {
+	case deflaters <- w:
+	default:
+	}
+}
+
+func getInflater() io.ReadCloser {
+	select {
+	case r := <-inflaters:
+		return r
+	default:
+		return flate.NewReaderDict(bytes.NewReader(nil), payloadDict1)
+	}
+}
+
+func putInflater(r io.ReadCloser) {
+	select {
+	case inflaters <- r:
+	default:
+	}
+}
 
 // Pack returns data in its compact stored form.
 func Pack(data []byte) []byte {
@@ -55,8 +87,8 @@ func Pack(data []byte) []byte {
 	var buf bytes.Buffer
 	buf.Grow(len(body)/4 + 64)
 	buf.WriteString(format)
-	w := deflaters.Get().(*flate.Writer)
-	defer deflaters.Put(w)
+	w := getDeflater()
+	defer putDeflater(w)
 	w.Reset(&buf)
 	_, _ = w.Write(body) // writes to a bytes.Buffer do not fail
 	_ = w.Close()
@@ -79,8 +111,8 @@ func Unpack(stored []byte) ([]byte, error) {
 	if form != packedPlain && form != packedUnwrap {
 		return nil, fmt.Errorf("%w: unknown form %q", ErrDamagedPayload, form)
 	}
-	r := inflaters.Get().(io.ReadCloser)
-	defer inflaters.Put(r)
+	r := getInflater()
+	defer putInflater(r)
 	if err := r.(flate.Resetter).Reset(bytes.NewReader(stored[packedHdrBytes:]), payloadDict1); err != nil {
 		return nil, err
 	}

@@ -37,7 +37,7 @@ func record(query string, args []driver.NamedValue) {
 type recordingDriver struct{}
 
 func (recordingDriver) Open(name string) (driver.Conn, error) {
-	c, err := (&sqlite3.SQLiteDriver{}).Open(name)
+	c, err := sqliteDriver.Open(name)
 	if err != nil {
 		return nil, err
 	}
@@ -78,7 +78,7 @@ var bigTables = map[string]bool{
 // rows it is for, may be read whole).
 func TestHotQueriesUseAnIndex(t *testing.T) {
 	driverName = "sqlite3_recorded"
-	t.Cleanup(func() { driverName = "sqlite3" })
+	t.Cleanup(func() { driverName = "sqlite3_mentord" })
 	ctx := context.Background()
 	db, err := Open(ctx, filepath.Join(t.TempDir(), "m.db"))
 	if err != nil {

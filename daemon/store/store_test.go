@@ -29,7 +29,8 @@ func TestOpenFresh(t *testing.T) {
 	if err != nil || v != SchemaVersion() {
 		t.Fatalf("Version = %d, %v, want %d", v, err, SchemaVersion())
 	}
-	for pragma, want := range map[string]string{"journal_mode": "wal", "synchronous": "2", "foreign_keys": "1"} {
+	for pragma, want := range map[string]string{"journal_mode": "wal", "synchronous": "2", "foreign_keys": "1",
+		"journal_size_limit": "4194304", "auto_vacuum": "2"} {
 		var got string
 		if err := db.Tx(ctx, func(tx *sqlx.Tx) error { return tx.GetContext(ctx, &got, "PRAGMA "+pragma) }); err != nil {
 			t.Fatal(err)
