@@ -246,7 +246,14 @@ func ListOutbox(ctx context.Context, q Querier, state string, limit int) ([]Outb
 
 // FailSuspended fails the pending messages to people whose address was
 // suspended after repeated bounces: sending to it again would only bounce.
+// It runs before every send, so it first asks whether anyone is suspended
+// (through a partial index, at once): the update reads every pending
+// message, 120,000 of them after a large import.
 func FailSuspended(ctx context.Context, q Querier) error {
+	var anyone bool
+	if err := sqlx.GetContext(ctx, q, &anyone, `SELECT EXISTS (SELECT 1 FROM people WHERE suspended_at IS NOT NULL)`); err != nil || !anyone {
+		return err
+	}
 	_, err := q.ExecContext(ctx, `UPDATE outbox SET state = 'failed', last_error = 'the address is suspended after repeated bounces'
 		WHERE state = 'pending' AND recipient IN (SELECT email FROM people WHERE suspended_at IS NOT NULL)`)
 	return err

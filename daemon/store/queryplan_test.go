@@ -159,7 +159,8 @@ func TestHotQueriesUseAnIndex(t *testing.T) {
 					ProposedEnd: now.Add(time.Hour), ReceivedAt: now}),
 				errOf(RecordBounce(ctx, tx, Bounce{InboundID: in.ID, PersonID: &fx.mentee, Address: "m@example.org", Permanent: true,
 					ReceivedAt: now}, 30*24*time.Hour)),
-				errOf(Suspend(ctx, tx, fx.mentee, now)), SettleProposals(ctx, tx, fx.session, nil))
+				errOf(Suspend(ctx, tx, fx.mentee, now)), SettleProposals(ctx, tx, fx.session, nil),
+				FailSuspended(ctx, tx)) // with someone suspended now
 		}},
 		// Retention: each pair whose log is purged, and the originals dropped.
 		{"purge", func(tx *sqlx.Tx) error {
