@@ -175,8 +175,9 @@ func (v *validator) sessionLength(field, s string, def int) int {
 	return int(d / time.Minute)
 }
 
-// validate checks every field, collecting all problems.
-func (in PairInput) validate(cfg *config.Config) (pairSpec, error) {
+// validate checks every field, collecting all problems; dates must lie in
+// the window around now (schedule.CheckWindow).
+func (in PairInput) validate(cfg *config.Config, now time.Time) (pairSpec, error) {
 	v := &validator{}
 	var sp pairSpec
 	def := cfg.Defaults
@@ -233,6 +234,8 @@ func (in PairInput) validate(cfg *config.Config) (pairSpec, error) {
 			v.fail("start", "required: the first session's local date and time, like 2027-01-12T14:00")
 		} else if first, err = schedule.ParseLocal(in.Start, loc); err != nil {
 			v.fail("start", "%v", err)
+		} else if err := schedule.CheckWindow(first, now); err != nil {
+			v.fail("start", "%v", err)
 		}
 	}
 	if len(v.errs) > 0 {
@@ -244,6 +247,9 @@ func (in PairInput) validate(cfg *config.Config) (pairSpec, error) {
 	a.EndsAt = first.AddDate(1, 0, 0)
 	if strings.TrimSpace(in.End) != "" {
 		end, err := schedule.ParseDate(in.End, loc)
+		if err == nil {
+			err = schedule.CheckWindow(end, now)
+		}
 		if err != nil {
 			v.fail("end", "%v", err)
 			return sp, v.errs
