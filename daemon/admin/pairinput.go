@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/mentord/mentord/daemon/compose"
 	"github.com/mentord/mentord/daemon/config"
 	"github.com/mentord/mentord/daemon/schedule"
 	"github.com/mentord/mentord/daemon/store"
@@ -102,7 +103,24 @@ func (v *validator) email(field, s string) string {
 		v.fail(field, "%q is not a plain email address (like name@example.org)", s)
 		return ""
 	}
+	if err := compose.CheckAddress(a.Address); err != nil {
+		v.fail(field, "%q can never be mailed: %v", s, err)
+		return ""
+	}
 	return a.Address
+}
+
+// name reads a person's name: one line that every message and invitation
+// can carry (compose.CheckName, the composer's own check).
+func (v *validator) name(field, s string) string {
+	n := len(v.errs)
+	s = v.text(field, s, true, maxName, false)
+	if len(v.errs) == n {
+		if err := compose.CheckName(s); err != nil {
+			v.fail(field, "%q can never be mailed: %v", s, err)
+		}
+	}
+	return s
 }
 
 func (v *validator) zone(field, s, def string) (string, *time.Location) {
@@ -181,9 +199,9 @@ func (in PairInput) validate(cfg *config.Config, now time.Time) (pairSpec, error
 	v := &validator{}
 	var sp pairSpec
 	def := cfg.Defaults
-	sp.mentor.Name = v.text("mentor_name", in.MentorName, true, maxName, false)
+	sp.mentor.Name = v.name("mentor_name", in.MentorName)
 	sp.mentor.Email = v.email("mentor_email", in.MentorEmail)
-	sp.mentee.Name = v.text("mentee_name", in.MenteeName, true, maxName, false)
+	sp.mentee.Name = v.name("mentee_name", in.MenteeName)
 	sp.mentee.Email = v.email("mentee_email", in.MenteeEmail)
 	if sp.mentor.Email != "" && strings.EqualFold(sp.mentor.Email, sp.mentee.Email) {
 		v.fail("mentee_email", "the mentor and the mentee must be different people")

@@ -298,7 +298,7 @@ func (r *Roster) ReplaceMentor(ctx context.Context, pairID int64, name, email, t
 			return fmt.Errorf("pair %d: %w", pairID, ErrPairEnded)
 		}
 		v := &validator{}
-		want := store.Person{Name: v.text("mentor_name", name, true, maxName, false), Email: v.email("mentor_email", email)}
+		want := store.Person{Name: v.name("mentor_name", name), Email: v.email("mentor_email", email)}
 		want.Timezone, _ = v.zone("mentor_tz", tz, p.Mentor.Timezone)
 		want.Language = v.lang("mentor_lang", lang, p.Mentor.Language)
 		if strings.EqualFold(want.Email, p.Mentee.Email) {
