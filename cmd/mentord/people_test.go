@@ -14,7 +14,7 @@ func TestPeopleWhoCanNeverBeMailedAreRefused(t *testing.T) {
 	h := newHarness(t)
 	for _, c := range []struct{ flag, value, want string }{
 		{"--mentee-name", "Bo\x1b[31mJensen", "control character"},
-		{"--mentor-name", "Ada \u202eecalevoL", "bidirectional"},
+		{"--mentor-name", "Ada \u202eecalevoL", "bidi"},
 		{"--mentee-email", "bø@example.org", "other than ASCII"},
 		{"--mentee-email", "bo\u202e@example.org", "other than ASCII"},
 		{"--mentor-email", "ada&co@example.org", "mailto"},
@@ -49,5 +49,26 @@ func TestPeopleWhoCanNeverBeMailedAreRefused(t *testing.T) {
 	code, _, errOut := h.run("pair", "replace-mentor", "1", "--mentor-name", "Eve", "--mentor-email", "eve@exämple.org")
 	if code != exitUsage || !strings.Contains(errOut, "--mentor-email:") {
 		t.Errorf("replace-mentor with an unmailable address = %d %s", code, errOut)
+	}
+}
+
+// The pair's own texts go into every invitation and message: a terminal
+// escape or a bidi override in them is refused like one in a name.
+func TestPairTextsWithControlCharactersAreRefused(t *testing.T) {
+	h := newHarness(t)
+	for _, c := range []struct{ flag, value string }{
+		{"--location", "Room\x1b[2J 4.12"},
+		{"--objectives", "Lead\x07 a group"},
+		{"--contact", "By \u202eliame"},
+	} {
+		args := append(append([]string(nil), pairArgs...), c.flag, c.value)
+		code, _, errOut := h.run(args...)
+		if code != exitUsage || !strings.Contains(errOut, c.flag+":") || !strings.Contains(errOut, "control") {
+			t.Errorf("pair add %s %q = %d\n%s", c.flag, c.value, code, errOut)
+		}
+	}
+	h.mustRun(append(append([]string(nil), pairArgs...), "--objectives", "Lead a group\n\twith tabs and lines")...)
+	if code, _, errOut := h.run("session", "add", "--pair", "1", "--at", "2027-06-30T10:00", "--location", "Zoom\x1b]0;x\x07"); code != exitUsage || !strings.Contains(errOut, "--location:") {
+		t.Errorf("session add --location with an escape = %d %s", code, errOut)
 	}
 }

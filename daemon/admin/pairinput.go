@@ -12,6 +12,7 @@ import (
 
 	"github.com/mentord/mentord/daemon/compose"
 	"github.com/mentord/mentord/daemon/config"
+	"github.com/mentord/mentord/daemon/records"
 	"github.com/mentord/mentord/daemon/schedule"
 	"github.com/mentord/mentord/daemon/store"
 )
@@ -88,6 +89,9 @@ func (v *validator) text(field, s string, required bool, max int, multiline bool
 		v.fail(field, "must be a single line")
 	case strings.ContainsRune(s, 0):
 		v.fail(field, "contains a NUL character")
+	case strings.IndexFunc(s, records.Hidden) >= 0:
+		// It goes into every invitation and message, and to the admin's terminal.
+		v.fail(field, "contains a control character (a terminal escape, a bell) or a bidi override; only text, line breaks and tabs")
 	}
 	return s
 }
