@@ -10,10 +10,26 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"golang.org/x/net/netutil"
 
 	"github.com/mentord/mentord/daemon/health"
 	"github.com/mentord/mentord/mail/oauth"
 )
+
+// httpLimitSet bounds the HTTP listener: how long a client may take to send
+// its request and to read the answer, how long an idle keep-alive connection
+// is kept, and how many connections are served at once (the rest wait in
+// the kernel's backlog). Without them idle connections were never closed,
+// and 20,000 of them used up the file descriptors SMTP needed.
+type httpLimitSet struct {
+	ReadHeader, Read, Write, Idle time.Duration
+	Conns                         int
+}
+
+// httpLimits are ample for a health check and a Prometheus scrape every few
+// seconds; a test may shorten them.
+var httpLimits = httpLimitSet{ReadHeader: 5 * time.Second, Read: 10 * time.Second, Write: 30 * time.Second,
+	Idle: 60 * time.Second, Conns: 64}
 
 func (d *Daemon) startHTTP(addr string) error {
 	reg := d.registry()
@@ -24,9 +40,11 @@ func (d *Daemon) startHTTP(addr string) error {
 	if err != nil {
 		return fmt.Errorf("http.listen %s: %w", addr, err)
 	}
-	d.http = &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second, ErrorLog: nil}
+	lim := httpLimits
+	d.http = &http.Server{Handler: mux, ReadHeaderTimeout: lim.ReadHeader, ReadTimeout: lim.Read,
+		WriteTimeout: lim.Write, IdleTimeout: lim.Idle, MaxHeaderBytes: 16 << 10, ErrorLog: nil}
 	go func() {
-		if err := d.http.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		if err := d.http.Serve(netutil.LimitListener(ln, lim.Conns)); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			d.log.Error("http listener stopped", "err", err)
 		}
 	}()

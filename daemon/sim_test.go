@@ -54,9 +54,15 @@ type simMsg struct {
 	Raw       []byte
 }
 
+// simLog, when set, is the logger of the sims made (instead of none).
+var simLog *slog.Logger
+
 func newSim(t testing.TB, start time.Time, extra string) *sim {
 	t.Helper()
 	s := &sim{t: t, now: start, sink: smtptest.Start(t), log: slog.New(slog.DiscardHandler)}
+	if simLog != nil {
+		s.log = simLog
+	}
 	imap := "imap: {host: 127.0.0.1, port: 1143, tls: none, password_file: /dev/null}\n"
 	if strings.Contains(extra, "imap:") {
 		imap = "" // the test gives its own

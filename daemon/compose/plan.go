@@ -3,6 +3,7 @@ package compose
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"log/slog"
 	"time"
@@ -65,6 +66,12 @@ func Plan(ctx context.Context, db *store.DB, cfg *config.Config, tpl *templates.
 	outs := make([]*Outgoing, 0, len(acts)+len(acks))
 	for _, a := range acts {
 		out, err := comp.Compose(ctx, a)
+		if errors.Is(err, ErrUnsendable) {
+			// It would fail the same way at every pass: record it failed, once.
+			log.Warn("a message can never be built; recorded as failed, not retried", "key", a.Key(), "session", a.SessionID,
+				"person", a.PersonID, "err", err)
+			out, err = comp.unsendable(ctx, a, err)
+		}
 		if err != nil {
 			// One broken message must not hold up the others; it is tried again next pass.
 			log.Error("cannot compose a message", "key", a.Key(), "session", a.SessionID, "err", err)

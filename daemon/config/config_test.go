@@ -344,3 +344,19 @@ func TestConfigWritableByEveryoneIsRefused(t *testing.T) {
 		t.Fatalf("a config others may read (it holds no secret) = %v", err)
 	}
 }
+
+// The programme's own address and name go into every message (From, the
+// invitation's organizer): one no message can carry is refused at once,
+// with the key, instead of failing every message.
+func TestMailboxThatCanNeverBeMailedIsRefused(t *testing.T) {
+	for _, c := range []struct{ yaml, key string }{
+		{"programme: {name: Test Programme}\nmailbox: {address: møntoring@example.org}\ndevserver: {enabled: true}\n", "mailbox.address"},
+		{"programme: {name: Test Programme}\nmailbox: {address: mentoring@example.org, display_name: \"Staff\\e[31m Mentoring\"}\ndevserver: {enabled: true}\n", "mailbox.display_name"},
+		{"programme: {name: Test Programme, admin_email: \"hr@exämple.org\"}\nmailbox: {address: mentoring@example.org}\ndevserver: {enabled: true}\n", "programme.admin_email"},
+	} {
+		_, err := Parse("c.yaml", []byte(c.yaml))
+		if err == nil || !strings.Contains(err.Error(), c.key) {
+			t.Errorf("Parse(%q) = %v, want an error at %s", c.yaml, err, c.key)
+		}
+	}
+}

@@ -90,8 +90,9 @@ func (a *apply) calendarReply(ctx context.Context, rep calendar.Reply) (string, 
 		}
 	}
 	switch {
-	case who == nil:
-		return fmt.Sprintf("session %d: %q is not an attendee", s.ID, rep.Attendee), false, nil
+	case who == nil: // the address at debug level only, as every address
+		a.r.Log.Debug("calendar answer for someone not invited", "session", s.ID, "attendee", rep.Attendee)
+		return fmt.Sprintf("session %d: the ATTENDEE is not invited to it", s.ID), false, nil
 	case !strings.EqualFold(rep.Attendee, a.res.Header.From):
 		return fmt.Sprintf("sender_mismatch: session %d: the reply for one attendee comes from another address", s.ID), false, nil
 	case rep.Partstat == "":

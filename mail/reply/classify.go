@@ -45,7 +45,7 @@ func bounceReason(fs []decode.Field, t *decode.Tree, h *Header) string {
 		return "sent by " + local
 	}
 	if strings.Contains(fold(h.FromName), "mail delivery") {
-		return "sent by " + h.FromName
+		return "sent by a mail delivery system (its From name)" // the name itself may be anyone's: it is logged
 	}
 	if decode.Has(fs, "x-failed-recipients") {
 		return "X-Failed-Recipients header"
@@ -60,8 +60,12 @@ func bounceReason(fs []decode.Field, t *decode.Tree, h *Header) string {
 // returns "".
 func autoReason(fs []decode.Field, t *decode.Tree, h *Header) string {
 	as := strings.ToLower(strings.TrimSpace(strings.Split(h.AutoSubmitted, ";")[0]))
-	if as != "" && as != "no" {
+	switch as {
+	case "", "no":
+	case "auto-generated", "auto-replied", "auto-notified": // RFC 3834 section 5, RFC 5436
 		return "Auto-Submitted: " + as
+	default: // the sender's own text, which is logged: not repeated
+		return "Auto-Submitted: another value than no"
 	}
 	if t.MDN || t.ReportType == "disposition-notification" {
 		return "read receipt (RFC 8098)"
