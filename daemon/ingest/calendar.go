@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -16,13 +17,24 @@ import (
 
 // calendar applies iTIP REPLY and COUNTER objects (RFC 5546 section 3.2.3
 // and 3.2.7): each UID and occurrence once, only from the attendee who sends
-// it, only if newer than what was applied; a decline by the mentor tells the
-// mentee (and holds the checklist: the schedule sees the DECLINED), a
-// counter-proposal is stored and passed on, never applied.
+// it (a From of exactly one mailbox, the attendee's own address, whose invite
+// went there; see trust.go), only if newer than what was applied; a decline
+// by the mentor tells the mentee (and holds the checklist: the schedule sees
+// the DECLINED), a counter-proposal is stored and passed on, never applied.
+// The calendar's note goes with them only when relayable.
 func (a *apply) calendar(ctx context.Context) error {
-	if dmarcFail(a.res.Header.AuthResults, a.r.Cfg.IMAP.AuthservID) {
-		a.set(store.OutcomeQuarantined, "dmarc_fail: "+a.r.Cfg.IMAP.AuthservID+" says the sender failed DMARC")
+	if doubt := a.senderDoubt(); doubt != "" {
+		a.set(store.OutcomeQuarantined, doubt)
 		return nil
+	}
+	// A token or thread of ours in the message must name a message sent to
+	// the sender, as for a written reply.
+	switch p, err := a.findPrompt(ctx); {
+	case err == nil && !strings.EqualFold(p.Email, a.res.Header.From):
+		a.set(store.OutcomeQuarantined, fmt.Sprintf("sender_mismatch: the calendar answer names a message sent to someone else (matched by %s)", p.Matched))
+		return nil
+	case err != nil && !errors.Is(err, errNoPrompt):
+		return err
 	}
 	seen := map[string]bool{}
 	var applied, ignored []string
@@ -52,7 +64,7 @@ func (a *apply) calendar(ctx context.Context) error {
 	switch {
 	case len(applied) > 0:
 		a.set(store.OutcomeLogged, strings.Join(append(applied, ignored...), "; "))
-	case len(ignored) > 0 && strings.HasPrefix(ignored[0], "sender_mismatch"):
+	case slices.ContainsFunc(ignored, trustFailure):
 		a.set(store.OutcomeQuarantined, strings.Join(ignored, "; "))
 	default:
 		a.set(store.OutcomeIgnored, strings.Join(append(ignored, "no calendar answer to apply"), "; "))
@@ -94,6 +106,15 @@ func (a *apply) calendarReply(ctx context.Context, rep calendar.Reply) (string, 
 		return fmt.Sprintf("session %d: %q is not an attendee", s.ID, rep.Attendee), false, nil
 	case !strings.EqualFold(rep.Attendee, a.res.Header.From):
 		return fmt.Sprintf("sender_mismatch: session %d: the reply for one attendee comes from another address", s.ID), false, nil
+	}
+	// The attendee's invite went to this address: without one, the UID came
+	// from someone else's.
+	if _, err := store.GetCalendarSent(ctx, a.tx, s.ID, who.PersonID); errors.Is(err, store.ErrNotFound) {
+		return fmt.Sprintf("sender_mismatch: session %d: no invitation was sent to this attendee", s.ID), false, nil
+	} else if err != nil {
+		return "", false, err
+	}
+	switch {
 	case rep.Partstat == "":
 		return fmt.Sprintf("session %d: no PARTSTAT", s.ID), false, nil
 	case rep.Sequence < s.Sequence:
@@ -117,7 +138,7 @@ func (a *apply) calendarReply(ctx context.Context, rep calendar.Reply) (string, 
 			return err
 		}
 		if who.Role == store.RoleMentor && rep.Partstat == store.PartstatDeclined && who.Partstat != store.PartstatDeclined {
-			return a.tellMentee(ctx, inboundID, s, compose.ActDeclined, func(d *templates.Data) { d.Comment = rep.Comment })
+			return a.tellMentee(ctx, inboundID, s, compose.ActDeclined, func(d *templates.Data) { d.Comment = a.relayed(rep.Comment) })
 		}
 		return nil
 	})
@@ -143,7 +164,7 @@ func (a *apply) counter(ctx context.Context, s store.Session, who *store.Attende
 			if prop.Location != "" {
 				p.Location = prop.Location
 			}
-			d.Proposed, d.Comment = &p, rep.Comment
+			d.Proposed, d.Comment = &p, a.relayed(rep.Comment)
 		}
 		if who.Role == store.RoleMentor {
 			if err := a.tellMentee(ctx, inboundID, s, compose.ActCounter, proposed); err != nil {

@@ -163,6 +163,9 @@ func (r *Reader) one(ctx context.Context, tx *sqlx.Tx, it Item, res *reply.Resul
 		in.Raw = compress(it.Raw)
 	}
 	in.MessageID, in.FromAddr, in.Subject, in.Kind = res.Header.MessageID, res.Header.From, res.Header.Subject, string(res.Kind)
+	if res.Header.FromProblem != "" {
+		in.FromAddr = res.Header.FromField // as written, for the admin to see what it was
+	}
 	out := Outcome{Kind: res.Kind, MessageID: res.Header.MessageID}
 	if err := advanceCursor(ctx, tx, src); err != nil {
 		return out, err
@@ -246,26 +249,6 @@ func (a *apply) finish(ctx context.Context) error {
 		}
 	}
 	return nil
-}
-
-// dmarcFail reports whether the configured server said the sender failed DMARC
-// (RFC 8601: only the results of our own authserv-id are trusted).
-func dmarcFail(authResults []string, authservID string) bool {
-	if authservID == "" {
-		return false
-	}
-	for _, h := range authResults {
-		id, rest, _ := strings.Cut(h, ";")
-		if !strings.EqualFold(strings.Fields(strings.TrimSpace(id) + " x")[0], authservID) {
-			continue
-		}
-		for _, part := range strings.Split(rest, ";") {
-			if f := strings.Fields(strings.ToLower(part)); len(f) > 0 && f[0] == "dmarc=fail" {
-				return true
-			}
-		}
-	}
-	return false
 }
 
 // isOurBounceAddress reports a VERP return path of ours used as a sender.

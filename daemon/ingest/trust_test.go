@@ -1,0 +1,32 @@
+package ingest
+
+import "testing"
+
+func TestDMARCOf(t *testing.T) {
+	const id, from = "mx.example.org", "bo@example.org"
+	for _, c := range []struct {
+		name string
+		ars  []string
+		want dmarc
+	}{
+		{"pass", []string{"mx.example.org; spf=pass; dmarc=pass (p=reject dis=none) header.from=example.org"}, dmarcPass},
+		{"pass in another case", []string{"MX.Example.org 1; DMARC=PASS header.from=EXAMPLE.ORG"}, dmarcPass},
+		{"fail", []string{"mx.example.org; dmarc=fail header.from=example.org"}, dmarcFail},
+		{"none", []string{"mx.example.org; dmarc=none header.from=example.org"}, dmarcNone},
+		{"no dmarc result", []string{"mx.example.org; spf=pass smtp.mailfrom=example.org"}, dmarcNone},
+		{"no field", nil, dmarcNone},
+		{"another domain", []string{"mx.example.org; dmarc=pass header.from=x.example"}, dmarcMismatch},
+		{"another server", []string{"mx.evil.example; dmarc=pass header.from=example.org"}, dmarcNone},
+		{"another server's fail", []string{"mx.evil.example; dmarc=fail"}, dmarcNone},
+		{"a forged pass above the real fail", []string{"mx.example.org; dmarc=pass header.from=example.org", "mx.example.org; dmarc=fail header.from=example.org"}, dmarcFail},
+		{"a comment naming our server", []string{"(mx.example.org) mx.evil.example; dmarc=pass"}, dmarcNone},
+		{"a comment hiding a word", []string{"mx.example.org; dmarc=pass (header.from=x.example) header.from=example.org"}, dmarcPass},
+	} {
+		if got := dmarcOf(c.ars, id, from); got != c.want {
+			t.Errorf("%s: dmarcOf = %d, want %d", c.name, got, c.want)
+		}
+	}
+	if got := dmarcOf([]string{"mx.example.org; dmarc=fail"}, "", from); got != dmarcUnread {
+		t.Errorf("without authserv_id: %d, want unread", got)
+	}
+}

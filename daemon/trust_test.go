@@ -1,0 +1,221 @@
+package daemon
+
+import (
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/mentord/mentord/daemon/store"
+)
+
+// Tests of who mentord believes a message comes from (issue 10, "Identity and
+// trust"): each feeds whole raw messages through the Reader, as the inbox does.
+
+const authserv = "imap: {host: 127.0.0.1, port: 1143, tls: none, password_file: /dev/null, authserv_id: mx.example.org}\n"
+
+// withFrom replaces a message's From field with the given lines (none: no From).
+func withFrom(raw []byte, lines ...string) []byte {
+	re := regexp.MustCompile(`(?m)^From: [^\r\n]*\r\n`)
+	done := false
+	return re.ReplaceAllFunc(raw, func(m []byte) []byte {
+		if done {
+			return m
+		}
+		done = true
+		var b strings.Builder
+		for _, l := range lines {
+			b.WriteString("From: " + l + "\r\n")
+		}
+		return []byte(b.String())
+	})
+}
+
+// prepend puts header fields (LF-separated) on top of a message.
+func prepend(raw []byte, fields string) []byte {
+	return append([]byte(strings.ReplaceAll(fields, "\n", "\r\n")), raw...)
+}
+
+// From values that are not exactly one mailbox, each naming the mentee
+// somewhere a loose reader would find her.
+var malformedFroms = map[string][]string{
+	"no closing angle bracket": {`"bo@example.org" <evil@x.example`},
+	"two bare addresses":       {`bo@example.org evil@x.example`},
+	"semicolon":                {`bo@example.org;evil@x.example`},
+	"address list":             {`bo@example.org, evil@x.example`},
+	"list, mentee last":        {`evil@x.example, Bo Jensen <bo@example.org>`},
+	"group":                    {`Friends: bo@example.org;`},
+	"empty group":              {`undisclosed-recipients:;`},
+	"two From fields":          {`bo@example.org`, `evil@x.example`},
+	"two From fields, reverse": {`evil@x.example`, `Bo Jensen <bo@example.org>`},
+	"no From at all":           nil,
+	"display name only":        {`Bo Jensen`},
+	"angle address unclosed":   {`Bo Jensen <bo@example.org`},
+}
+
+// A reply whose From is not exactly one mailbox is quarantined with the
+// reason, whatever else it carries: the token, the mentee's address
+// somewhere in the field, a DMARC pass our server evaluated for another domain.
+func TestMalformedFromIsQuarantined(t *testing.T) {
+	r := newReading(t, authserv)
+	before := r.count("outbox")
+	n := 0
+	for name, from := range malformedFroms {
+		for _, ar := range []string{"", "Authentication-Results: mx.example.org; spf=pass smtp.mailfrom=x.example; dmarc=pass header.from=x.example\n"} {
+			n++
+			raw := withFrom(r.replyMsg(menteeAddr, r.token, "bad"+strings.Repeat("x", n)+"@x.example", typedAnswers), from...)
+			out := r.ingest(prepend(raw, ar))
+			if out.Outcome != store.OutcomeQuarantined || !strings.Contains(out.Reason, "bad_from") {
+				t.Errorf("%s (%q, %q): outcome %s (%s), want quarantined for bad_from", name, from, ar, out.Outcome, out.Reason)
+			}
+		}
+	}
+	if got := r.count("progress_entries"); got != 0 {
+		t.Errorf("%d answers logged from malformed senders", got)
+	}
+	if got := r.count("outbox"); got != before {
+		t.Errorf("%d messages enqueued for malformed senders", got-before)
+	}
+	// The mentee's own reply still counts.
+	if out := r.ingest(r.replyMsg(menteeAddr, r.token, "good@mail.example.org", typedAnswers)); out.Outcome != store.OutcomeLogged {
+		t.Errorf("the genuine reply: %+v", out)
+	}
+}
+
+// Our server evaluated DMARC for another domain than the one in From: the
+// two read the sender differently, so the message is not the mentee's.
+func TestDMARCForAnotherDomainIsQuarantined(t *testing.T) {
+	r := newReading(t, authserv)
+	raw := prepend(r.replyMsg(menteeAddr, r.token, "d1@mail.example.org", typedAnswers),
+		"Authentication-Results: mx.example.org; dmarc=pass header.from=x.example\n")
+	if out := r.ingest(raw); out.Outcome != store.OutcomeQuarantined || !strings.Contains(out.Reason, "dmarc") {
+		t.Errorf("outcome = %+v, want quarantined for DMARC of another domain", out)
+	}
+	raw = prepend(r.replyMsg(menteeAddr, r.token, "d2@mail.example.org", typedAnswers),
+		"Authentication-Results: mx.example.org; dmarc=pass header.from=EXAMPLE.org\n")
+	if out := r.ingest(raw); out.Outcome != store.OutcomeLogged {
+		t.Errorf("outcome = %+v, want logged for DMARC of the From's domain", out)
+	}
+}
+
+// A stranger's calendar decline with a From that names the mentor loosely
+// changes nothing and tells nobody.
+func TestMalformedFromCalendarAnswerChangesNothing(t *testing.T) {
+	r := newReading(t, "")
+	before := r.count("outbox")
+	for name, from := range malformedFroms {
+		raw := r.rsvp(t, mentorAddr, mentorAddr, "REPLY", "DECLINED", 0, r.now, "COMMENT:Re-register at http://evil.example/login\n")
+		var lines []string
+		for _, l := range from {
+			lines = append(lines, strings.ReplaceAll(l, menteeAddr, mentorAddr))
+		}
+		out := r.ingest(withFrom(raw, lines...))
+		if out.Outcome != store.OutcomeQuarantined || !strings.Contains(out.Reason, "bad_from") {
+			t.Errorf("%s: outcome %s (%s), want quarantined for bad_from", name, out.Outcome, out.Reason)
+		}
+	}
+	if got := r.partstat(t, mentorAddr); got != "NEEDS-ACTION" {
+		t.Errorf("the mentor's answer became %s", got)
+	}
+	if got := r.count("outbox"); got != before {
+		t.Errorf("%d messages enqueued after forged declines", got-before)
+	}
+}
+
+// A calendar answer that names a message mentord sent to someone else (its
+// reply token or thread) is quarantined, as a written reply would be.
+func TestCalendarAnswerWithAnotherPersonsToken(t *testing.T) {
+	r := newReading(t, "")
+	raw := r.rsvp(t, mentorAddr, mentorAddr, "REPLY", "DECLINED", 0, r.now, "")
+	raw = []byte(strings.Replace(string(raw), "To: mentoring@example.org", "To: "+r.token, 1)) // the mentee's checklist token
+	if out := r.ingest(raw); out.Outcome != store.OutcomeQuarantined || !strings.Contains(out.Reason, "sender_mismatch") {
+		t.Errorf("outcome = %+v, want quarantined for sender_mismatch", out)
+	}
+	if got := r.partstat(t, mentorAddr); got != "NEEDS-ACTION" {
+		t.Errorf("the mentor's answer became %s", got)
+	}
+}
+
+// outboxText is the text body of each message of a kind enqueued, by recipient.
+func (r *reading) outboxText(t *testing.T, kind string) map[string]string {
+	t.Helper()
+	var rows []struct {
+		Recipient string `db:"recipient"`
+		Payload   []byte `db:"payload"`
+	}
+	if err := r.db.R().Select(&rows, `SELECT recipient, payload FROM outbox WHERE kind = ?`, kind); err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]string{}
+	for _, row := range rows {
+		out[row.Recipient] = strings.Join(strings.Fields(textOf(t, row.Payload)), " ")
+	}
+	return out
+}
+
+// counter is the mentor's COUNTER for session 1, two days later, with a comment.
+func (r *reading) counter(t *testing.T, comment string) []byte {
+	t.Helper()
+	var s store.Session
+	if err := r.db.R().Get(&s, `SELECT * FROM sessions WHERE number = 1`); err != nil {
+		t.Fatal(err)
+	}
+	const f = "20060102T150405Z"
+	proposed := s.StartsAt.Add(48 * time.Hour)
+	raw := string(r.rsvp(t, mentorAddr, mentorAddr, "COUNTER", "TENTATIVE", s.Sequence, r.now, "COMMENT:"+comment+"\n"))
+	raw = strings.Replace(raw, "DTSTART:"+s.StartsAt.UTC().Format(f), "RECURRENCE-ID:"+s.StartsAt.UTC().Format(f)+"\r\nDTSTART:"+proposed.UTC().Format(f), 1)
+	raw = strings.Replace(raw, "DTEND:"+s.End().UTC().Format(f), "DTEND:"+proposed.Add(time.Hour).UTC().Format(f), 1)
+	return []byte(raw)
+}
+
+// What the mentor's calendar says goes to the mentee (and the admin) quoted,
+// set apart from the programme's own words, and only when the sender passed
+// every check: with a DMARC verdict read, only on a pass.
+func TestRelayedWordsAreQuotedAndChecked(t *testing.T) {
+	const words = "Away at a conference, sorry. Re-register at http://evil.example/login"
+	const quoted = "> Away at a conference, sorry. Re-register at http://evil.example/login"
+	admin := "programme: {name: Staff Mentoring, admin_email: admin@example.org}\n"
+	pass := "Authentication-Results: mx.example.org; dkim=pass header.d=example.com; dmarc=pass (p=reject) header.from=example.com\n"
+	for _, c := range []struct {
+		name, config, header string
+		relayed              bool
+	}{
+		{"DMARC not read", admin, "", true},
+		{"DMARC pass", admin + authserv, pass, true},
+		{"no DMARC verdict", admin + authserv, "", false},
+		{"DMARC none", admin + authserv, "Authentication-Results: mx.example.org; dmarc=none header.from=example.com\n", false},
+		{"a pass from another server", admin + authserv, "Authentication-Results: mx.evil.example; dmarc=pass header.from=example.com\n", false},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			r := newReading(t, c.config)
+			out := r.ingest(prepend(r.rsvp(t, mentorAddr, mentorAddr, "REPLY", "DECLINED", 0, r.now, "COMMENT:"+words+"\n"), c.header))
+			if out.Outcome != store.OutcomeLogged {
+				t.Fatalf("decline: %+v", out)
+			}
+			r.now = r.now.Add(time.Minute)
+			if out := r.ingest(prepend(r.counter(t, words), c.header)); out.Outcome != store.OutcomeLogged {
+				t.Fatalf("counter: %+v", out)
+			}
+			got := map[string]string{}
+			for to, text := range r.outboxText(t, "declined") {
+				got["declined to "+to] = text
+			}
+			for to, text := range r.outboxText(t, "counter") {
+				got["counter to "+to] = text
+			}
+			if len(got) != 3 {
+				t.Fatalf("told %d times, want the mentee of the decline, the mentee and the admin of the counter: %v", len(got), got)
+			}
+			for what, text := range got {
+				switch {
+				case c.relayed && !strings.Contains(text, quoted):
+					t.Errorf("%s does not quote the note:\n%s", what, text)
+				case !c.relayed && strings.Contains(text, "evil.example"):
+					t.Errorf("%s passes on the words of a sender DMARC did not vouch for:\n%s", what, text)
+				case strings.Contains(text, `"`+words):
+					t.Errorf("%s runs the note into its own prose:\n%s", what, text)
+				}
+			}
+		})
+	}
+}

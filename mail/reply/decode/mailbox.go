@@ -1,0 +1,100 @@
+package decode
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+)
+
+// Why an originator field is not one mailbox.
+var (
+	ErrNoField       = errors.New("missing")
+	ErrManyFields    = errors.New("given more than once")
+	ErrGroup         = errors.New("a group (RFC 5322 section 3.4), not one mailbox")
+	ErrNotOneMailbox = errors.New("not exactly one mailbox")
+)
+
+// maxOriginatorBytes bounds one From or Sender value; a real one is short.
+const maxOriginatorBytes = 2 << 10
+
+// OneMailbox reads an originator field (From or Sender, RFC 5322 section
+// 3.6.2) strictly: the field must occur once (values holds every occurrence)
+// and hold exactly one mailbox, "Name <local@domain>" or "local@domain", as
+// net/mail parses RFC 5322 section 3.4, with no group syntax and nothing
+// after it. Unlike the rest of this package it does not guess: a field that
+// is not exactly one mailbox gives an error saying why, and no address.
+// Bytes that are not UTF-8 are read as windows-1252 first, as everywhere
+// here. addr is lower-cased; name has its RFC 2047 words decoded.
+func OneMailbox(values []string) (addr, name string, err error) {
+	switch {
+	case len(values) == 0:
+		return "", "", ErrNoField
+	case len(values) > 1:
+		return "", "", fmt.Errorf("%w (%d times)", ErrManyFields, len(values))
+	}
+	v := strings.TrimSpace(values[0])
+	switch {
+	case v == "":
+		return "", "", fmt.Errorf("%w: empty", ErrNotOneMailbox)
+	case len(v) > maxOriginatorBytes:
+		return "", "", fmt.Errorf("%w: over %d bytes", ErrNotOneMailbox, maxOriginatorBytes)
+	}
+	v = toUTF8(v)
+	if isGroup(v) {
+		return "", "", ErrGroup
+	}
+	// The errors never quote the field: it may hold addresses, and reasons
+	// are logged at info level.
+	a, err := addrParser.Parse(v)
+	if err != nil {
+		if list, lerr := addrParser.ParseList(v); lerr == nil && len(list) > 1 {
+			return "", "", fmt.Errorf("%w: a list of %d", ErrNotOneMailbox, len(list))
+		}
+		return "", "", fmt.Errorf("%w (RFC 5322 section 3.4)", ErrNotOneMailbox)
+	}
+	addr = strings.ToLower(a.Address)
+	if at := strings.IndexByte(addr, '@'); at <= 0 || at != strings.LastIndexByte(addr, '@') || at == len(addr)-1 {
+		return "", "", fmt.Errorf("%w: the address is not local@domain", ErrNotOneMailbox)
+	}
+	for _, r := range addr {
+		if r <= ' ' || r == 0x7f {
+			return "", "", fmt.Errorf("%w: white space or a control character in the address", ErrNotOneMailbox)
+		}
+	}
+	return addr, a.Name, nil
+}
+
+// isGroup reports a colon outside quoted strings, comments and angle
+// brackets: the "display-name:" that opens a group (RFC 5322 section 3.4).
+// A mailbox has none there (a colon is a special), but net/mail reads a
+// group of one member as that member.
+func isGroup(v string) bool {
+	depth, angle, quoted := 0, false, false
+	for i := 0; i < len(v); i++ {
+		c := v[i]
+		switch {
+		case c == '\\' && (quoted || depth > 0):
+			i++ // a quoted-pair
+		case quoted:
+			quoted = c != '"'
+		case depth > 0:
+			switch c {
+			case '(':
+				depth++
+			case ')':
+				depth--
+			}
+		case c == '"':
+			quoted = true
+		case c == '(':
+			depth = 1
+		case c == '<':
+			angle = true
+		case c == '>':
+			angle = false
+		case c == ':' && !angle:
+			return true
+		}
+	}
+	return false
+}
