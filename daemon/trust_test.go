@@ -219,3 +219,50 @@ func TestRelayedWordsAreQuotedAndChecked(t *testing.T) {
 		})
 	}
 }
+
+// A message read before is recognised by its Message-ID, its sender and its
+// content together; a quarantined message never makes a later genuine one
+// "read before", while the same delivery read again still changes nothing.
+func TestDuplicatesAreNotTakenOnTheMessageIDAlone(t *testing.T) {
+	r := newReading(t, authserv)
+	const id = "genuine.1@mail.example.org"
+	genuine := r.replyMsg(menteeAddr, r.token, id, typedAnswers)
+	for _, c := range []struct {
+		name string
+		raw  []byte
+		want string
+	}{
+		{"a stranger with the token", r.replyMsg("eve@evil.example", r.token, id, "1. Nothing."), store.OutcomeQuarantined},
+		{"a stranger, unrelated", []byte(strings.ReplaceAll("From: eve@evil.example\nTo: mentoring@example.org\nSubject: Hi\nMessage-ID: <"+id+">\n\nHello.\n", "\n", "\r\n")), store.OutcomeUnrelated},
+		{"a copy of the reply that failed DMARC", prepend(genuine, "Authentication-Results: mx.example.org; dmarc=fail header.from=example.org\n"), store.OutcomeQuarantined},
+		{"a malformed From naming the mentee", withFrom(genuine, `"bo@example.org" <evil@x.example`), store.OutcomeQuarantined},
+	} {
+		if out := r.ingest(c.raw); out.Outcome != c.want || out.Duplicate {
+			t.Errorf("%s: %+v, want %s", c.name, out, c.want)
+		}
+	}
+	out := r.ingest(genuine)
+	if out.Duplicate || out.Outcome != store.OutcomeLogged {
+		t.Fatalf("the genuine reply after the others: %+v, want logged", out)
+	}
+	// The same reply again, as read after a crash or delivered a second time
+	// (to the token address and in Cc to the mailbox, say): nothing changes.
+	for _, again := range [][]byte{genuine, prepend(genuine, "Delivered-To: mentoring@example.org\nReceived: from mx2.example.org by mx.example.org; Sat, 9 Jan 2027 18:31:00 +0100\n")} {
+		if out := r.ingest(again); !out.Duplicate || out.Outcome != store.OutcomeLogged {
+			t.Errorf("the genuine reply again: %+v, want read before", out)
+		}
+	}
+	// A quarantined message read again is recognised too (no second row).
+	rows := r.count("inbound")
+	bad := withFrom(genuine, `bo@example.org, evil@x.example`)
+	r.ingest(bad)
+	if out := r.ingest(bad); !out.Duplicate || out.Outcome != store.OutcomeQuarantined {
+		t.Errorf("a quarantined message again: %+v, want read before", out)
+	}
+	if got := r.count("inbound") - rows; got != 1 {
+		t.Errorf("%d rows for one quarantined message read twice", got)
+	}
+	if got := r.count("replies"); got != 1 {
+		t.Errorf("%d replies logged, want 1", got)
+	}
+}

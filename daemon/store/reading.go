@@ -26,6 +26,8 @@ type Inbound struct {
 	UID           uint32    `db:"uid"`
 	MessageID     string    `db:"message_id"`
 	MessageIDHash string    `db:"message_id_hash"`
+	DedupeKey     string    `db:"dedupe_key"` // the Message-ID, the From and the body, hashed
+	RawHash       string    `db:"raw_hash"`   // the very bytes, hashed
 	FromAddr      string    `db:"from_addr"`
 	Subject       string    `db:"subject"`
 	Kind          string    `db:"kind"`
@@ -37,11 +39,20 @@ type Inbound struct {
 	ReceivedAt    time.Time `db:"received_at"`
 }
 
-// InboundOutcome returns the outcome of the message with this Message-ID
-// digest when it was read before, and whether it was.
-func InboundOutcome(ctx context.Context, q Querier, hash string) (string, bool, error) {
+// InboundSeen returns the outcome of a message read before, and whether it
+// was: a message with the same dedupe key (Message-ID, From and body) that
+// was not quarantined, or one that was but had the very same bytes. A
+// quarantined message never blocks a later one that differs: a stranger's
+// copy of a Message-ID must not make the genuine message "read before".
+// Messages read before schema 5 have no dedupe key: they match on the
+// Message-ID digest and the sender's address.
+func InboundSeen(ctx context.Context, q Querier, dedupeKey, rawHash, idHash, from string) (string, bool, error) {
 	var outcome string
-	err := sqlx.GetContext(ctx, q, &outcome, `SELECT outcome FROM inbound WHERE message_id_hash = ?`, hash)
+	err := sqlx.GetContext(ctx, q, &outcome, `SELECT outcome FROM (
+		SELECT outcome FROM inbound WHERE dedupe_key = ? AND (outcome <> 'quarantined' OR raw_hash = ?)
+		UNION ALL
+		SELECT outcome FROM inbound WHERE dedupe_key = '' AND message_id_hash = ? AND from_addr = ? COLLATE NOCASE
+			AND outcome <> 'quarantined') LIMIT 1`, dedupeKey, rawHash, idHash, from)
 	if errors.Is(err, sql.ErrNoRows) {
 		return "", false, nil
 	}
@@ -52,9 +63,9 @@ func InboundOutcome(ctx context.Context, q Querier, hash string) (string, bool, 
 func InsertInbound(ctx context.Context, q Querier, in *Inbound) error {
 	in.ReceivedAt = UTC(in.ReceivedAt)
 	res, err := sqlx.NamedExecContext(ctx, q, `INSERT INTO inbound (mailbox, uidvalidity, uid, message_id, message_id_hash,
-		from_addr, subject, kind, outcome, reason, session_id, person_id, raw, received_at)
-		VALUES (:mailbox, :uidvalidity, :uid, :message_id, :message_id_hash, :from_addr, :subject, :kind, :outcome, :reason,
-		:session_id, :person_id, :raw, :received_at)`, in)
+		dedupe_key, raw_hash, from_addr, subject, kind, outcome, reason, session_id, person_id, raw, received_at)
+		VALUES (:mailbox, :uidvalidity, :uid, :message_id, :message_id_hash, :dedupe_key, :raw_hash, :from_addr, :subject,
+		:kind, :outcome, :reason, :session_id, :person_id, :raw, :received_at)`, in)
 	if err != nil {
 		return fmt.Errorf("record inbound message: %w", err)
 	}
