@@ -266,3 +266,114 @@ func TestDuplicatesAreNotTakenOnTheMessageIDAlone(t *testing.T) {
 		t.Errorf("%d replies logged, want 1", got)
 	}
 }
+
+// sentMsg is a message mentord sent, with its VERP return path.
+type sentMsg struct {
+	Msg      simMsg
+	Envelope string
+}
+
+// sentTo returns the messages mentord sent to addr, oldest first.
+func (r *reading) sentTo(t *testing.T, addr string) []sentMsg {
+	t.Helper()
+	var out []sentMsg
+	for _, m := range r.got {
+		if m.To != addr {
+			continue
+		}
+		var env string
+		if err := r.db.R().Get(&env, `SELECT envelope_from FROM outbox WHERE message_id = ?`, strings.Trim(m.MessageID, "<>")); err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, sentMsg{m, env})
+	}
+	return out
+}
+
+func (r *reading) bounceScore(t *testing.T, addr string) (score float64, suspended bool) {
+	t.Helper()
+	var p store.Person
+	if err := r.db.R().Get(&p, `SELECT * FROM people WHERE email = ?`, addr); err != nil {
+		t.Fatal(err)
+	}
+	return p.BounceScore, p.SuspendedAt != nil
+}
+
+// Forged or repeated delivery reports never suspend an address: a bounce
+// counts once per message sent, only when the report matches what mentord
+// sent (its VERP return path, or its Message-ID and the recipient it went
+// to), and never when it comes from a participant's own address.
+func TestForgedBouncesSuspendNobody(t *testing.T) {
+	r := newReading(t, "programme: {name: Staff Mentoring, admin_email: admin@example.org}\n")
+	sent := r.sentTo(t, menteeAddr)
+	if len(sent) < 3 {
+		t.Fatalf("%d messages sent to the mentee, want 3 or more", len(sent))
+	}
+	first := sent[0]
+	n := 100
+	report := func(raw []byte) store.Inbound {
+		t.Helper()
+		n++
+		out := r.ingest(raw)
+		var in store.Inbound
+		if err := r.db.R().Get(&in, `SELECT * FROM inbound WHERE id = ?`, out.InboundID); err != nil && !out.Duplicate {
+			t.Fatal(err)
+		}
+		return in
+	}
+	// The genuine report, and two more copies of it (new Message-IDs).
+	for i := 0; i < 3; i++ {
+		report(dsn(t, first.Msg, first.Envelope, n, "5.1.1"))
+	}
+	if score, _ := r.bounceScore(t, menteeAddr); score != 1 {
+		t.Errorf("score %.1f after three reports of one message, want 1", score)
+	}
+	// Reports naming the message sent to the mentee but another recipient,
+	// without the VERP return path.
+	for i := 0; i < 3; i++ {
+		raw := dsn(t, sent[1].Msg, "mentoring@example.org", n, "5.1.1")
+		raw = []byte(strings.ReplaceAll(string(raw), "Final-Recipient: rfc822; "+menteeAddr, "Final-Recipient: rfc822; someone@else.example"))
+		if in := report(raw); in.Outcome == store.OutcomeLogged {
+			t.Errorf("a report for another recipient was counted: %s", in.Reason)
+		}
+	}
+	// A "delivery report" from the mentee's own address, with the return path.
+	for i := 0; i < 3; i++ {
+		raw := withFrom(dsn(t, sent[2].Msg, sent[2].Envelope, n, "5.1.1"), "Bo Jensen <"+menteeAddr+">")
+		if in := report(raw); in.Outcome != store.OutcomeQuarantined || !strings.Contains(in.Reason, "participant") {
+			t.Errorf("a report from the participant: %s %s, want quarantined", in.Outcome, in.Reason)
+		}
+	}
+	// Reports without anything of ours: only the mailbox and the address.
+	for i := 0; i < 3; i++ {
+		raw := dsn(t, simMsg{To: menteeAddr, MessageID: "<made.up@example.org>"}, "mentoring@example.org", n, "5.1.1")
+		if in := report(raw); in.Outcome == store.OutcomeLogged {
+			t.Errorf("a report of nothing mentord sent was counted: %s", in.Reason)
+		}
+	}
+	if score, suspended := r.bounceScore(t, menteeAddr); score != 1 || suspended {
+		t.Errorf("after the forged reports: score %.1f, suspended %v; want 1, not suspended", score, suspended)
+	}
+}
+
+// Without plus-addressing every message has the mailbox as its return path:
+// a report that only names the mailbox matches nothing of ours.
+func TestBounceToTheBareMailboxMatchesNothing(t *testing.T) {
+	r := newReading(t, "mailbox: {address: mentoring@example.org, plus_delimiter: none}\n")
+	for i := 0; i < 3; i++ {
+		raw := dsn(t, simMsg{To: menteeAddr, MessageID: "<made.up@example.org>"}, "mentoring@example.org", 200+i, "5.1.1")
+		if out := r.ingest(raw); out.Outcome == store.OutcomeLogged {
+			t.Errorf("report %d counted: %s", i+1, out.Reason)
+		}
+	}
+	var counted int
+	r.db.R().Get(&counted, `SELECT COUNT(*) FROM bounces`)
+	if counted != 0 {
+		t.Errorf("%d bounces counted", counted)
+	}
+	// The genuine report is matched by the original's Message-ID and its recipient.
+	first := r.sentTo(t, menteeAddr)[0]
+	if out := r.ingest(dsn(t, first.Msg, "mentoring@example.org", 300, "5.1.1")); out.Outcome != store.OutcomeLogged {
+		t.Errorf("the genuine report: %+v", out)
+	}
+}

@@ -200,44 +200,39 @@ func (a *apply) tellMentee(ctx context.Context, inboundID int64, s store.Session
 }
 
 // bounce scores the failed address; past the limit, sending to it stops and
-// the admin is told. The bounce is tied to what mentord sent by its VERP
-// return path, else by the original Message-ID inside the report.
+// the admin is told. A report counts only when it matches what mentord sent
+// (bounce.go) and at most once for each message sent.
 func (a *apply) bounce(ctx context.Context) error {
 	b := a.res.Bounce
 	if b == nil || len(b.Recipients) == 0 {
 		a.set(store.OutcomeIgnored, "bounce without a failed recipient")
 		return nil
 	}
-	var sent store.SentMessage
-	var found bool
-	for _, to := range append(append([]string{}, a.res.Header.DeliveredTo...), a.res.Header.To...) {
-		if m, err := store.SentByEnvelope(ctx, a.tx, to); err == nil {
-			sent, found = m, true
-			break
+	if forged, err := a.fromParticipant(ctx); err != nil || forged {
+		if forged {
+			a.set(store.OutcomeQuarantined, "forged_bounce: a delivery report from a participant's own address (reports come from mail servers)")
 		}
+		return err
 	}
-	if !found && b.OriginalMessageID != "" {
-		if m, err := store.SentByMessageID(ctx, a.tx, b.OriginalMessageID); err == nil {
-			sent, found = m, true
-		}
+	sent, status, how, err := a.matchBounce(ctx)
+	if err != nil {
+		return err
 	}
-	if !found {
+	switch {
+	case how == "":
 		a.set(store.OutcomeIgnored, "bounce of a message mentord did not send")
 		return nil
-	}
-	var failed []string
-	for _, rcpt := range b.Recipients {
-		if strings.EqualFold(rcpt.Action, "failed") {
-			failed = append(failed, rcpt.Status)
-		}
-	}
-	if len(failed) == 0 {
+	case status == "":
 		a.set(store.OutcomeIgnored, "delivery report without a failure (delayed or relayed)")
 		return nil
 	}
-	a.set(store.OutcomeLogged, fmt.Sprintf("bounce %s for outbox %d", failed[0], sent.ID))
+	if counted, err := store.BounceCounted(ctx, a.tx, sent.ID); err != nil || counted {
+		a.set(store.OutcomeIgnored, fmt.Sprintf("a bounce of outbox %d was counted already", sent.ID))
+		return err
+	}
+	a.set(store.OutcomeLogged, fmt.Sprintf("bounce %s for outbox %d (matched by %s)", status, sent.ID, how))
 	a.later(func(ctx context.Context, inboundID int64) error {
-		return a.scoreBounce(ctx, inboundID, sent, failed[0])
+		return a.scoreBounce(ctx, inboundID, sent, status)
 	})
 	return nil
 }

@@ -51,6 +51,19 @@ func schema4(t *testing.T) (path string, sessionID int64) {
 				return err
 			}
 		}
+		// One message sent, reported as bounced twice (schema 4 counted both), and
+		// a bounce tied to no message.
+		if _, err := tx.ExecContext(ctx, `INSERT INTO outbox (id, idempotency_key, kind, recipient, message_id, payload,
+			state, next_attempt_at, created_at) VALUES (7, 'k', 'checklist', 'bo@example.org', 'm7@example.org', x'00', 'sent', ?, ?)`,
+			UTC(now), UTC(now)); err != nil {
+			return err
+		}
+		for _, outbox := range []any{7, 7, nil} {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO bounces (inbound_id, person_id, address, status, permanent, outbox_id,
+				received_at) VALUES (2, ?, 'bo@example.org', '5.1.1', 1, ?, ?)`, mentee.ID, outbox, UTC(now)); err != nil {
+				return err
+			}
+		}
 		r := &Reply{InboundID: 1, SessionID: s.ID, PersonID: mentee.ID, PromptKind: "checklist", NewText: "1. Yes", ReceivedAt: now}
 		if err := InsertReply(ctx, tx, r); err != nil {
 			return err
@@ -92,6 +105,24 @@ func TestMigrationFiveKeepsTheRecord(t *testing.T) {
 	var fk int
 	if err := db.Tx(ctx, func(tx *sqlx.Tx) error { return tx.GetContext(ctx, &fk, "PRAGMA foreign_keys") }); err != nil || fk != 1 {
 		t.Errorf("foreign keys after migrating: %d, %v; want on", fk, err)
+	}
+	// A message's bounce counts once: the repeat went, the others stayed.
+	var bounces []struct {
+		ID     int64  `db:"id"`
+		Outbox *int64 `db:"outbox_id"`
+	}
+	if err := db.R().Select(&bounces, `SELECT id, outbox_id FROM bounces ORDER BY id`); err != nil {
+		t.Fatal(err)
+	}
+	if len(bounces) != 2 || bounces[0].ID != 1 || bounces[1].Outbox != nil {
+		t.Errorf("bounces after migrating: %+v, want the first of outbox 7's and the one without a message", bounces)
+	}
+	if err := db.Tx(ctx, func(tx *sqlx.Tx) error {
+		_, err := tx.Exec(`INSERT INTO bounces (inbound_id, address, status, permanent, outbox_id, received_at)
+			VALUES (2, 'bo@example.org', '5.1.1', 1, 7, '2027-01-01 10:00:00+00:00')`)
+		return err
+	}); err == nil {
+		t.Error("a second bounce of one message was recorded")
 	}
 	// Deleting a message still deletes what refers to it (the references
 	// follow the rebuilt table).

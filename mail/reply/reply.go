@@ -186,9 +186,12 @@ type Bounce struct {
 	Permanent         bool
 }
 
-// BounceRecipient is one per-recipient block of a DSN.
+// BounceRecipient is one per-recipient block of a DSN: Address is its
+// Final-Recipient (else its Original-Recipient), Original its
+// Original-Recipient, the address the message was sent to before any
+// forwarding (RFC 3464 section 2.3.1), "" when not given.
 type BounceRecipient struct {
-	Address, Action, Status, Diagnostic string
+	Address, Original, Action, Status, Diagnostic string
 }
 
 // CalendarPart is one text/calendar or application/ics part.

@@ -36,3 +36,10 @@ ALTER TABLE inbound_new RENAME TO inbound;
 CREATE INDEX inbound_session ON inbound(session_id);
 CREATE INDEX inbound_dedupe ON inbound(dedupe_key);
 CREATE INDEX inbound_message_id ON inbound(message_id_hash) WHERE dedupe_key = '';
+
+-- A bounce counts at most once for each message sent: more reports of one
+-- message (a forger's copies, or a server's repeats) add nothing. Earlier
+-- repeats go; their messages stay recorded in inbound.
+DELETE FROM bounces WHERE outbox_id IS NOT NULL
+	AND id NOT IN (SELECT MIN(id) FROM bounces WHERE outbox_id IS NOT NULL GROUP BY outbox_id);
+CREATE UNIQUE INDEX bounces_outbox ON bounces(outbox_id) WHERE outbox_id IS NOT NULL;
