@@ -377,3 +377,41 @@ func TestBounceToTheBareMailboxMatchesNothing(t *testing.T) {
 		t.Errorf("the genuine report: %+v", out)
 	}
 }
+
+// A calendar answer for a version of the session mentord never sent (its
+// SEQUENCE above the session's) or stamped in the future is not an answer:
+// it is ignored with the reason, and it never blocks the genuine ones after it.
+func TestCalendarAnswerFromTheFutureFreezesNothing(t *testing.T) {
+	for _, c := range []struct {
+		name  string
+		seq   int
+		stamp time.Time // zero: now
+		why   string
+	}{
+		{"SEQUENCE 2147483647", 2147483647, time.Time{}, "SEQUENCE"},
+		{"SEQUENCE 1 before any change", 1, time.Time{}, "SEQUENCE"},
+		{"DTSTAMP in 9999", 0, time.Date(9999, 12, 31, 0, 0, 0, 0, time.UTC), "DTSTAMP"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			r := newReading(t, "")
+			stamp := c.stamp
+			if stamp.IsZero() {
+				stamp = r.now
+			}
+			out := r.ingest(r.rsvp(t, menteeAddr, menteeAddr, "REPLY", "ACCEPTED", c.seq, stamp, ""))
+			if out.Outcome != store.OutcomeIgnored || !strings.Contains(out.Reason, c.why) {
+				t.Errorf("%s (%s), want ignored for its %s", out.Outcome, out.Reason, c.why)
+			}
+			if got := r.partstat(t, menteeAddr); got != "NEEDS-ACTION" {
+				t.Errorf("the mentee's answer became %s", got)
+			}
+			r.now = r.now.Add(time.Minute)
+			if out := r.ingest(r.rsvp(t, menteeAddr, menteeAddr, "REPLY", "DECLINED", 0, r.now, "")); out.Outcome != store.OutcomeLogged {
+				t.Errorf("the genuine answer after it: %+v", out)
+			}
+			if got := r.partstat(t, menteeAddr); got != "DECLINED" {
+				t.Errorf("the mentee's answer = %s, want DECLINED", got)
+			}
+		})
+	}
+}

@@ -72,6 +72,10 @@ func (a *apply) calendar(ctx context.Context) error {
 	return nil
 }
 
+// maxClockSkew is how far ahead of mentord's clock a sender's DTSTAMP may be
+// (a client's clock set wrong, a zone written as UTC) and still count.
+const maxClockSkew = 24 * time.Hour
+
 func recurrenceKey(t *time.Time) string {
 	if t == nil {
 		return ""
@@ -119,6 +123,13 @@ func (a *apply) calendarReply(ctx context.Context, rep calendar.Reply) (string, 
 		return fmt.Sprintf("session %d: no PARTSTAT", s.ID), false, nil
 	case rep.Sequence < s.Sequence:
 		return fmt.Sprintf("session %d: stale: SEQUENCE %d answers an older version (now %d)", s.ID, rep.Sequence, s.Sequence), false, nil
+	// An answer to a version mentord never sent, or stamped in the future,
+	// is no answer (forged or broken); kept as the last one applied, it would
+	// make every genuine answer after it look older (ITIP.md section 5.7).
+	case rep.Sequence > s.Sequence:
+		return fmt.Sprintf("session %d: invalid: SEQUENCE %d is above the session's (%d), a version never sent", s.ID, rep.Sequence, s.Sequence), false, nil
+	case rep.Stamp.After(a.r.Now().Add(maxClockSkew)):
+		return fmt.Sprintf("session %d: invalid: DTSTAMP %s is in the future", s.ID, rep.Stamp.UTC().Format(time.RFC3339)), false, nil
 	case who.ReplySequence != nil && (rep.Sequence < *who.ReplySequence ||
 		rep.Sequence == *who.ReplySequence && who.ReplyStamp != nil && !rep.Stamp.After(*who.ReplyStamp)):
 		return fmt.Sprintf("session %d: stale: an answer as new or newer was applied already", s.ID), false, nil

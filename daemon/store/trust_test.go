@@ -41,6 +41,26 @@ func schema4(t *testing.T) (path string, sessionID int64) {
 			return err
 		}
 		sessionID = s.ID
+		// The mentee's answer came with SEQUENCE 2147483647, the mentor's
+		// stamped in 9999: both froze the session's answers. Session 2's are sound.
+		s2 := &Session{PairID: p.ID, Number: 2, Kind: KindRegular, StartsAt: now.Add(30 * 24 * time.Hour), DurationMin: 60,
+			Timezone: "UTC", Status: SessionPlanned, UID: "u2@example.org", CreatedAt: now, UpdatedAt: now}
+		if err := InsertSession(ctx, tx, s2, mentor.ID, mentee.ID); err != nil {
+			return err
+		}
+		for _, set := range []struct {
+			session, person int64
+			seq             int
+			stamp           time.Time
+		}{
+			{s.ID, mentee.ID, 2147483647, now},
+			{s.ID, mentor.ID, 0, time.Date(9999, 12, 31, 0, 0, 0, 0, time.UTC)},
+			{s2.ID, mentee.ID, 0, time.Now().Add(-time.Hour)}, // the migration compares with the real clock
+		} {
+			if err := SetPartstat(ctx, tx, set.session, set.person, "ACCEPTED", set.seq, set.stamp, now); err != nil {
+				return err
+			}
+		}
 		for i, row := range []struct{ id, hash, from, outcome string }{
 			{"r1@example.org", "hash-r1", "bo@example.org", OutcomeLogged},
 			{"r2@example.org", "hash-r2", "eve@x.example", OutcomeQuarantined},
@@ -105,6 +125,18 @@ func TestMigrationFiveKeepsTheRecord(t *testing.T) {
 	var fk int
 	if err := db.Tx(ctx, func(tx *sqlx.Tx) error { return tx.GetContext(ctx, &fk, "PRAGMA foreign_keys") }); err != nil || fk != 1 {
 		t.Errorf("foreign keys after migrating: %d, %v; want on", fk, err)
+	}
+	// The frozen answers are forgotten as the last applied; the sound one stays.
+	var kept []struct {
+		Number int  `db:"number"`
+		Seq    *int `db:"reply_sequence"`
+	}
+	if err := db.R().Select(&kept, `SELECT s.number, a.reply_sequence FROM session_attendees a JOIN sessions s ON s.id = a.session_id
+		WHERE a.reply_sequence IS NOT NULL`); err != nil {
+		t.Fatal(err)
+	}
+	if len(kept) != 1 || kept[0].Number != 2 || *kept[0].Seq != 0 {
+		t.Errorf("answers kept as the last applied: %+v, want only session 2's", kept)
 	}
 	// A message's bounce counts once: the repeat went, the others stayed.
 	var bounces []struct {

@@ -43,3 +43,11 @@ CREATE INDEX inbound_message_id ON inbound(message_id_hash) WHERE dedupe_key = '
 DELETE FROM bounces WHERE outbox_id IS NOT NULL
 	AND id NOT IN (SELECT MIN(id) FROM bounces WHERE outbox_id IS NOT NULL GROUP BY outbox_id);
 CREATE UNIQUE INDEX bounces_outbox ON bounces(outbox_id) WHERE outbox_id IS NOT NULL;
+
+-- A calendar answer with a SEQUENCE above its session's, or stamped in the
+-- future, was applied and kept as the last answer, so that every genuine
+-- answer after it looked older. Such an answer is no answer now; forget it
+-- as the last one applied, so the next genuine answer counts again.
+UPDATE session_attendees SET reply_sequence = NULL, reply_stamp = NULL
+	WHERE reply_sequence > (SELECT sequence FROM sessions WHERE sessions.id = session_attendees.session_id)
+	OR reply_stamp > strftime('%Y-%m-%d %H:%M:%S+00:00', 'now', '+1 day');
