@@ -1,11 +1,13 @@
 package daemon
 
 import (
+	"context"
 	"regexp"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/mentord/mentord/daemon/admin"
 	"github.com/mentord/mentord/daemon/store"
 )
 
@@ -414,4 +416,104 @@ func TestCalendarAnswerFromTheFutureFreezesNothing(t *testing.T) {
 			}
 		})
 	}
+}
+
+// sessionEnd is when the pair's session of the given number ends.
+func (r *reading) sessionEnd(t *testing.T, number int) time.Time {
+	t.Helper()
+	var s store.Session
+	if err := r.db.R().Get(&s, `SELECT * FROM sessions WHERE number = ?`, number); err != nil {
+		t.Fatal(err)
+	}
+	return s.End()
+}
+
+// lateRows are the messages kept as late, as `mentord status` lists them.
+func (r *reading) lateRows(t *testing.T) []store.Quarantined {
+	t.Helper()
+	st, err := admin.LoadStatus(context.Background(), r.db, r.cfg, r.now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st.Late
+}
+
+// A reply after its session's reply window, or after its pair ended, is kept
+// for the admin: recorded as late and listed in `mentord status`, never
+// logged and never acknowledged. A reply in time is logged as before.
+func TestLateRepliesAreKeptNotApplied(t *testing.T) {
+	for _, c := range []struct {
+		name  string
+		late  func(r *reading)
+		why   string
+		fresh bool // the reply is the first (else a replay of the logged one)
+	}{
+		{"60 days after the session", func(r *reading) { r.now = r.sessionEnd(t, 2).Add(61 * 24 * time.Hour) }, "reply window", true},
+		{"after the pair ended", func(r *reading) {
+			r.now = r.now.Add(time.Hour)
+			if _, err := r.roster.EndPair(context.Background(), r.pairID); err != nil {
+				t.Fatal(err)
+			}
+			r.now = r.now.Add(time.Hour)
+		}, "pair ended", true},
+		{"a replay after the pair ended", func(r *reading) {
+			if out := r.ingest(r.replyMsg(menteeAddr, r.token, "first@mail.example.org", typedAnswers)); out.Outcome != store.OutcomeLogged {
+				t.Fatalf("the reply in time: %+v", out)
+			}
+			r.step() // its acknowledgement
+			r.now = r.now.Add(24 * time.Hour)
+			if _, err := r.roster.EndPair(context.Background(), r.pairID); err != nil {
+				t.Fatal(err)
+			}
+			r.now = r.now.Add(24 * time.Hour)
+		}, "pair ended", false},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			r := newReading(t, "")
+			c.late(r)
+			entries, replies, acks := r.count("progress_entries"), r.count("replies"), r.countKind("ack")
+			for _, to := range []string{r.token, "mentoring@example.org"} { // by token, and by thread
+				out := r.ingest(r.replyMsg(menteeAddr, to, "late."+to+"@mail.example.org", typedAnswers))
+				if out.Outcome != store.OutcomeLate || !strings.Contains(out.Reason, c.why) {
+					t.Errorf("to %s: %s (%s), want late for %q", to, out.Outcome, out.Reason, c.why)
+				}
+			}
+			r.step()
+			if r.count("progress_entries") != entries || r.count("replies") != replies || r.countKind("ack") != acks {
+				t.Errorf("a late reply was logged or acknowledged")
+			}
+			if late := r.lateRows(t); len(late) != 2 || late[0].Kind != "reply" {
+				t.Errorf("status lists %d late replies, want 2: %+v", len(late), late)
+			}
+		})
+	}
+	// A calendar answer about a session of an ended pair is late too: the
+	// answer stays as it was and nobody is told.
+	r := newReading(t, "")
+	if _, err := r.roster.EndPair(context.Background(), r.pairID); err != nil {
+		t.Fatal(err)
+	}
+	r.now = r.now.Add(time.Hour)
+	declines := r.countKind("declined")
+	if out := r.ingest(r.rsvp(t, mentorAddr, mentorAddr, "REPLY", "DECLINED", 0, r.now, "COMMENT:Sorry\n")); out.Outcome != store.OutcomeLate {
+		t.Errorf("a calendar answer after the pair ended: %+v, want late", out)
+	}
+	if got := r.partstat(t, mentorAddr); got != "NEEDS-ACTION" || r.countKind("declined") != declines {
+		t.Errorf("a late calendar answer was applied (%s) or passed on", got)
+	}
+	// A stranger with an expired token is still a stranger (quarantined).
+	r = newReading(t, "")
+	r.now = r.sessionEnd(t, 2).Add(61 * 24 * time.Hour)
+	if out := r.ingest(r.replyMsg("eve@evil.example", r.token, "eve@x.example", typedAnswers)); out.Outcome != store.OutcomeQuarantined {
+		t.Errorf("a stranger's late reply: %+v, want quarantined", out)
+	}
+}
+
+func (r *reading) countKind(kind string) int {
+	r.t.Helper()
+	var n int
+	if err := r.db.R().Get(&n, `SELECT COUNT(*) FROM outbox WHERE kind = ?`, kind); err != nil {
+		r.t.Fatal(err)
+	}
+	return n
 }

@@ -66,6 +66,8 @@ func (a *apply) calendar(ctx context.Context) error {
 		a.set(store.OutcomeLogged, strings.Join(append(applied, ignored...), "; "))
 	case slices.ContainsFunc(ignored, trustFailure):
 		a.set(store.OutcomeQuarantined, strings.Join(ignored, "; "))
+	case slices.ContainsFunc(ignored, func(r string) bool { return strings.HasPrefix(r, "late:") }):
+		a.set(store.OutcomeLate, strings.Join(ignored, "; "))
 	default:
 		a.set(store.OutcomeIgnored, strings.Join(append(ignored, "no calendar answer to apply"), "; "))
 	}
@@ -117,6 +119,9 @@ func (a *apply) calendarReply(ctx context.Context, rep calendar.Reply) (string, 
 		return fmt.Sprintf("sender_mismatch: session %d: no invitation was sent to this attendee", s.ID), false, nil
 	} else if err != nil {
 		return "", false, err
+	}
+	if late, err := a.lateForSession(ctx, s); err != nil || late != "" {
+		return late, false, err
 	}
 	switch {
 	case rep.Partstat == "":

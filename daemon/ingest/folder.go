@@ -64,7 +64,7 @@ func (r *Reader) ReadFolder(ctx context.Context, c *imapclient.Client, mb inbox.
 func folderFor(cfg *config.Config, outcome string) string {
 	f := cfg.IMAP.Folders
 	switch outcome {
-	case store.OutcomeQuarantined:
+	case store.OutcomeQuarantined, store.OutcomeLate:
 		return f.Quarantine
 	case store.OutcomeUnrelated:
 		return f.Unrelated

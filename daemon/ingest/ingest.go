@@ -48,7 +48,7 @@ var Metrics = []prometheus.Collector{readTotal, answersTotal}
 var (
 	readTotal = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Namespace: "mentord", Name: "messages_read_total",
-		Help: "Messages read from the mailbox, by kind (reply, calendar, bounce, auto_reply, other) and outcome (logged, ignored, quarantined, unrelated).",
+		Help: "Messages read from the mailbox, by kind (reply, calendar, bounce, auto_reply, other) and outcome (logged, ignored, quarantined, unrelated, late).",
 	}, []string{"kind", "outcome"})
 	answersTotal = prometheus.NewCounter(prometheus.CounterOpts{
 		Namespace: "mentord", Name: "answers_logged_total", Help: "Answers written to the progress log.",
@@ -73,7 +73,7 @@ type Source struct {
 // Outcome is what reading one message did.
 type Outcome struct {
 	Kind      reply.Kind
-	Outcome   string // store.OutcomeLogged, ...Ignored, ...Quarantined, ...Unrelated
+	Outcome   string // store.OutcomeLogged, ...Ignored, ...Quarantined, ...Unrelated, ...Late
 	Reason    string
 	Duplicate bool // read before: nothing was changed now
 	MessageID string

@@ -37,6 +37,12 @@ func (a *apply) reply(ctx context.Context) error {
 	case doubt != "":
 		a.set(store.OutcomeQuarantined, doubt)
 		return nil
+	}
+	if late := a.lateForPrompt(p); late != "" {
+		a.set(store.OutcomeLate, late)
+		return nil
+	}
+	switch {
 	case p.Purpose != store.PurposeChecklist && p.Purpose != store.PurposeReflection:
 		a.set(store.OutcomeUnrelated, "a written reply to a "+p.Purpose+": left for a person to read")
 		return nil

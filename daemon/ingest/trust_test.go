@@ -1,6 +1,11 @@
 package ingest
 
-import "testing"
+import (
+	"testing"
+
+	"github.com/mentord/mentord/daemon/config"
+	"github.com/mentord/mentord/daemon/store"
+)
 
 func TestDMARCOf(t *testing.T) {
 	const id, from = "mx.example.org", "bo@example.org"
@@ -28,5 +33,16 @@ func TestDMARCOf(t *testing.T) {
 	}
 	if got := dmarcOf([]string{"mx.example.org; dmarc=fail"}, "", from); got != dmarcUnread {
 		t.Errorf("without authserv_id: %d, want unread", got)
+	}
+}
+
+// A late reply goes where a quarantined one goes: kept for a person.
+func TestLateGoesToQuarantine(t *testing.T) {
+	cfg := &config.Config{}
+	cfg.IMAP.Folders = config.Folders{Inbox: "INBOX", Processed: "P", Quarantine: "Q", Unrelated: "U"}
+	for outcome, want := range map[string]string{store.OutcomeLate: "Q", store.OutcomeQuarantined: "Q", store.OutcomeLogged: "P", store.OutcomeUnrelated: "U"} {
+		if got := folderFor(cfg, outcome); got != want {
+			t.Errorf("folderFor(%s) = %s, want %s", outcome, got, want)
+		}
 	}
 }

@@ -16,6 +16,7 @@ const (
 	OutcomeIgnored     = "ignored"     // understood, nothing to do (auto-reply, stale RSVP, empty reply, unknown UID)
 	OutcomeQuarantined = "quarantined" // looked like ours but failed a check
 	OutcomeUnrelated   = "unrelated"   // not for mentord: left for a person
+	OutcomeLate        = "late"        // a participant's reply after its session's reply window: kept for the admin, not applied
 )
 
 // Inbound is one message read from the mailbox (or ingested from a file).
@@ -105,16 +106,25 @@ func SetCursor(ctx context.Context, q Querier, mailbox string, c Cursor) error {
 	return err
 }
 
-// PromptRef is a prompt found from a reply, with what authenticating it needs.
+// PromptRef is a prompt found from a reply, with what authenticating it needs
+// and what tells whether replies to it are still taken.
 type PromptRef struct {
 	Prompt
 	Email   string `db:"email"` // the address it was sent to
 	PairID  int64  `db:"pair_id"`
 	Matched string `db:"-"` // "token" or "thread"
+	// The session's start, length, status and last change (its
+	// cancellation, when cancelled), and when its pair ended.
+	SessionStarts  time.Time  `db:"session_starts"`
+	SessionMinutes int        `db:"session_minutes"`
+	SessionStatus  string     `db:"session_status"`
+	SessionUpdated time.Time  `db:"session_updated"`
+	PairEnded      *time.Time `db:"pair_ended"`
 }
 
-const promptRefSelect = `SELECT pr.*, pe.email, s.pair_id FROM prompts pr
-	JOIN people pe ON pe.id = pr.person_id JOIN sessions s ON s.id = pr.session_id`
+const promptRefSelect = `SELECT pr.*, pe.email, s.pair_id, s.starts_at AS session_starts, s.duration_min AS session_minutes,
+	s.status AS session_status, s.updated_at AS session_updated, pa.ended_at AS pair_ended FROM prompts pr
+	JOIN people pe ON pe.id = pr.person_id JOIN sessions s ON s.id = pr.session_id JOIN pairs pa ON pa.id = s.pair_id`
 
 // PromptByToken finds the prompt a reply token (by its digest) was made for.
 func PromptByToken(ctx context.Context, q Querier, tokenHash string) (PromptRef, error) {
