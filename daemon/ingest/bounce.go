@@ -55,7 +55,7 @@ func (a *apply) matchBounce(ctx context.Context) (sent store.SentMessage, status
 		if r.Action != "failed" {
 			continue
 		}
-		if strings.EqualFold(r.Address, sent.Recipient) || strings.EqualFold(r.Original, sent.Recipient) {
+		if sameAddress(r.Address, sent.Recipient) || sameAddress(r.Original, sent.Recipient) {
 			return sent, r.Status, firstOf(how, "Message-ID and recipient"), nil
 		}
 		if how != "" && status == "" {

@@ -30,7 +30,7 @@ func (a *apply) calendar(ctx context.Context) error {
 	// A token or thread of ours in the message must name a message sent to
 	// the sender, as for a written reply.
 	switch p, err := a.findPrompt(ctx); {
-	case err == nil && !strings.EqualFold(p.Email, a.res.Header.From):
+	case err == nil && !sameAddress(p.Email, a.res.Header.From):
 		a.set(store.OutcomeQuarantined, fmt.Sprintf("sender_mismatch: the calendar answer names a message sent to someone else (matched by %s)", p.Matched))
 		return nil
 	case err != nil && !errors.Is(err, errNoPrompt):
@@ -103,14 +103,14 @@ func (a *apply) calendarReply(ctx context.Context, rep calendar.Reply) (string, 
 	}
 	var who *store.AttendeeReply
 	for i := range attendees {
-		if strings.EqualFold(attendees[i].Email, rep.Attendee) {
+		if sameAddress(attendees[i].Email, rep.Attendee) {
 			who = &attendees[i]
 		}
 	}
 	switch {
 	case who == nil:
 		return fmt.Sprintf("session %d: %q is not an attendee", s.ID, rep.Attendee), false, nil
-	case !strings.EqualFold(rep.Attendee, a.res.Header.From):
+	case !sameAddress(rep.Attendee, a.res.Header.From):
 		return fmt.Sprintf("sender_mismatch: session %d: the reply for one attendee comes from another address", s.ID), false, nil
 	}
 	// The attendee's invite went to this address: without one, the UID came

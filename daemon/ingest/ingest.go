@@ -228,7 +228,7 @@ func (a *apply) run(ctx context.Context) error {
 	case a.res.Kind == reply.KindOther:
 		a.set(store.OutcomeUnrelated, a.res.Reason)
 		return nil
-	case strings.EqualFold(a.res.Header.From, box) || isOurBounceAddress(a.res.Header.From, a.r.Cfg):
+	case sameAddress(a.res.Header.From, box) || isOurBounceAddress(a.res.Header.From, a.r.Cfg):
 		a.set(store.OutcomeIgnored, "sent by mentord itself")
 		return nil
 	case a.res.Kind == reply.KindBounce:

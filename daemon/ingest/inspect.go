@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/mentord/mentord/calendar"
@@ -72,7 +71,7 @@ func Inspect(ctx context.Context, raw []byte, cfg *config.Config, q store.Querie
 			}
 			out := inspection(res)
 			out.Prompt = &InspectedPrompt{Session: p.SessionID, Purpose: p.Purpose, MatchedBy: p.Matched,
-				SenderOK: strings.EqualFold(res.Header.From, p.Email)}
+				SenderOK: sameAddress(res.Header.From, p.Email)}
 			return out, nil
 		} else if !errors.Is(err, errNoPrompt) {
 			return Inspection{}, err

@@ -31,7 +31,7 @@ func (a *apply) reply(ctx context.Context) error {
 	case a.res.Header.FromProblem != "":
 		a.set(store.OutcomeQuarantined, doubt)
 		return nil
-	case !strings.EqualFold(a.res.Header.From, p.Email):
+	case !sameAddress(a.res.Header.From, p.Email):
 		a.set(store.OutcomeQuarantined, fmt.Sprintf("sender_mismatch: the reply names a message sent to someone else (matched by %s)", p.Matched))
 		return nil
 	case doubt != "":

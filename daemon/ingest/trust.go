@@ -135,6 +135,28 @@ func (a *apply) relayed(text string) string {
 	return text
 }
 
+// sameAddress compares two addresses as mentord does: ASCII letters in any
+// case, every other byte exactly. strings.EqualFold would fold Unicode too,
+// and take "\u212aim@example.org" (a Kelvin sign) for kim@example.org.
+func sameAddress(a, b string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := 0; i < len(a); i++ {
+		x, y := a[i], b[i]
+		if 'A' <= x && x <= 'Z' {
+			x += 'a' - 'A'
+		}
+		if 'A' <= y && y <= 'Z' {
+			y += 'a' - 'A'
+		}
+		if x != y {
+			return false
+		}
+	}
+	return true
+}
+
 // trustFailure reports a reason that quarantines a message: it claims to
 // come from a participant and does not.
 func trustFailure(reason string) bool {

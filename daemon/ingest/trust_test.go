@@ -46,3 +46,23 @@ func TestLateGoesToQuarantine(t *testing.T) {
 		}
 	}
 }
+
+// Addresses compare case-insensitively in ASCII only: Unicode case folding
+// would make the Kelvin sign (U+212A) a "k" and the long s (U+017F) an "s",
+// so that another address passes for a participant's.
+func TestSameAddress(t *testing.T) {
+	for _, c := range []struct {
+		a, b string
+		same bool
+	}{
+		{"kim@example.org", "KIM@Example.ORG", true},
+		{"jörg@example.de", "jörg@example.de", true},
+		{"kim@example.org", "\u212aim@example.org", false},
+		{"sam@example.org", "\u017fam@example.org", false},
+		{"kim@example.org", "kim@example.org.", false},
+	} {
+		if got := sameAddress(c.a, c.b); got != c.same {
+			t.Errorf("sameAddress(%q, %q) = %v, want %v", c.a, c.b, got, c.same)
+		}
+	}
+}

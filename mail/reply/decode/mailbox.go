@@ -24,7 +24,8 @@ const maxOriginatorBytes = 2 << 10
 // after it. Unlike the rest of this package it does not guess: a field that
 // is not exactly one mailbox gives an error saying why, and no address.
 // Bytes that are not UTF-8 are read as windows-1252 first, as everywhere
-// here. addr is lower-cased; name has its RFC 2047 words decoded.
+// here. addr has its ASCII letters lower-cased; name has its RFC 2047 words
+// decoded.
 func OneMailbox(values []string) (addr, name string, err error) {
 	switch {
 	case len(values) == 0:
@@ -52,7 +53,7 @@ func OneMailbox(values []string) (addr, name string, err error) {
 		}
 		return "", "", fmt.Errorf("%w (RFC 5322 section 3.4)", ErrNotOneMailbox)
 	}
-	addr = strings.ToLower(a.Address)
+	addr = asciiLower(a.Address)
 	if at := strings.IndexByte(addr, '@'); at <= 0 || at != strings.LastIndexByte(addr, '@') || at == len(addr)-1 {
 		return "", "", fmt.Errorf("%w: the address is not local@domain", ErrNotOneMailbox)
 	}
@@ -62,6 +63,19 @@ func OneMailbox(values []string) (addr, name string, err error) {
 		}
 	}
 	return addr, a.Name, nil
+}
+
+// asciiLower lower-cases ASCII letters only. Unicode lower-casing would make
+// other characters ASCII ones (the Kelvin sign a "k"), and so another address
+// one of the roster's.
+func asciiLower(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		if 'A' <= c && c <= 'Z' {
+			b[i] = c + 'a' - 'A'
+		}
+	}
+	return string(b)
 }
 
 // isGroup reports a colon outside quoted strings, comments and angle

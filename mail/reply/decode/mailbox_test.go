@@ -81,7 +81,7 @@ func FuzzOneMailbox(f *testing.F) {
 		if len(values) != 1 {
 			t.Fatalf("OneMailbox accepted %d fields", len(values))
 		}
-		if addr != strings.ToLower(addr) || strings.Count(addr, "@") != 1 || strings.ContainsAny(addr, " \t\r\n<>") || !utf8.ValidString(addr) {
+		if addr != asciiLower(addr) || strings.Count(addr, "@") != 1 || strings.ContainsAny(addr, " \t\r\n<>") || !utf8.ValidString(addr) {
 			t.Fatalf("OneMailbox(%q) = %q: not a plain lower-case address", v, addr)
 		}
 		u := toUTF8(strings.TrimSpace(v))
@@ -99,4 +99,12 @@ func FuzzOneMailbox(f *testing.F) {
 			t.Fatalf("OneMailbox(%q) = %q: an address the field does not hold", v, addr)
 		}
 	})
+}
+
+// Only ASCII letters are lower-cased: a Kelvin sign stays what it is.
+func TestOneMailboxLowersASCIIOnly(t *testing.T) {
+	addr, _, err := OneMailbox([]string{"\u212aIM@Example.ORG"})
+	if err != nil || addr != "\u212aim@example.org" {
+		t.Errorf("OneMailbox = %q, %v; want %q", addr, err, "\u212aim@example.org")
+	}
 }
