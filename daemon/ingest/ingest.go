@@ -9,9 +9,12 @@
 //     text and the answers.
 //  2. Within one transaction: skip it if it was read before (the same
 //     Message-ID, From and body, or a quarantined message's very bytes; never
-//     the Message-ID alone, see dedupeKey); otherwise apply its effects (log
-//     the answers, record the RSVP, score the bounce) and record the message
-//     with its (mailbox, UIDVALIDITY, UID).
+//     the Message-ID alone, see dedupeKey); otherwise check who it is from
+//     (trust.go: one From mailbox, the person the token, thread or invite
+//     was sent to, our server's DMARC verdict), whether it is in time
+//     (late.go) and what it matches (bounce.go), apply its effects (log the
+//     answers, record the RSVP, score the bounce) and record the message
+//     with its (mailbox, UIDVALIDITY, UID) and outcome.
 //  3. The caller moves it to the folder its outcome names only after the
 //     commit, so a crash at any point reads it again and changes nothing twice.
 //
