@@ -42,8 +42,7 @@ func (a *apply) reply(ctx context.Context) error {
 		a.set(store.OutcomeLate, late)
 		return nil
 	}
-	switch {
-	case p.Purpose != store.PurposeChecklist && p.Purpose != store.PurposeReflection:
+	if p.Purpose != store.PurposeChecklist && p.Purpose != store.PurposeReflection {
 		a.set(store.OutcomeUnrelated, "a written reply to a "+p.Purpose+": left for a person to read")
 		return nil
 	}
