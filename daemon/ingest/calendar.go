@@ -177,7 +177,7 @@ func (a *apply) counter(ctx context.Context, s store.Session, who *store.Attende
 			p := d.Session
 			loc := p.Start.Location()
 			p.Start, p.End = prop.ProposedStart.In(loc), prop.ProposedEnd.In(loc)
-			if prop.Location != "" {
+			if prop.Location != "" && a.relayable() { // the proposer's own words too
 				p.Location = prop.Location
 			}
 			d.Proposed, d.Comment = &p, a.relayed(rep.Comment)
