@@ -38,8 +38,9 @@ CREATE INDEX inbound_dedupe ON inbound(dedupe_key);
 CREATE INDEX inbound_message_id ON inbound(message_id_hash) WHERE dedupe_key = '';
 
 -- A bounce counts at most once for each message sent: more reports of one
--- message (a forger's copies, or a server's repeats) add nothing. Earlier
--- repeats go; their messages stay recorded in inbound.
+-- message (a forger's copies, or a server's repeats) add nothing. The
+-- repeats counted before go (the first bounce of each message stays); their
+-- messages stay recorded in inbound.
 DELETE FROM bounces WHERE outbox_id IS NOT NULL
 	AND id NOT IN (SELECT MIN(id) FROM bounces WHERE outbox_id IS NOT NULL GROUP BY outbox_id);
 CREATE UNIQUE INDEX bounces_outbox ON bounces(outbox_id) WHERE outbox_id IS NOT NULL;
