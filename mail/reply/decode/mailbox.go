@@ -54,16 +54,38 @@ func OneMailbox(values []string) (addr, name string, err error) {
 		return "", "", fmt.Errorf("%w (RFC 5322 section 3.4)", ErrNotOneMailbox)
 	}
 	addr = asciiLower(a.Address)
-	if at := strings.IndexByte(addr, '@'); at <= 0 || at != strings.LastIndexByte(addr, '@') || at == len(addr)-1 {
-		return "", "", fmt.Errorf("%w: the address is not local@domain", ErrNotOneMailbox)
-	}
-	for _, r := range addr {
-		if r <= ' ' || r == 0x7f {
-			return "", "", fmt.Errorf("%w: white space or a control character in the address", ErrNotOneMailbox)
-		}
+	if !plainAddress(addr) {
+		return "", "", fmt.Errorf("%w: the address is not a plain local@domain", ErrNotOneMailbox)
 	}
 	return addr, a.Name, nil
 }
+
+// plainAddress reports local@domain as people's addresses are written: a
+// dot-atom local part (RFC 5322 section 3.4.1; UTF-8 allowed, RFC 6532) and a
+// host name. A local part that needs quoting ("<"@x, "a b"@x, "a@b"@x) or a
+// domain literal is refused: no participant has one, and each reads
+// differently to different parsers.
+func plainAddress(addr string) bool {
+	at := strings.IndexByte(addr, '@')
+	if at <= 0 || at == len(addr)-1 || at != strings.LastIndexByte(addr, '@') {
+		return false
+	}
+	local, domain := addr[:at], addr[at+1:]
+	for i := 0; i < len(local); i++ {
+		if c := local[i]; c < 0x80 && !isAlnum(c) && !strings.ContainsRune("!#$%&'*+-/=?^_`{|}~.", rune(c)) {
+			return false
+		}
+	}
+	for i := 0; i < len(domain); i++ {
+		if c := domain[i]; c < 0x80 && !isAlnum(c) && c != '-' && c != '.' {
+			return false
+		}
+	}
+	return !strings.HasPrefix(local, ".") && !strings.HasSuffix(local, ".") && !strings.Contains(local, "..") &&
+		!strings.HasPrefix(domain, ".") && !strings.Contains(domain, "..")
+}
+
+func isAlnum(c byte) bool { return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' }
 
 // asciiLower lower-cases ASCII letters only. Unicode lower-casing would make
 // other characters ASCII ones (the Kelvin sign a "k"), and so another address

@@ -43,6 +43,12 @@ func TestOneMailbox(t *testing.T) {
 		{"two angle addresses", []string{`Bo <bo@example.org> <evil@x.example>`}, "", "", ErrNotOneMailbox},
 		{"nested brackets", []string{`Bo <<bo@example.org>>`}, "", "", ErrNotOneMailbox},
 		{"quoted at in local part", []string{`"bo@example.org"@x.example`}, "", "", ErrNotOneMailbox},
+		{"quoted angle bracket in local part", []string{`"<"@example.org`}, "", "", ErrNotOneMailbox},
+		{"quoted space in local part", []string{`"bo jensen"@example.org`}, "", "", ErrNotOneMailbox},
+		{"domain literal", []string{`bo@[192.0.2.1]`}, "", "", ErrNotOneMailbox},
+		{"trailing dot in the domain", []string{`bo@example.org.`}, "", "", ErrNotOneMailbox},
+		{"plus and dots", []string{`Bo.J+mentoring@sub.example.org`}, "bo.j+mentoring@sub.example.org", "", nil},
+		{"utf-8 local part", []string{`jørgen@example.dk`}, "jørgen@example.dk", "", nil},
 		{"too long", []string{strings.Repeat("a", 3000) + "@example.org"}, "", "", ErrNotOneMailbox},
 	} {
 		addr, name, err := OneMailbox(c.values)
