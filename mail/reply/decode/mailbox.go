@@ -54,7 +54,9 @@ func OneMailbox(values []string) (addr, name string, err error) {
 		return "", "", fmt.Errorf("%w (RFC 5322 section 3.4)", ErrNotOneMailbox)
 	}
 	addr = asciiLower(a.Address)
-	if !plainAddress(addr) {
+	// The address must be written as it is: no quoted or escaped local part
+	// ("b\o"@x is bo@x to net/mail, and something else to a loose reader).
+	if !plainAddress(addr) || !strings.Contains(asciiLower(v), addr) {
 		return "", "", fmt.Errorf("%w: the address is not a plain local@domain", ErrNotOneMailbox)
 	}
 	return addr, a.Name, nil

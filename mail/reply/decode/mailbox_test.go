@@ -45,6 +45,8 @@ func TestOneMailbox(t *testing.T) {
 		{"quoted at in local part", []string{`"bo@example.org"@x.example`}, "", "", ErrNotOneMailbox},
 		{"quoted angle bracket in local part", []string{`"<"@example.org`}, "", "", ErrNotOneMailbox},
 		{"quoted space in local part", []string{`"bo jensen"@example.org`}, "", "", ErrNotOneMailbox},
+		{"quoted plain local part", []string{`"bo"@example.org`}, "", "", ErrNotOneMailbox},
+		{"escaped local part", []string{`"b\o"@example.org`}, "", "", ErrNotOneMailbox},
 		{"domain literal", []string{`bo@[192.0.2.1]`}, "", "", ErrNotOneMailbox},
 		{"trailing dot in the domain", []string{`bo@example.org.`}, "", "", ErrNotOneMailbox},
 		{"plus and dots", []string{`Bo.J+mentoring@sub.example.org`}, "bo.j+mentoring@sub.example.org", "", nil},
@@ -100,9 +102,8 @@ func FuzzOneMailbox(f *testing.F) {
 		if err != nil || len(list) != 1 || asciiLower(list[0].Address) != addr {
 			t.Fatalf("OneMailbox(%q) = %q, but as a list net/mail gives %v, %v", v, addr, list, err)
 		}
-		local, domain, _ := strings.Cut(addr, "@")
-		if low := asciiLower(u); !strings.Contains(low, domain) || !strings.Contains(low, strings.Trim(local, `"`)) && !strings.Contains(low, "=?") {
-			t.Fatalf("OneMailbox(%q) = %q: an address the field does not hold", v, addr)
+		if !strings.Contains(asciiLower(u), addr) {
+			t.Fatalf("OneMailbox(%q) = %q: an address the field does not hold as written", v, addr)
 		}
 	})
 }
