@@ -87,7 +87,9 @@ func plainAddress(addr string) bool {
 		!strings.HasPrefix(domain, ".") && !strings.Contains(domain, "..")
 }
 
-func isAlnum(c byte) bool { return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' }
+func isAlnum(c byte) bool {
+	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9'
+}
 
 // asciiLower lower-cases ASCII letters only. Unicode lower-casing would make
 // other characters ASCII ones (the Kelvin sign a "k"), and so another address
