@@ -71,11 +71,14 @@ func newSim(t testing.TB, start time.Time, extra string) *sim {
 	if strings.Contains(extra, "programme:") {
 		programme = ""
 	}
-	body := fmt.Sprintf(`%smailbox: {address: mentoring@example.org}
-smtp: {host: 127.0.0.1, port: %d, tls: none, auth: none}
+	mailbox := "mailbox: {address: mentoring@example.org}\n"
+	if strings.Contains(extra, "mailbox:") {
+		mailbox = ""
+	}
+	body := fmt.Sprintf(`%s%ssmtp: {host: 127.0.0.1, port: %d, tls: none, auth: none}
 defaults: {timezone: Europe/Copenhagen}
 timings: {quiet_hours: {start: "21:00", end: "08:00"}}
-%s%s`, programme, s.sink.Port(), imap, extra)
+%s%s`, programme, mailbox, s.sink.Port(), imap, extra)
 	cfg, err := config.Parse(filepath.Join(t.TempDir(), "c.yaml"), []byte(body))
 	if err != nil {
 		t.Fatal(err)

@@ -196,7 +196,7 @@ func keepLines(d Data) []string {
 }
 
 // wrap breaks lines longer than width at spaces. Continuation lines keep the
-// line's indentation, hang under a "- " bullet or after a short "Label: ",
+// line's indentation or "> " quote mark, hang under a "- " bullet or after a short "Label: ",
 // and never start with a list number ("3.", "Q3"), which the reply parser
 // would take for a question. Lines ending in a question text from keep are
 // left alone, and a word longer than width (a link) is never cut.
@@ -209,6 +209,9 @@ func wrap(s string, keep []string) string {
 			continue
 		}
 		hang := strings.Repeat(" ", utf8.RuneCountInString(hangPrefix.FindString(body)))
+		if strings.HasPrefix(body, "> ") { // a quote stays a quote
+			hang = "> "
+		}
 		line, n := "", 0
 		for i, tok := range tokens(body) {
 			word := strings.TrimLeft(tok, " ")

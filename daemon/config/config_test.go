@@ -360,3 +360,21 @@ func TestMailboxThatCanNeverBeMailedIsRefused(t *testing.T) {
 		}
 	}
 }
+
+// Replies must be taken at least as long as a reflection can be nudged.
+func TestReplyWindow(t *testing.T) {
+	base := "programme: {name: P}\nmailbox: {address: m@example.org}\ndevserver: {enabled: true}\n"
+	cfg, err := Load(writeConfig(t, base))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Timings.ReplyWindow.D() != 60*24*time.Hour {
+		t.Errorf("default reply_window = %v; want 60d", cfg.Timings.ReplyWindow)
+	}
+	for value, ok := range map[string]bool{"7d": true, "400d": true, "6d": false, "801d": false} {
+		_, err := Load(writeConfig(t, base+"timings: {reply_window: "+value+"}\n"))
+		if (err == nil) != ok || err != nil && !strings.Contains(err.Error(), "timings.reply_window") {
+			t.Errorf("reply_window %s: %v, want ok %v", value, err, ok)
+		}
+	}
+}

@@ -77,6 +77,7 @@ func (c *Config) applyDefaults() {
 	t.ReflectionDelay = cmpOr(t.ReflectionDelay, Duration(2*time.Hour))
 	t.NudgeAfter = cmpOr(t.NudgeAfter, Duration(48*time.Hour))
 	t.ReflectionWindow = cmpOr(t.ReflectionWindow, Duration(7*24*time.Hour))
+	t.ReplyWindow = cmpOr(t.ReplyWindow, Duration(60*24*time.Hour))
 	c.Log.Level = cmpOr(strings.ToLower(c.Log.Level), "info")
 	c.Log.Format = cmpOr(strings.ToLower(c.Log.Format), "text")
 	c.Service.ShutdownTimeout = cmpOr(c.Service.ShutdownTimeout, Duration(30*time.Second))
@@ -323,6 +324,9 @@ func (k *checker) timings() {
 	}
 	if t.ReflectionWindow.D() < t.NudgeAfter.D() {
 		k.errorf("timings.reflection_window", "must be at least timings.nudge_after (%s), or no reflection could ever be nudged", t.NudgeAfter)
+	}
+	if d := t.ReplyWindow.D(); d < t.ReflectionWindow.D() || d > 800*24*time.Hour {
+		k.errorf("timings.reply_window", "must be between timings.reflection_window (%s), or replies to a nudged reflection would come too late, and 800d", t.ReflectionWindow)
 	}
 	q := t.QuietHours
 	if q.Start.Set != q.End.Set {

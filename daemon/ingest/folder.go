@@ -14,7 +14,7 @@ import (
 // ReadFolder reads the selected inbox folder through Drain and applies each
 // message. With full (a new connection) it first makes the folders and reads
 // every message in the inbox, so one whose move failed before is moved now
-// (recognised by its Message-ID, it changes nothing twice); otherwise it reads
+// (recognised as read before, it changes nothing twice); otherwise it reads
 // past the cursor. It returns how many messages it read.
 func (r *Reader) ReadFolder(ctx context.Context, c *imapclient.Client, mb inbox.Mailbox, full bool) (int, error) {
 	f := r.Cfg.IMAP.Folders
@@ -64,7 +64,7 @@ func (r *Reader) ReadFolder(ctx context.Context, c *imapclient.Client, mb inbox.
 func folderFor(cfg *config.Config, outcome string) string {
 	f := cfg.IMAP.Folders
 	switch outcome {
-	case store.OutcomeQuarantined:
+	case store.OutcomeQuarantined, store.OutcomeLate:
 		return f.Quarantine
 	case store.OutcomeUnrelated:
 		return f.Unrelated

@@ -7,9 +7,14 @@
 // `mentord ingest`:
 //  1. Parse it (mail/reply): headers, classification, and for a reply the new
 //     text and the answers.
-//  2. Within one transaction: skip it if its Message-ID was seen before;
-//     otherwise apply its effects (log the answers, record the RSVP, score the
-//     bounce) and record the message with its (mailbox, UIDVALIDITY, UID).
+//  2. Within one transaction: skip it if it was read before (the same
+//     Message-ID, From and body, or a quarantined message's very bytes; never
+//     the Message-ID alone, see dedupeKey); otherwise check who it is from
+//     (trust.go: one From mailbox, the person the token, thread or invite
+//     was sent to, our server's DMARC verdict), whether it is in time
+//     (late.go) and what it matches (bounce.go), apply its effects (log the
+//     answers, record the RSVP, score the bounce) and record the message
+//     with its (mailbox, UIDVALIDITY, UID) and outcome.
 //  3. The caller moves it to the folder its outcome names only after the
 //     commit, so a crash at any point reads it again and changes nothing twice.
 //
@@ -36,6 +41,7 @@ import (
 	"github.com/mentord/mentord/daemon/store"
 	"github.com/mentord/mentord/mail"
 	"github.com/mentord/mentord/mail/reply"
+	"github.com/mentord/mentord/mail/reply/decode"
 	"github.com/mentord/mentord/templates"
 )
 
@@ -45,7 +51,7 @@ var Metrics = []prometheus.Collector{readTotal, answersTotal}
 var (
 	readTotal = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Namespace: "mentord", Name: "messages_read_total",
-		Help: "Messages read from the mailbox, by kind (reply, calendar, bounce, auto_reply, other) and outcome (logged, ignored, quarantined, unrelated).",
+		Help: "Messages read from the mailbox, by kind (reply, calendar, bounce, auto_reply, other) and outcome (logged, ignored, quarantined, unrelated, late).",
 	}, []string{"kind", "outcome"})
 	answersTotal = prometheus.NewCounter(prometheus.CounterOpts{
 		Namespace: "mentord", Name: "answers_logged_total", Help: "Answers written to the progress log.",
@@ -70,7 +76,7 @@ type Source struct {
 // Outcome is what reading one message did.
 type Outcome struct {
 	Kind      reply.Kind
-	Outcome   string // store.OutcomeLogged, ...Ignored, ...Quarantined, ...Unrelated
+	Outcome   string // store.OutcomeLogged, ...Ignored, ...Quarantined, ...Unrelated, ...Late
 	Reason    string
 	Duplicate bool // read before: nothing was changed now
 	MessageID string
@@ -156,18 +162,24 @@ func (r *Reader) one(ctx context.Context, tx *sqlx.Tx, it Item, res *reply.Resul
 	if res == nil { // over the size limit: recorded, never read
 		res = &reply.Result{Kind: reply.KindOther, Header: reply.Header{MessageID: it.MessageID},
 			Reason: fmt.Sprintf("oversize: %d bytes, over imap.max_message_size", it.Size)}
-		in.MessageIDHash = messageHash(it.MessageID, []byte(fmt.Sprintf("%s/%d/%d", src.Mailbox, src.UIDValidity, src.UID)))
+		where := []byte(fmt.Sprintf("%s/%d/%d/%d", src.Mailbox, src.UIDValidity, src.UID, it.Size))
+		in.MessageIDHash = messageHash(it.MessageID, where)
+		in.DedupeKey, in.RawHash = dedupeKey(res.Header, where), rawHash(where)
 		r.Log.Warn("message skipped: over the size limit", "msgid", it.MessageID, "size", it.Size)
 	} else {
 		in.MessageIDHash = messageHash(res.Header.MessageID, it.Raw)
+		in.DedupeKey, in.RawHash = dedupeKey(res.Header, it.Raw), rawHash(it.Raw)
 		in.Raw = compress(it.Raw)
 	}
 	in.MessageID, in.FromAddr, in.Subject, in.Kind = res.Header.MessageID, res.Header.From, res.Header.Subject, string(res.Kind)
+	if res.Header.FromProblem != "" {
+		in.FromAddr = res.Header.FromField // as written, for the admin to see what it was
+	}
 	out := Outcome{Kind: res.Kind, MessageID: res.Header.MessageID}
 	if err := advanceCursor(ctx, tx, src); err != nil {
 		return out, err
 	}
-	prev, seen, err := store.InboundOutcome(ctx, tx, in.MessageIDHash)
+	prev, seen, err := store.InboundSeen(ctx, tx, in.DedupeKey, in.RawHash, in.MessageIDHash, res.Header.From)
 	if err != nil || seen {
 		out.Duplicate, out.Outcome, out.Reason = seen, prev, "read before"
 		return out, err
@@ -219,7 +231,7 @@ func (a *apply) run(ctx context.Context) error {
 	case a.res.Kind == reply.KindOther:
 		a.set(store.OutcomeUnrelated, a.res.Reason)
 		return nil
-	case strings.EqualFold(a.res.Header.From, box) || isOurBounceAddress(a.res.Header.From, a.r.Cfg):
+	case sameAddress(a.res.Header.From, box) || isOurBounceAddress(a.res.Header.From, a.r.Cfg):
 		a.set(store.OutcomeIgnored, "sent by mentord itself")
 		return nil
 	case a.res.Kind == reply.KindBounce:
@@ -248,26 +260,6 @@ func (a *apply) finish(ctx context.Context) error {
 	return nil
 }
 
-// dmarcFail reports whether the configured server said the sender failed DMARC
-// (RFC 8601: only the results of our own authserv-id are trusted).
-func dmarcFail(authResults []string, authservID string) bool {
-	if authservID == "" {
-		return false
-	}
-	for _, h := range authResults {
-		id, rest, _ := strings.Cut(h, ";")
-		if !strings.EqualFold(strings.Fields(strings.TrimSpace(id) + " x")[0], authservID) {
-			continue
-		}
-		for _, part := range strings.Split(rest, ";") {
-			if f := strings.Fields(strings.ToLower(part)); len(f) > 0 && f[0] == "dmarc=fail" {
-				return true
-			}
-		}
-	}
-	return false
-}
-
 // isOurBounceAddress reports a VERP return path of ours used as a sender.
 func isOurBounceAddress(addr string, cfg *config.Config) bool {
 	box := cfg.Mailbox
@@ -278,8 +270,8 @@ func isOurBounceAddress(addr string, cfg *config.Config) bool {
 	return strings.HasPrefix(strings.ToLower(addr), strings.ToLower(box.Address[:at]+box.PlusDelimiter+"bounce-"))
 }
 
-// messageHash names a message for deduplication: its Message-ID, or, for a
-// message without one, its bytes.
+// messageHash is the digest of a message's Message-ID, or for a message
+// without one, of its bytes.
 func messageHash(messageID string, raw []byte) string {
 	var sum [32]byte
 	if id := strings.Trim(strings.TrimSpace(messageID), "<>"); id != "" {
@@ -287,6 +279,31 @@ func messageHash(messageID string, raw []byte) string {
 	} else {
 		sum = sha256.Sum256(append([]byte("raw:"), bytes.ReplaceAll(raw, []byte("\r\n"), []byte("\n"))...))
 	}
+	return hex.EncodeToString(sum[:])
+}
+
+// dedupeKey names a message for recognising it when it is read again: its
+// Message-ID, its From as written and its body together, so that the same
+// message delivered twice (to two of our addresses, or read again after a
+// crash) is one, while a stranger who copies a Message-ID writes another
+// message. The trace fields a server adds on delivery (Received,
+// Delivered-To, Authentication-Results) are not part of it. A message
+// without a Message-ID is named by all of its bytes.
+func dedupeKey(h reply.Header, raw []byte) string {
+	id := strings.ToLower(strings.Trim(strings.TrimSpace(h.MessageID), "<>"))
+	if id == "" {
+		return "raw:" + rawHash(raw)
+	}
+	_, body, _ := decode.SplitHeader(raw)
+	body = bytes.ReplaceAll(body, []byte("\r\n"), []byte("\n"))
+	b := sha256.Sum256(body)
+	sum := sha256.Sum256([]byte("id:" + id + "\x00from:" + h.FromField + "\x00body:" + hex.EncodeToString(b[:])))
+	return hex.EncodeToString(sum[:])
+}
+
+// rawHash is the digest of a message's bytes, line ends as LF.
+func rawHash(raw []byte) string {
+	sum := sha256.Sum256(bytes.ReplaceAll(raw, []byte("\r\n"), []byte("\n")))
 	return hex.EncodeToString(sum[:])
 }
 
