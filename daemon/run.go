@@ -197,6 +197,14 @@ func (d *Daemon) start(ctx context.Context) error {
 		if cfg.PlusAddressing() { // replies to mentoring+TOKEN@ reach the programme's INBOX, as on a real server
 			dc.RecipientDelimiter = cfg.Mailbox.PlusDelimiter
 		}
+		// Its mail is gone with the last process: its INBOX is numbered above
+		// the UIDVALIDITY the last one was read in, so no UID read then names
+		// a new message.
+		cur, err := store.GetCursor(ctx, db.R(), cfg.IMAP.Folders.Inbox)
+		if err != nil {
+			return err
+		}
+		dc.UIDValidityAbove = cur.UIDValidity
 		d.dev, err = devserver.Start(dc)
 		if err != nil {
 			return fmt.Errorf("start the dev mail server: %w (is another mentord running? change devserver.smtp_listen and imap_listen)", err)

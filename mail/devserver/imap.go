@@ -119,14 +119,18 @@ func (is *imapSession) Store(w *imapserver.FetchWriter, numSet imap.NumSet, flag
 }
 
 // user returns the user named addr (already lower-cased), creating it with
-// an INBOX if it is new: imapmemserver does not create INBOX by itself.
+// an INBOX if it is new: imapmemserver does not create INBOX by itself. Its
+// mailboxes are numbered from this start's UIDVALIDITY base.
 func (s *Server) user(addr string) *imapmemserver.User {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	u := s.users[addr]
 	if u == nil {
 		u = imapmemserver.NewUser(addr, "") // the password is never checked
-		_ = u.Create("INBOX", nil)          // cannot fail on a new user
+		if err := seedUIDValidity(u, s.uidBase); err != nil {
+			s.log.Error("dev mail server: mailboxes numbered from UIDVALIDITY 1, as at every start", "err", err)
+		}
+		_ = u.Create("INBOX", nil) // cannot fail on a new user
 		s.users[addr] = u
 	}
 	return u
