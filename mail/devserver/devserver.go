@@ -20,7 +20,8 @@
 //     INBOX. A client in IDLE is told about new mail at once; MOVE, UIDPLUS
 //     and ESEARCH work (IMAP4rev2, also advertised to IMAP4rev1 clients).
 //  4. Tests call Deliver to drop a raw message into an INBOX without SMTP,
-//     and Mailbox to read a folder back.
+//     Mailbox to read a folder back, and Stall to make an IMAP command go
+//     unanswered.
 //  5. With Config.CheckToken it stands in for Microsoft 365 or Google
 //     Workspace: sign-in only with an OAuth token (XOAUTH2, OAUTHBEARER), a
 //     refused token answered with the providers' JSON challenge.
@@ -91,6 +92,8 @@ type Server struct {
 	ownToken string
 	// uidBase is the UIDVALIDITY below this start's mailboxes.
 	uidBase uint32
+	// stalls are the IMAP commands a test told to go unanswered.
+	stalls stalls
 
 	closeOnce sync.Once
 	closing   chan struct{}
