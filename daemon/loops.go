@@ -244,6 +244,8 @@ func (d *Daemon) imapState(s inbox.State) {
 			mode = "polling"
 		}
 		d.health.Set("imap", true, "connected ("+mode+")", nil)
+	case errors.Is(s.Err, inbox.ErrStalled):
+		d.health.Set("imap", false, "stalled: the server stopped answering; reconnecting in "+s.Retry.Round(time.Second).String(), s.Err)
 	case s.Err != nil:
 		d.health.Set("imap", false, "disconnected, retrying in "+s.Retry.Round(time.Second).String(), s.Err)
 	default:

@@ -2,16 +2,22 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"net"
+	"net/http"
 	"net/smtp"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/mentord/mentord/daemon/health"
 	"github.com/mentord/mentord/daemon/store"
+	"github.com/mentord/mentord/mail/devserver"
 )
 
 // Reading never stops, with the real binary.
@@ -97,5 +103,127 @@ func TestServeReadsAfterTheDevServerRestarts(t *testing.T) {
 	}
 	if strings.Contains(second.logs.String(), "UNIQUE constraint failed") {
 		t.Errorf("the inbox failed:\n%s", second.logs)
+	}
+}
+
+// peerConfig writes a configuration that reads from and sends through dev, a
+// mail server the test holds (the embedded one is off), with /healthz on a
+// free port; imap is more of the imap section.
+func peerConfig(t *testing.T, dev *devserver.Server, imap string) (config, db, httpAddr string) {
+	t.Helper()
+	dir := t.TempDir()
+	config, db, httpAddr = filepath.Join(dir, "config.yaml"), filepath.Join(dir, "m.db"), fmt.Sprintf("127.0.0.1:%d", freePort(t))
+	smtpHost, smtpPort, _ := net.SplitHostPort(dev.SMTPAddr())
+	imapHost, imapPort, _ := net.SplitHostPort(dev.IMAPAddr())
+	os.WriteFile(filepath.Join(dir, "pw"), []byte("any\n"), 0o600)
+	os.WriteFile(config, []byte(fmt.Sprintf(`programme: {name: Test}
+mailbox: {address: mentoring@example.org}
+database: {path: %s}
+smtp: {host: %s, port: %s, tls: none, auth: none}
+imap: {host: %s, port: %s, tls: none, password_file: pw, %s}
+http: {listen: %q}
+`, db, smtpHost, smtpPort, imapHost, imapPort, imap, httpAddr)), 0o600)
+	return config, db, httpAddr
+}
+
+// startDev starts a dev mail server of the test's own.
+func startDev(t *testing.T) *devserver.Server {
+	t.Helper()
+	dev, err := devserver.Start(devserver.Config{SMTPAddr: "127.0.0.1:0", IMAPAddr: "127.0.0.1:0", RecipientDelimiter: "+"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { dev.Close() })
+	return dev
+}
+
+// component returns /healthz's status code and the named component.
+func component(t *testing.T, httpAddr, name string) (int, health.Part) {
+	t.Helper()
+	resp, err := http.Get("http://" + httpAddr + "/healthz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var h struct {
+		Parts []health.Part `json:"components"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&h); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range h.Parts {
+		if p.Name == name {
+			return resp.StatusCode, p
+		}
+	}
+	return resp.StatusCode, health.Part{}
+}
+
+// waitLog waits until the process has logged text.
+func waitLog(t *testing.T, p *process, text string) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for !strings.Contains(p.logs.String(), text) {
+		if time.Now().After(deadline) {
+			t.Fatalf("never logged %q:\n%s", text, p.logs)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// An IMAP server that stops answering (Dovecot waiting on its own index lock
+// for minutes) costs a reconnect after imap.timeout, which the log and
+// /healthz tell; once it answers again, mail is read. Before, mentord waited
+// on the unanswered SELECT forever, and said nothing.
+func TestServeReconnectsWhenIMAPStalls(t *testing.T) {
+	dev := startDev(t)
+	release := dev.Stall("SELECT")
+	defer release()
+	config, db, httpAddr := peerConfig(t, dev, "timeout: 1s")
+	p, _ := serve(t, config)
+	waitLog(t, p, "stopped answering")
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		code, imap := component(t, httpAddr, "imap")
+		if code == http.StatusServiceUnavailable && !imap.OK && strings.Contains(imap.State, "stalled") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("/healthz says %d, imap %+v, while the server does not answer", code, imap)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	release()
+	if err := dev.Deliver("mentoring@example.org", []byte("From: someone@example.net\r\nTo: mentoring@example.org\r\n"+
+		"Subject: hello\r\nMessage-ID: <stall@example.net>\r\n\r\nHi.\r\n")); err != nil {
+		t.Fatal(err)
+	}
+	recorded(t, p, db, "stall@example.net")
+}
+
+// check-mail against a server that stops answering fails the step, naming
+// the stall, and exits, instead of waiting for the answer forever.
+func TestCheckMailGivesUpOnAStalledServer(t *testing.T) {
+	dev := startDev(t)
+	release := dev.Stall("EXAMINE")
+	defer release()
+	config, _, _ := peerConfig(t, dev, "timeout: 1s")
+	cmd := exec.Command(binary(t), "check-mail", "--config", config)
+	var out logBuffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err := <-done:
+		if err == nil || !strings.Contains(out.String(), "stopped answering") {
+			t.Errorf("check-mail = %v\n%s", err, &out)
+		}
+	case <-time.After(60 * time.Second):
+		cmd.Process.Kill()
+		<-done
+		t.Fatalf("check-mail still waits for the server's answer\n%s", &out)
 	}
 }

@@ -90,7 +90,11 @@ func Watch(ctx context.Context, cfg Config, opts WatchOptions, h Handler) error 
 			backoff = opts.MinBackoff // it worked for a while: start the backoff afresh
 		}
 		wait := Jitter(backoff)
-		opts.Log.Warn("imap connection lost, will retry", "err", err, "retry_in", wait.Round(time.Millisecond))
+		lost := "imap connection lost, will retry"
+		if errors.Is(err, ErrStalled) {
+			lost = "imap server stalled: no answer in time, will reconnect"
+		}
+		opts.Log.Warn(lost, "err", err, "retry_in", wait.Round(time.Millisecond))
 		opts.OnState(State{Err: err, Retry: wait})
 		select {
 		case <-ctx.Done():
@@ -117,14 +121,14 @@ func watchOnce(ctx context.Context, cfg Config, opts WatchOptions, h Handler) er
 		default:
 		}
 	}
-	c, err := dial(ctx, cfg, &imapclient.Options{UnilateralDataHandler: &imapclient.UnilateralDataHandler{
+	c, err := dial(ctx, cfg, &dialOptions{Options: imapclient.Options{UnilateralDataHandler: &imapclient.UnilateralDataHandler{
 		Mailbox: func(d *imapclient.UnilateralDataMailbox) {
 			if d.NumMessages != nil {
 				notify()
 			}
 		},
 		Expunge: func(uint32) { notify() },
-	}})
+	}}, heartbeat: opts.Heartbeat, beatEvery: opts.BeatEvery})
 	if err != nil {
 		return err
 	}
@@ -132,7 +136,7 @@ func watchOnce(ctx context.Context, cfg Config, opts WatchOptions, h Handler) er
 	stop := context.AfterFunc(ctx, func() { _ = c.Close() })
 	defer stop()
 
-	sel, err := c.Select(opts.Folder, nil).Wait()
+	sel, err := awaitValue(c, c.Select(opts.Folder, nil).Wait)
 	if err != nil {
 		return fmt.Errorf("imap select %s: %w", opts.Folder, err)
 	}
@@ -156,7 +160,11 @@ func watchOnce(ctx context.Context, cfg Config, opts WatchOptions, h Handler) er
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
-		if st, err := c.Status(opts.Folder, &imap.StatusOptions{NumMessages: true, UIDNext: true, UIDValidity: true}).Wait(); err == nil {
+		st, err := awaitValue(c, c.Status(opts.Folder, &imap.StatusOptions{NumMessages: true, UIDNext: true, UIDValidity: true}).Wait)
+		switch {
+		case errors.Is(err, ErrStalled):
+			return fmt.Errorf("imap status %s: %w", opts.Folder, err)
+		case err == nil:
 			mb.UIDValidity, mb.UIDNext = st.UIDValidity, st.UIDNext
 			if st.NumMessages != nil {
 				mb.Messages = *st.NumMessages
@@ -168,7 +176,7 @@ func watchOnce(ctx context.Context, cfg Config, opts WatchOptions, h Handler) er
 // waitIdle holds IDLE (go-imap re-issues it every 28 minutes, inside RFC 2177's
 // 29) until the server announces news, the re-check interval passes or ctx ends.
 func waitIdle(ctx context.Context, c *imapclient.Client, news <-chan struct{}, opts WatchOptions) error {
-	cmd, err := c.Idle()
+	cmd, err := awaitValue(c, c.Idle)
 	if err != nil {
 		return fmt.Errorf("imap idle: %w", err)
 	}
@@ -191,10 +199,13 @@ wait:
 			return errors.New("imap: the server closed the connection")
 		}
 	}
-	if err := cmd.Close(); err != nil {
-		return fmt.Errorf("imap idle done: %w", err)
-	}
-	if err := cmd.Wait(); err != nil && ctx.Err() == nil {
+	err = await(c, func() error {
+		if err := cmd.Close(); err != nil {
+			return fmt.Errorf("done: %w", err)
+		}
+		return cmd.Wait()
+	})
+	if err != nil && ctx.Err() == nil {
 		return fmt.Errorf("imap idle: %w", err)
 	}
 	return nil
@@ -218,7 +229,7 @@ func waitPoll(ctx context.Context, c *imapclient.Client, opts WatchOptions) erro
 			done = true
 		}
 	}
-	if err := c.Noop().Wait(); err != nil {
+	if err := await(c, c.Noop().Wait); err != nil {
 		return fmt.Errorf("imap noop: %w", err)
 	}
 	return nil
