@@ -2,17 +2,22 @@ package daemon
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/jmoiron/sqlx"
 
+	"github.com/mentord/mentord/daemon/health"
 	"github.com/mentord/mentord/daemon/store"
 	"github.com/mentord/mentord/mail/devserver"
 )
@@ -30,7 +35,7 @@ type peerDaemon struct {
 	db       string // the database file
 	httpAddr string
 	logs     *syncBuffer
-	n        *notifications
+	n        *notes
 	cancel   context.CancelFunc
 	done     chan error
 }
@@ -49,7 +54,7 @@ func startPeerDaemon(t *testing.T, devCfg devserver.Config, extra string, faults
 	}
 	// Restarts reuse the ports it got.
 	devCfg.SMTPAddr, devCfg.IMAPAddr = dev.SMTPAddr(), dev.IMAPAddr()
-	p := &peerDaemon{t: t, dev: dev, devCfg: devCfg, logs: &syncBuffer{}, n: newNotifications(), done: make(chan error, 1)}
+	p := &peerDaemon{t: t, dev: dev, devCfg: devCfg, logs: &syncBuffer{}, n: &notes{}, done: make(chan error, 1)}
 	t.Cleanup(func() { p.dev.Close() })
 	dir := t.TempDir()
 	p.db, p.cfg = filepath.Join(dir, "m.db"), filepath.Join(dir, "config.yaml")
@@ -76,8 +81,45 @@ log: {level: debug}
 		p.done <- Run(ctx, Options{ConfigPath: p.cfg, LogOutput: p.logs, Notify: p.n.notify, Faults: faults})
 	}()
 	t.Cleanup(p.stop)
-	p.n.waitFor(t, "READY=1")
+	p.n.wait(t, "READY=1", time.Time{}, 1)
 	return p
+}
+
+// notes records what the daemon tells systemd, with when, never blocking it.
+type notes struct {
+	mu     sync.Mutex
+	states []stamped
+}
+
+func (n *notes) notify(state string) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	n.states = append(n.states, stamped{time.Now(), state})
+}
+
+// count returns how many states with the prefix came after from.
+func (n *notes) count(prefix string, from time.Time) int {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	k := 0
+	for _, s := range n.states {
+		if s.at.After(from) && strings.HasPrefix(s.state, prefix) {
+			k++
+		}
+	}
+	return k
+}
+
+// wait waits until count states with the prefix came after from.
+func (n *notes) wait(t *testing.T, prefix string, from time.Time, count int) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for n.count(prefix, from) < count {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d× %s after %v, want %d", n.count(prefix, from), prefix, from.Format("15:04:05.000"), count)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 }
 
 // stop ends the daemon and waits for Run to return.
@@ -267,4 +309,92 @@ func TestUIDsGoingBackAreReadAsTheyCome(t *testing.T) {
 			t.Errorf("%s recorded as %s (%q)", id, in.Outcome, in.Reason)
 		}
 	}
+}
+
+// waitLog waits until the daemon logged text count times.
+func (p *peerDaemon) waitLog(text string, count int) {
+	p.t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for strings.Count(p.logs.String(), text) < count {
+		if time.Now().After(deadline) {
+			p.t.Fatalf("logged %q %d times, want %d:\n%s", text, strings.Count(p.logs.String(), text), count, p.logs)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// The watchdog is about mentord, not its peers: through an IMAP outage many
+// times longer than WatchdogSec the inbox loop waits to reconnect, as
+// designed, and WATCHDOG=1 keeps coming; the same loop wedged in its own code
+// still stops it. Before, the reconnect backoff counted as no sign of life,
+// and under systemd any outage over WatchdogSec restarted mentord again and
+// again.
+func TestWatchdogThroughAnIMAPOutageAndAWedge(t *testing.T) {
+	t.Setenv("WATCHDOG_USEC", "1000000") // WatchdogSec=1s
+	t.Setenv("WATCHDOG_PID", strconv.Itoa(os.Getpid()))
+	var wedged atomic.Bool
+	release := make(chan struct{})
+	faults := &Faults{BeforeInbox: func() {
+		if wedged.Load() {
+			<-release
+		}
+	}}
+	defer close(release)
+	p := startPeerDaemon(t, devserver.Config{}, "", faults)
+	p.waitLog("imap connected", 1)
+
+	down := time.Now()
+	if err := p.dev.Close(); err != nil {
+		t.Fatal(err)
+	}
+	p.n.wait(t, "WATCHDOG=1", down.Add(2*time.Second), 10) // pings well past WatchdogSec into the outage
+	p.waitLog("imap connection lost", 3)                   // the daemon did wait out several backoffs
+	if strings.Contains(p.logs.String(), "no sign of life") {
+		t.Errorf("the watchdog took the outage for a wedged loop:\n%s", p.logs)
+	}
+
+	p.restartDev()
+	p.waitLog("imap connected", 2)
+	wedged.Store(true)
+	p.deliver("wedge@example.net")
+	p.waitLog(`msg="a loop shows no sign of life; not pinging the watchdog" loop=inbox`, 1)
+}
+
+// A loop that failed waits out its restart backoff as designed: alive for
+// the watchdog (and failing in /healthz). Before, a backoff longer than
+// WatchdogSec stopped the pings.
+func TestRestartBackoffIsASignOfLife(t *testing.T) {
+	d := &Daemon{log: slog.New(slog.DiscardHandler), health: health.New(time.Now), watchdog: 600 * time.Millisecond}
+	soft, stop := context.WithCancel(context.Background())
+	failed := make(chan struct{}, 10)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		d.supervise(soft, soft, "schedule", func(_, _ context.Context) error {
+			d.health.Beat("schedule") // it ran
+			failed <- struct{}{}
+			return errors.New("broken")
+		})
+	}()
+	<-failed // the first run failed: a backoff of 1s, more than the window
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+		if ok, _ := d.health.Alive(d.watchdog, "schedule"); ok {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the restart backoff shows no sign of life")
+		}
+	}
+	start := time.Now()
+	for time.Since(start) < 900*time.Millisecond {
+		if ok, _ := d.health.Alive(d.watchdog, "schedule"); !ok {
+			t.Fatalf("no sign of life %v into the restart backoff", time.Since(start).Round(time.Millisecond))
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if h := d.health.Parts(); len(h) != 1 || h[0].OK {
+		t.Errorf("health = %+v, want the loop failing", h)
+	}
+	stop()
+	<-done
 }

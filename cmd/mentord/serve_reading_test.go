@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -225,5 +226,150 @@ func TestCheckMailGivesUpOnAStalledServer(t *testing.T) {
 		cmd.Process.Kill()
 		<-done
 		t.Fatalf("check-mail still waits for the server's answer\n%s", &out)
+	}
+}
+
+// stampedNotify is a fake systemd that notes when each state arrived.
+type stampedNotify struct {
+	path string
+	mu   sync.Mutex
+	at   map[string][]time.Time
+}
+
+func newStampedNotify(t *testing.T) *stampedNotify {
+	t.Helper()
+	n := &stampedNotify{path: filepath.Join(t.TempDir(), "notify.sock"), at: map[string][]time.Time{}}
+	conn, err := net.ListenUnixgram("unixgram", &net.UnixAddr{Name: n.path, Net: "unixgram"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	go func() {
+		buf := make([]byte, 4096)
+		for {
+			k, err := conn.Read(buf)
+			if err != nil {
+				return
+			}
+			n.mu.Lock()
+			for _, s := range strings.Split(string(buf[:k]), "\n") {
+				n.at[s] = append(n.at[s], time.Now())
+			}
+			n.mu.Unlock()
+		}
+	}()
+	return n
+}
+
+// wait waits until state came count times after from.
+func (n *stampedNotify) wait(t *testing.T, p *process, state string, from time.Time, count int) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		n.mu.Lock()
+		k := 0
+		for _, at := range n.at[state] {
+			if at.After(from) {
+				k++
+			}
+		}
+		n.mu.Unlock()
+		if k >= count {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d× %s after %s, want %d\n%s", k, state, from.Format("15:04:05.000"), count, p.logs)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// Under systemd's watchdog (WatchdogSec=2s here, 30s in the shipped unit), an
+// IMAP server that is down for many times WatchdogSec does not get mentord
+// killed: WATCHDOG=1 keeps coming while it waits to reconnect, and it reads
+// again once the server is back. Before, the reconnect backoff counted as no
+// sign of life: every outage over WatchdogSec restarted mentord, again and
+// again, and each restart could send a message twice.
+func TestServeWatchdogKeepsPingingThroughAnIMAPOutage(t *testing.T) {
+	dev := startDev(t)
+	imapAddr := dev.IMAPAddr()
+	config, db, _ := peerConfig(t, dev, "timeout: 5s")
+	notify := newStampedNotify(t)
+	p := start(t, []string{"NOTIFY_SOCKET=" + notify.path, "WATCHDOG_USEC=2000000"}, "serve", "--config", config)
+	notify.wait(t, p, "READY=1", time.Time{}, 1)
+	waitLog(t, p, "imap connected")
+
+	dev.Close()
+	down := time.Now()
+	notify.wait(t, p, "WATCHDOG=1", down.Add(4*time.Second), 8) // well past WatchdogSec into the outage
+	if strings.Contains(p.logs.String(), "no sign of life") {
+		t.Errorf("the watchdog took the outage for a wedged loop:\n%s", p.logs)
+	}
+
+	dev, err := devserver.Start(devserver.Config{SMTPAddr: "127.0.0.1:0", IMAPAddr: imapAddr})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer dev.Close()
+	if err := dev.Deliver("mentoring@example.org", []byte("From: someone@example.net\r\nTo: mentoring@example.org\r\n"+
+		"Subject: hello\r\nMessage-ID: <outage@example.net>\r\n\r\nHi.\r\n")); err != nil {
+		t.Fatal(err)
+	}
+	recorded(t, p, db, "outage@example.net")
+}
+
+// silentServer accepts connections and never says a word, like an SMTP
+// server whose greeting never comes; closed receives when mentord hangs up.
+func silentServer(t *testing.T) (port int, closed <-chan struct{}) {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	ch := make(chan struct{}, 16)
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				_, _ = c.Read(make([]byte, 1)) // until the client gives up
+				ch <- struct{}{}
+			}()
+		}
+	}()
+	return ln.Addr().(*net.TCPAddr).Port, ch
+}
+
+// The same for the SMTP server: mentord waiting on a server that does not
+// answer, within smtp.timeout (3s here, longer than WatchdogSec=2s), is alive.
+// Before, the outbox loop showed no sign of life while it waited.
+func TestServeWatchdogKeepsPingingWhileSMTPStalls(t *testing.T) {
+	dir := t.TempDir()
+	config := filepath.Join(dir, "config.yaml")
+	port, closed := silentServer(t)
+	os.WriteFile(config, []byte(fmt.Sprintf(`programme: {name: Test}
+mailbox: {address: mentoring@example.org}
+database: {path: m.db}
+smtp: {host: 127.0.0.1, port: %d, tls: none, auth: none, timeout: 3s}
+devserver: {enabled: true, smtp_listen: "127.0.0.1:%d", imap_listen: "127.0.0.1:%d"}
+timings: {quiet_hours: {start: "", end: ""}}
+`, port, freePort(t), freePort(t))), 0o600)
+	addPairSoon(t, nil, config)
+	notify := newStampedNotify(t)
+	p := start(t, []string{"NOTIFY_SOCKET=" + notify.path, "WATCHDOG_USEC=2000000"}, "serve", "--config", config)
+	notify.wait(t, p, "READY=1", time.Time{}, 1)
+	select {
+	case <-closed: // mentord waited smtp.timeout for the greeting, and gave up
+	case <-time.After(30 * time.Second):
+		t.Fatalf("mentord never gave up on the silent SMTP server\n%s", p.logs)
+	}
+	gaveUp := time.Now()
+	notify.wait(t, p, "WATCHDOG=1", gaveUp, 2)
+	if strings.Contains(p.logs.String(), "no sign of life") {
+		t.Errorf("the watchdog took the wait for the SMTP server for a wedged loop:\n%s", p.logs)
 	}
 }

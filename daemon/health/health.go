@@ -30,7 +30,8 @@ type Health struct {
 	now   func() time.Time // the daemon's clock
 	mu    sync.Mutex
 	parts map[string]*Part
-	beats map[string]time.Time // real time of each loop's last sign of life
+	beats map[string]time.Time     // real time of each loop's last sign of life
+	quiet map[string]time.Duration // how long a loop may be silent now (Quiet)
 }
 
 // Part is one component's state.
@@ -45,7 +46,7 @@ type Part struct {
 
 // New returns a Health that dates changes with now, the daemon's clock.
 func New(now func() time.Time) *Health {
-	return &Health{now: now, parts: map[string]*Part{}, beats: map[string]time.Time{}}
+	return &Health{now: now, parts: map[string]*Part{}, beats: map[string]time.Time{}, quiet: map[string]time.Duration{}}
 }
 
 // Beat records that a loop is alive: working, or waiting as it should.
@@ -55,13 +56,22 @@ func (h *Health) Beat(name string) {
 	h.mu.Unlock()
 }
 
-// Alive reports whether every named loop beat within the last d, and if not,
-// which one did not.
+// Quiet says that the loop is about to wait, for up to d between two beats,
+// on something that has deadlines of its own but cannot beat meanwhile (an
+// SMTP transaction); Alive allows it that long. Zero ends it.
+func (h *Health) Quiet(name string, d time.Duration) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.quiet[name] = d
+}
+
+// Alive reports whether every named loop beat within the last d (or the
+// longer time it declared with Quiet), and if not, which one did not.
 func (h *Health) Alive(d time.Duration, names ...string) (bool, string) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	for _, n := range names {
-		if time.Since(h.beats[n]) > d {
+		if time.Since(h.beats[n]) > max(d, h.quiet[n]) {
 			return false, n
 		}
 	}

@@ -41,7 +41,7 @@ type WatchOptions struct {
 	MaxBackoff   time.Duration // longest wait; default 5m
 	OnState      func(State)   // called on every connect and disconnect; may be nil
 	NoIdle       bool          // poll even when the server offers IDLE (for servers whose IDLE misbehaves)
-	Heartbeat    func()        // optional: called every BeatEvery while waiting, a sign of life
+	Heartbeat    func()        // optional: called every BeatEvery while waiting for the server (to reconnect, in IDLE, for an answer), a sign of life
 	BeatEvery    time.Duration // default 5s
 	Log          *slog.Logger
 }
@@ -96,13 +96,51 @@ func Watch(ctx context.Context, cfg Config, opts WatchOptions, h Handler) error 
 		}
 		opts.Log.Warn(lost, "err", err, "retry_in", wait.Round(time.Millisecond))
 		opts.OnState(State{Err: err, Retry: wait})
-		select {
-		case <-ctx.Done():
+		if opts.rest(ctx, wait) {
 			return nil
-		case <-time.After(wait):
 		}
 		backoff = min(2*backoff, opts.MaxBackoff)
 	}
+}
+
+// rest waits d before the next connection, or until ctx ends (it reports
+// which), calling Heartbeat meanwhile: waiting for the server, as designed,
+// is a sign of life.
+func (o *WatchOptions) rest(ctx context.Context, d time.Duration) (ended bool) {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	beat := time.NewTicker(o.BeatEvery)
+	defer beat.Stop()
+	for {
+		o.Heartbeat()
+		select {
+		case <-ctx.Done():
+			return true
+		case <-t.C:
+			return false
+		case <-beat.C:
+		}
+	}
+}
+
+// beating runs fn, a wait for the server that has a deadline of its own,
+// calling Heartbeat meanwhile.
+func beating[T any](o *WatchOptions, fn func() (T, error)) (T, error) {
+	done := make(chan struct{})
+	defer close(done)
+	go func() {
+		beat := time.NewTicker(o.BeatEvery)
+		defer beat.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-beat.C:
+				o.Heartbeat()
+			}
+		}
+	}()
+	return fn()
 }
 
 // Jitter spreads a wait over [d/2, d) so reconnecting clients do not stampede.
@@ -121,14 +159,15 @@ func watchOnce(ctx context.Context, cfg Config, opts WatchOptions, h Handler) er
 		default:
 		}
 	}
-	c, err := dial(ctx, cfg, &dialOptions{Options: imapclient.Options{UnilateralDataHandler: &imapclient.UnilateralDataHandler{
+	dopts := &dialOptions{Options: imapclient.Options{UnilateralDataHandler: &imapclient.UnilateralDataHandler{
 		Mailbox: func(d *imapclient.UnilateralDataMailbox) {
 			if d.NumMessages != nil {
 				notify()
 			}
 		},
 		Expunge: func(uint32) { notify() },
-	}}, heartbeat: opts.Heartbeat, beatEvery: opts.BeatEvery})
+	}}, heartbeat: opts.Heartbeat, beatEvery: opts.BeatEvery}
+	c, err := beating(&opts, func() (*imapclient.Client, error) { return dial(ctx, cfg, dopts) })
 	if err != nil {
 		return err
 	}
