@@ -58,6 +58,7 @@ func (d *Daemon) supervise(soft, hard context.Context, name string, run loopFunc
 	backoff := time.Second
 	for {
 		d.health.Set(name, true, "running", nil)
+		d.health.Beat(name) // a loop (re)starting is alive
 		err := safeRun(func() error { return run(soft, hard) })
 		if soft.Err() != nil {
 			d.health.Set(name, true, "stopped", nil)

@@ -36,6 +36,7 @@ type peerDaemon struct {
 	httpAddr string
 	logs     *syncBuffer
 	n        *notes
+	reload   chan struct{} // a send reloads the configuration (SIGHUP)
 	cancel   context.CancelFunc
 	done     chan error
 }
@@ -54,7 +55,7 @@ func startPeerDaemon(t *testing.T, devCfg devserver.Config, extra string, faults
 	}
 	// Restarts reuse the ports it got.
 	devCfg.SMTPAddr, devCfg.IMAPAddr = dev.SMTPAddr(), dev.IMAPAddr()
-	p := &peerDaemon{t: t, dev: dev, devCfg: devCfg, logs: &syncBuffer{}, n: &notes{}, done: make(chan error, 1)}
+	p := &peerDaemon{t: t, dev: dev, devCfg: devCfg, logs: &syncBuffer{}, n: &notes{}, reload: make(chan struct{}, 1), done: make(chan error, 1)}
 	t.Cleanup(func() { p.dev.Close() })
 	dir := t.TempDir()
 	p.db, p.cfg = filepath.Join(dir, "m.db"), filepath.Join(dir, "config.yaml")
@@ -78,7 +79,7 @@ log: {level: debug}
 	ctx, cancel := context.WithCancel(context.Background())
 	p.cancel = cancel
 	go func() {
-		p.done <- Run(ctx, Options{ConfigPath: p.cfg, LogOutput: p.logs, Notify: p.n.notify, Faults: faults})
+		p.done <- Run(ctx, Options{ConfigPath: p.cfg, LogOutput: p.logs, Notify: p.n.notify, Reload: p.reload, Faults: faults})
 	}()
 	t.Cleanup(p.stop)
 	p.n.wait(t, "READY=1", time.Time{}, 1)
@@ -358,6 +359,51 @@ func TestWatchdogThroughAnIMAPOutageAndAWedge(t *testing.T) {
 	wedged.Store(true)
 	p.deliver("wedge@example.net")
 	p.waitLog(`msg="a loop shows no sign of life; not pinging the watchdog" loop=inbox`, 1)
+	// /healthz sees the wedge too (before, it said ok).
+	code, h := getHealth(t, p.httpAddr)
+	var inbox health.Part
+	for _, part := range h.Parts {
+		if part.Name == "inbox" {
+			inbox = part
+		}
+	}
+	if code != 503 || inbox.OK || !strings.Contains(inbox.State, "no sign of life") {
+		t.Errorf("/healthz = %d, inbox %+v, while the inbox loop is wedged", code, inbox)
+	}
+}
+
+// SIGTERM stops the daemon within its shutdown timeout (and a few seconds to
+// cut work off) even when a loop is wedged in its own code and never returns.
+// Before, Run waited for the wedged loop for ever.
+func TestStopWithAWedgedLoop(t *testing.T) {
+	var wedged atomic.Bool
+	release := make(chan struct{})
+	defer close(release)
+	entered := make(chan struct{}, 1)
+	faults := &Faults{BeforeInbox: func() {
+		if wedged.Load() {
+			entered <- struct{}{}
+			<-release
+		}
+	}}
+	p := startPeerDaemon(t, devserver.Config{}, "service: {shutdown_timeout: 1s}\n", faults)
+	p.waitLog("imap connected", 1)
+	wedged.Store(true)
+	p.deliver("wedge@example.net")
+	<-entered
+	p.cancel()
+	p.cancel = nil
+	select {
+	case err := <-p.done:
+		if err != nil {
+			t.Errorf("Run = %v", err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatalf("Run still waits for the wedged loop 30s after the stop\n%s", p.logs)
+	}
+	if !strings.Contains(p.logs.String(), "did not stop") {
+		t.Errorf("the log does not say which loop was left behind:\n%s", p.logs)
+	}
 }
 
 // A loop that failed waits out its restart backoff as designed: alive for
@@ -397,4 +443,32 @@ func TestRestartBackoffIsASignOfLife(t *testing.T) {
 	}
 	stop()
 	<-done
+}
+
+// SIGTERM is heard while a reload hangs (on whatever it reads or renders):
+// the daemon stops, and says it left the reload behind. Before, the reload
+// ran in the loop that waits for signals, and a hung one kept it from ever
+// seeing SIGTERM.
+func TestStopDuringAHungReload(t *testing.T) {
+	entered, release := make(chan struct{}, 1), make(chan struct{})
+	defer close(release)
+	p := startPeerDaemon(t, devserver.Config{}, "", &Faults{BeforeReload: func() {
+		entered <- struct{}{}
+		<-release
+	}})
+	p.reload <- struct{}{}
+	<-entered
+	p.cancel()
+	p.cancel = nil
+	select {
+	case err := <-p.done:
+		if err != nil {
+			t.Errorf("Run = %v", err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatalf("Run still waits for the hung reload 30s after the stop\n%s", p.logs)
+	}
+	if !strings.Contains(p.logs.String(), "a reload did not finish") {
+		t.Errorf("the log does not say the reload was left behind:\n%s", p.logs)
+	}
 }

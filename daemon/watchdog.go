@@ -24,6 +24,15 @@ import (
 // loopNames are the loops the watchdog watches.
 var loopNames = []string{"schedule", "outbox", "inbox"}
 
+// liveWindow is how long a loop may show no sign of life before it counts as
+// wedged: WatchdogSec, or a minute outside systemd's watchdog.
+func (d *Daemon) liveWindow() time.Duration {
+	if d.watchdog > 0 {
+		return d.watchdog
+	}
+	return time.Minute
+}
+
 // heartbeatEvery is how often a waiting loop says it is alive.
 func (d *Daemon) heartbeatEvery() time.Duration {
 	if d.watchdog > 0 {

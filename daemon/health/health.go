@@ -5,7 +5,8 @@
 // The flow:
 //  1. The loops Set their state and Beat while alive (Progress when they did
 //     their work); the daemon's watchdog asks Alive before it pings systemd.
-//  2. /healthz serves Parts; the schedule loop saves a Report in the database
+//  2. /healthz serves Parts, a running loop without a sign of life (Lifeless)
+//     marked as wedged; the schedule loop saves a Report in the database
 //     (Save) on every pass.
 //  3. `mentord status`, another process, reads it back (Load), stale when the
 //     daemon has not written for five minutes.
@@ -68,14 +69,24 @@ func (h *Health) Quiet(name string, d time.Duration) {
 // Alive reports whether every named loop beat within the last d (or the
 // longer time it declared with Quiet), and if not, which one did not.
 func (h *Health) Alive(d time.Duration, names ...string) (bool, string) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	for _, n := range names {
-		if time.Since(h.beats[n]) > max(d, h.quiet[n]) {
-			return false, n
-		}
+	if lifeless := h.Lifeless(d, names...); len(lifeless) > 0 {
+		return false, lifeless[0]
 	}
 	return true, ""
+}
+
+// Lifeless names the loops, in the order given, that did not beat within the
+// last d (or the longer time they declared with Quiet).
+func (h *Health) Lifeless(d time.Duration, names ...string) []string {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	var out []string
+	for _, n := range names {
+		if time.Since(h.beats[n]) > max(d, h.quiet[n]) {
+			out = append(out, n)
+		}
+	}
+	return out
 }
 
 // Set records a component's state; the time of the change is kept while the
