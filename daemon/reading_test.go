@@ -331,7 +331,7 @@ func (p *peerDaemon) waitLog(text string, count int) {
 // and under systemd any outage over WatchdogSec restarted mentord again and
 // again.
 func TestWatchdogThroughAnIMAPOutageAndAWedge(t *testing.T) {
-	t.Setenv("WATCHDOG_USEC", "1000000") // WatchdogSec=1s
+	t.Setenv("WATCHDOG_USEC", "2000000") // WatchdogSec=2s
 	t.Setenv("WATCHDOG_PID", strconv.Itoa(os.Getpid()))
 	var wedged atomic.Bool
 	release := make(chan struct{})
@@ -348,8 +348,8 @@ func TestWatchdogThroughAnIMAPOutageAndAWedge(t *testing.T) {
 	if err := p.dev.Close(); err != nil {
 		t.Fatal(err)
 	}
-	p.n.wait(t, "WATCHDOG=1", down.Add(2*time.Second), 10) // pings well past WatchdogSec into the outage
-	p.waitLog("imap connection lost", 3)                   // the daemon did wait out several backoffs
+	p.n.wait(t, "WATCHDOG=1", down.Add(4*time.Second), 8) // pings well past WatchdogSec into the outage
+	p.waitLog("imap connection lost", 3)                  // the daemon did wait out several backoffs
 	if strings.Contains(p.logs.String(), "no sign of life") {
 		t.Errorf("the watchdog took the outage for a wedged loop:\n%s", p.logs)
 	}
@@ -410,7 +410,7 @@ func TestStopWithAWedgedLoop(t *testing.T) {
 // the watchdog (and failing in /healthz). Before, a backoff longer than
 // WatchdogSec stopped the pings.
 func TestRestartBackoffIsASignOfLife(t *testing.T) {
-	d := &Daemon{log: slog.New(slog.DiscardHandler), health: health.New(time.Now), watchdog: 600 * time.Millisecond}
+	d := &Daemon{log: slog.New(slog.DiscardHandler), health: health.New(time.Now), watchdog: time.Second}
 	soft, stop := context.WithCancel(context.Background())
 	failed := make(chan struct{}, 10)
 	done := make(chan struct{})
@@ -422,7 +422,8 @@ func TestRestartBackoffIsASignOfLife(t *testing.T) {
 			return errors.New("broken")
 		})
 	}()
-	<-failed // the first run failed: a backoff of 1s, more than the window
+	<-failed
+	<-failed // the second run failed: a backoff of 2s, twice the window
 	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(5 * time.Millisecond) {
 		if ok, _ := d.health.Alive(d.watchdog, "schedule"); ok {
 			break
@@ -432,7 +433,7 @@ func TestRestartBackoffIsASignOfLife(t *testing.T) {
 		}
 	}
 	start := time.Now()
-	for time.Since(start) < 900*time.Millisecond {
+	for time.Since(start) < 1800*time.Millisecond {
 		if ok, _ := d.health.Alive(d.watchdog, "schedule"); !ok {
 			t.Fatalf("no sign of life %v into the restart backoff", time.Since(start).Round(time.Millisecond))
 		}
