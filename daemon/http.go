@@ -59,12 +59,27 @@ func (d *Daemon) healthy(ctx context.Context) error {
 	if err := d.db.Ping(ctx); err != nil {
 		return fmt.Errorf("database: %w", err)
 	}
-	for _, p := range d.health.Parts() {
+	for _, p := range d.parts() {
 		if !p.OK {
 			return fmt.Errorf("%s: %s %s", p.Name, p.State, p.Error)
 		}
 	}
 	return nil
+}
+
+// parts is every component's state, with a running loop that has shown no
+// sign of life within liveWindow marked as wedged, as the watchdog sees it.
+func (d *Daemon) parts() []health.Part {
+	parts := d.health.Parts()
+	window := d.liveWindow()
+	for _, loop := range d.health.Lifeless(window, loopNames...) {
+		for i := range parts {
+			if parts[i].Name == loop && parts[i].State == "running" {
+				parts[i].OK, parts[i].State = false, fmt.Sprintf("wedged: no sign of life for over %v", window)
+			}
+		}
+	}
+	return parts
 }
 
 func (d *Daemon) serveHealth(w http.ResponseWriter, r *http.Request) {
@@ -73,7 +88,7 @@ func (d *Daemon) serveHealth(w http.ResponseWriter, r *http.Request) {
 		Error  string        `json:"error,omitempty"`
 		Parts  []health.Part `json:"components"`
 		OAuth  *oauth.State  `json:"oauth,omitempty"`
-	}{Status: "ok", Parts: d.health.Parts(), OAuth: d.tokenReport()}
+	}{Status: "ok", Parts: d.parts(), OAuth: d.tokenReport()}
 	code := http.StatusOK
 	if err := d.healthy(r.Context()); err != nil {
 		body.Status, body.Error, code = "failing", err.Error(), http.StatusServiceUnavailable
@@ -85,7 +100,7 @@ func (d *Daemon) serveHealth(w http.ResponseWriter, r *http.Request) {
 
 // writeHealth stores the daemon's health for `mentord status` (another process).
 func (d *Daemon) writeHealth(ctx context.Context) {
-	err := health.Save(ctx, d.db, health.Report{At: d.clock.Now(), Parts: d.health.Parts(), OAuth: d.tokenReport()})
+	err := health.Save(ctx, d.db, health.Report{At: d.clock.Now(), Parts: d.parts(), OAuth: d.tokenReport()})
 	if err != nil {
 		d.log.Warn("cannot record the daemon's health", "err", err)
 	}

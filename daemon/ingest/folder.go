@@ -32,6 +32,11 @@ func (r *Reader) ReadFolder(ctx context.Context, c *imapclient.Client, mb inbox.
 			r.Log.Warn("the inbox's UIDVALIDITY changed: reading it again (messages already read change nothing)",
 				"old", cur.UIDValidity, "new", mb.UIDValidity)
 		}
+	case cur.UIDValidity == mb.UIDValidity && mb.UIDNext != 0 && uint32(mb.UIDNext) <= cur.LastUID:
+		// The server numbers again below what was read, in the same
+		// UIDVALIDITY (it lost its UIDs but kept that): reading past the
+		// cursor would miss the new mail until the next connection.
+		r.Log.Warn("the inbox's UIDs went back without a new UIDVALIDITY: reading all of it", "uidnext", mb.UIDNext, "read_to", cur.LastUID)
 	case cur.UIDValidity == mb.UIDValidity:
 		after = imap.UID(cur.LastUID)
 	}

@@ -15,6 +15,10 @@
 //     (late.go) and what it matches (bounce.go), apply its effects (log the
 //     answers, record the RSVP, score the bounce) and record the message
 //     with its (mailbox, UIDVALIDITY, UID) and outcome.
+//     Each message has a savepoint of its own: one whose effects cannot be
+//     recorded (a constraint it breaks, a UID the server gave another message
+//     before) is put aside as quarantined with the reason, and the rest of
+//     the batch goes on; only a failure of the database itself fails the batch.
 //  3. The caller moves it to the folder its outcome names only after the
 //     commit, so a crash at any point reads it again and changes nothing twice.
 //
@@ -30,6 +34,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"runtime/debug"
 	"strings"
 	"sync"
 	"time"
@@ -125,20 +130,23 @@ func (r *Reader) Ingest(ctx context.Context, raw []byte, src Source) (Outcome, e
 func (r *Reader) IngestBatch(ctx context.Context, items []Item) ([]Outcome, error) {
 	parsed := make([]*reply.Result, len(items))
 	for i, it := range items {
-		if it.Raw == nil {
-			continue
+		if it.Raw != nil {
+			parsed[i] = r.parse(it.Raw)
 		}
-		res, err := reply.Parse(it.Raw, reply.Options{MaxBytes: int64(r.Cfg.IMAP.MaxMessageSize)})
-		if err != nil {
-			res = &reply.Result{Kind: reply.KindOther, Reason: "unreadable: " + err.Error()}
-		}
-		parsed[i] = res
 	}
 	outs := make([]Outcome, len(items))
 	err := r.DB.Tx(ctx, func(tx *sqlx.Tx) error {
 		for i := range items {
-			var err error
-			if outs[i], err = r.one(ctx, tx, items[i], parsed[i]); err != nil {
+			err := store.Savepoint(ctx, tx, func() (err error) {
+				outs[i], err = r.oneSafely(ctx, tx, items[i], parsed[i])
+				return err
+			})
+			if err != nil && !store.Transient(err) && ctx.Err() == nil {
+				// This message cannot be recorded, and would fail the same way
+				// at every try: it is put aside, and the batch goes on.
+				outs[i], err = r.unrecorded(ctx, tx, items[i], parsed[i], err)
+			}
+			if err != nil { // the database or the stop: the batch is read again later
 				return fmt.Errorf("read message %s: %w", items[i].MessageID, err)
 			}
 		}
@@ -155,8 +163,36 @@ func (r *Reader) IngestBatch(ctx context.Context, items []Item) ([]Outcome, erro
 	return outs, nil
 }
 
-// one applies one message inside the batch's transaction.
-func (r *Reader) one(ctx context.Context, tx *sqlx.Tx, it Item, res *reply.Result) (Outcome, error) {
+// parse reads a message's headers and text; a message it cannot read (or
+// that panics the parser) is kept as unreadable.
+func (r *Reader) parse(raw []byte) (res *reply.Result) {
+	defer func() {
+		if p := recover(); p != nil {
+			r.Log.Error("the reply parser panicked; the message is kept as unreadable", "err", p, "stack", string(debug.Stack()))
+			res = &reply.Result{Kind: reply.KindOther, Reason: fmt.Sprintf("unreadable: the parser failed: %v", p)}
+		}
+	}()
+	res, err := reply.Parse(raw, reply.Options{MaxBytes: int64(r.Cfg.IMAP.MaxMessageSize)})
+	if err != nil {
+		res = &reply.Result{Kind: reply.KindOther, Reason: "unreadable: " + err.Error()}
+	}
+	return res
+}
+
+// oneSafely is one, with a panic turned into the error of this message.
+func (r *Reader) oneSafely(ctx context.Context, tx *sqlx.Tx, it Item, res *reply.Result) (out Outcome, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			r.Log.Error("reading a message panicked", "msgid", it.MessageID, "err", p, "stack", string(debug.Stack()))
+			err = fmt.Errorf("panic: %v", p)
+		}
+	}()
+	return r.one(ctx, tx, it, res)
+}
+
+// record is the inbound row of a message (its result res, nil when it was
+// over the size limit and not read), without its outcome.
+func (r *Reader) record(it Item, res *reply.Result) (*store.Inbound, *reply.Result) {
 	src := it.Source
 	in := &store.Inbound{Mailbox: src.Mailbox, UIDValidity: src.UIDValidity, UID: src.UID, ReceivedAt: r.Now()}
 	if res == nil { // over the size limit: recorded, never read
@@ -165,7 +201,6 @@ func (r *Reader) one(ctx context.Context, tx *sqlx.Tx, it Item, res *reply.Resul
 		where := []byte(fmt.Sprintf("%s/%d/%d/%d", src.Mailbox, src.UIDValidity, src.UID, it.Size))
 		in.MessageIDHash = messageHash(it.MessageID, where)
 		in.DedupeKey, in.RawHash = dedupeKey(res.Header, where), rawHash(where)
-		r.Log.Warn("message skipped: over the size limit", "msgid", it.MessageID, "size", it.Size)
 	} else {
 		in.MessageIDHash = messageHash(res.Header.MessageID, it.Raw)
 		in.DedupeKey, in.RawHash = dedupeKey(res.Header, it.Raw), rawHash(it.Raw)
@@ -175,6 +210,16 @@ func (r *Reader) one(ctx context.Context, tx *sqlx.Tx, it Item, res *reply.Resul
 	if res.Header.FromProblem != "" {
 		in.FromAddr = res.Header.FromField // as written, for the admin to see what it was
 	}
+	return in, res
+}
+
+// one applies one message inside the batch's transaction.
+func (r *Reader) one(ctx context.Context, tx *sqlx.Tx, it Item, res *reply.Result) (Outcome, error) {
+	src := it.Source
+	if res == nil {
+		r.Log.Warn("message skipped: over the size limit", "msgid", it.MessageID, "size", it.Size)
+	}
+	in, res := r.record(it, res)
 	out := Outcome{Kind: res.Kind, MessageID: res.Header.MessageID}
 	if err := advanceCursor(ctx, tx, src); err != nil {
 		return out, err
@@ -184,16 +229,21 @@ func (r *Reader) one(ctx context.Context, tx *sqlx.Tx, it Item, res *reply.Resul
 		out.Duplicate, out.Outcome, out.Reason = seen, prev, "read before"
 		return out, err
 	}
-	if in.UID == 0 {
-		if in.UID, err = store.NextIngestUID(ctx, tx, in.Mailbox); err != nil {
-			return out, err
-		}
+	reused, err := ownUID(ctx, tx, in)
+	if err != nil {
+		return out, err
 	}
 	a := &apply{r: r, tx: tx, raw: it.Raw, res: res, in: in, out: &out}
-	if it.Raw == nil {
+	switch {
+	case reused != "":
+		r.Log.Warn("message put aside: the server reused its UID for it", "msgid", in.MessageID, "reason", reused)
+		out.Outcome, out.Reason = store.OutcomeQuarantined, reused
+	case it.Raw == nil:
 		out.Outcome, out.Reason = store.OutcomeQuarantined, res.Reason
-	} else if err := a.run(ctx); err != nil {
-		return out, err
+	default:
+		if err := a.run(ctx); err != nil {
+			return out, err
+		}
 	}
 	in.Outcome, in.Reason = out.Outcome, out.Reason
 	if err := store.InsertInbound(ctx, tx, in); err != nil {
@@ -201,6 +251,53 @@ func (r *Reader) one(ctx context.Context, tx *sqlx.Tx, it Item, res *reply.Resul
 	}
 	out.InboundID = in.ID
 	return out, a.finish(ctx)
+}
+
+// ownUID gives in a UID of its own. A message from a file is numbered by the
+// store. A message from IMAP keeps its (UIDVALIDITY, UID), unless the server
+// gave it one that named another message read before: a server whose UIDs
+// did not persist but kept its UIDVALIDITY (RFC 3501 section 2.3.1.1 forbids
+// that). Then it is numbered by the store with UIDVALIDITY 0, which IMAP
+// never uses, and reused says why it must be put aside.
+func ownUID(ctx context.Context, tx *sqlx.Tx, in *store.Inbound) (reused string, err error) {
+	if in.UID != 0 {
+		prev, taken, err := store.InboundAt(ctx, tx, in.Mailbox, in.UIDValidity, in.UID)
+		if err != nil || !taken {
+			return "", err
+		}
+		reused = fmt.Sprintf("the server reused UID %d of UIDVALIDITY %d, under which it gave message #%d before", in.UID, in.UIDValidity, prev)
+		in.UIDValidity = 0
+	}
+	in.UID, err = store.NextIngestUID(ctx, tx, in.Mailbox)
+	return reused, err
+}
+
+// unrecorded puts aside a message whose reading failed with cause, an error
+// it would meet at every try: it is recorded as quarantined with the cause as
+// the reason, and nothing else of it is kept. When even that cannot be
+// recorded, it is still moved to the quarantine folder, and the log says why.
+func (r *Reader) unrecorded(ctx context.Context, tx *sqlx.Tx, it Item, res *reply.Result, cause error) (Outcome, error) {
+	in, res := r.record(it, res)
+	in.Outcome, in.Reason = store.OutcomeQuarantined, "cannot be recorded: "+cause.Error()
+	out := Outcome{Kind: res.Kind, Outcome: in.Outcome, Reason: in.Reason, MessageID: in.MessageID}
+	r.Log.Error("message put aside: it cannot be recorded", "msgid", in.MessageID, "err", cause)
+	err := store.Savepoint(ctx, tx, func() error {
+		if err := advanceCursor(ctx, tx, it.Source); err != nil {
+			return err
+		}
+		if _, err := ownUID(ctx, tx, in); err != nil {
+			return err
+		}
+		return store.InsertInbound(ctx, tx, in)
+	})
+	if err != nil && (store.Transient(err) || ctx.Err() != nil) {
+		return out, err
+	}
+	if err != nil {
+		r.Log.Error("message put aside without a record of it", "msgid", in.MessageID, "err", err)
+	}
+	out.InboundID = in.ID
+	return out, nil
 }
 
 // advanceCursor records, with the message's effects, that the folder was read
