@@ -150,6 +150,11 @@ func (z *zones) proposal(ev *ical.Component) (*Proposal, error) {
 	if p.End.Before(p.Start) {
 		return nil, fmt.Errorf("%w: proposed end before its start", ErrMalformed)
 	}
+	for _, t := range []time.Time{p.Start, p.End} { // what mentord itself would send (Validate)
+		if prob := timeProblem(t); prob != "" {
+			return nil, fmt.Errorf("%w: proposed time: %s", ErrMalformed, prob)
+		}
+	}
 	if l := ev.Props.Get(ical.PropLocation); l != nil {
 		p.Location = clip(strings.TrimSpace(unescapeText(l.Value)))
 	}

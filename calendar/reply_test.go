@@ -261,3 +261,19 @@ func mustLoad(t testing.TB, name string) *time.Location {
 	}
 	return loc
 }
+
+// A proposed time past 9999 (once in UTC) or before 1970 is malformed: the
+// date has four year digits, and the database could not order it.
+func TestCounterOutsideTheCalendarIsMalformed(t *testing.T) {
+	data := string(readFile(t, "testdata/itip-more/counter-duration.ics"))
+	for _, start := range []string{"DTSTART;TZID=Etc/GMT+12:99991231T233000", "DTSTART:19000101T000000Z"} {
+		in := strings.Replace(data, "DTSTART;TZID=Europe/Copenhagen:20270609T091500", start, 1)
+		if in == data {
+			t.Fatal("the fixture changed")
+		}
+		got, err := ParseReplies([]byte(in), "COUNTER")
+		if !errors.Is(err, ErrMalformed) {
+			t.Errorf("%s: ParseReplies() = %+v, %v; want ErrMalformed", start, got, err)
+		}
+	}
+}

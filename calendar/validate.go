@@ -113,6 +113,27 @@ func timeProblem(t time.Time) string {
 	return ""
 }
 
+// ErrInvalidPerson is wrapped by CheckName's and CheckAddress's errors.
+var ErrInvalidPerson = errors.New("cannot be an attendee")
+
+// CheckName tells why name cannot be an attendee's or the organizer's CN,
+// with the check Validate applies; the error names no value.
+func CheckName(name string) error {
+	if probs := personProblems(Person{Name: name, Email: "x@example.org"}); len(probs) > 0 {
+		return fmt.Errorf("%w: the %s", ErrInvalidPerson, probs[0])
+	}
+	return nil
+}
+
+// CheckAddress tells why addr cannot be an attendee's or the organizer's
+// address, with the check Validate applies; the error names no value.
+func CheckAddress(addr string) error {
+	if p := addressProblem(addr); p != "" {
+		return fmt.Errorf("%w: the address %s", ErrInvalidPerson, p)
+	}
+	return nil
+}
+
 func personProblems(p Person) []string {
 	var probs []string
 	switch {

@@ -10,10 +10,26 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"golang.org/x/net/netutil"
 
 	"github.com/mentord/mentord/daemon/health"
 	"github.com/mentord/mentord/mail/oauth"
 )
+
+// httpLimitSet bounds the HTTP listener: how long a client may take to send
+// its request and to read the answer, how long an idle keep-alive connection
+// is kept, and how many connections are served at once (the rest wait in
+// the kernel's backlog). Without them idle connections were never closed,
+// and 20,000 of them used up the file descriptors SMTP needed.
+type httpLimitSet struct {
+	ReadHeader, Read, Write, Idle time.Duration
+	Conns                         int
+}
+
+// httpLimits are ample for a health check and a Prometheus scrape every few
+// seconds; a test may shorten them.
+var httpLimits = httpLimitSet{ReadHeader: 5 * time.Second, Read: 10 * time.Second, Write: 30 * time.Second,
+	Idle: 60 * time.Second, Conns: 64}
 
 func (d *Daemon) startHTTP(addr string) error {
 	reg := d.registry()
@@ -24,9 +40,11 @@ func (d *Daemon) startHTTP(addr string) error {
 	if err != nil {
 		return fmt.Errorf("http.listen %s: %w", addr, err)
 	}
-	d.http = &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second, ErrorLog: nil}
+	lim := httpLimits
+	d.http = &http.Server{Handler: mux, ReadHeaderTimeout: lim.ReadHeader, ReadTimeout: lim.Read,
+		WriteTimeout: lim.Write, IdleTimeout: lim.Idle, MaxHeaderBytes: 16 << 10, ErrorLog: nil}
 	go func() {
-		if err := d.http.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		if err := d.http.Serve(netutil.LimitListener(ln, lim.Conns)); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			d.log.Error("http listener stopped", "err", err)
 		}
 	}()
@@ -41,12 +59,27 @@ func (d *Daemon) healthy(ctx context.Context) error {
 	if err := d.db.Ping(ctx); err != nil {
 		return fmt.Errorf("database: %w", err)
 	}
-	for _, p := range d.health.Parts() {
+	for _, p := range d.parts() {
 		if !p.OK {
 			return fmt.Errorf("%s: %s %s", p.Name, p.State, p.Error)
 		}
 	}
 	return nil
+}
+
+// parts is every component's state, with a running loop that has shown no
+// sign of life within liveWindow marked as wedged, as the watchdog sees it.
+func (d *Daemon) parts() []health.Part {
+	parts := d.health.Parts()
+	window := d.liveWindow()
+	for _, loop := range d.health.Lifeless(window, loopNames...) {
+		for i := range parts {
+			if parts[i].Name == loop && parts[i].State == "running" {
+				parts[i].OK, parts[i].State = false, fmt.Sprintf("wedged: no sign of life for over %v", window)
+			}
+		}
+	}
+	return parts
 }
 
 func (d *Daemon) serveHealth(w http.ResponseWriter, r *http.Request) {
@@ -55,7 +88,7 @@ func (d *Daemon) serveHealth(w http.ResponseWriter, r *http.Request) {
 		Error  string        `json:"error,omitempty"`
 		Parts  []health.Part `json:"components"`
 		OAuth  *oauth.State  `json:"oauth,omitempty"`
-	}{Status: "ok", Parts: d.health.Parts(), OAuth: d.tokenReport()}
+	}{Status: "ok", Parts: d.parts(), OAuth: d.tokenReport()}
 	code := http.StatusOK
 	if err := d.healthy(r.Context()); err != nil {
 		body.Status, body.Error, code = "failing", err.Error(), http.StatusServiceUnavailable
@@ -67,7 +100,7 @@ func (d *Daemon) serveHealth(w http.ResponseWriter, r *http.Request) {
 
 // writeHealth stores the daemon's health for `mentord status` (another process).
 func (d *Daemon) writeHealth(ctx context.Context) {
-	err := health.Save(ctx, d.db, health.Report{At: d.clock.Now(), Parts: d.health.Parts(), OAuth: d.tokenReport()})
+	err := health.Save(ctx, d.db, health.Report{At: d.clock.Now(), Parts: d.parts(), OAuth: d.tokenReport()})
 	if err != nil {
 		d.log.Warn("cannot record the daemon's health", "err", err)
 	}

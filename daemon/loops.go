@@ -58,6 +58,7 @@ func (d *Daemon) supervise(soft, hard context.Context, name string, run loopFunc
 	backoff := time.Second
 	for {
 		d.health.Set(name, true, "running", nil)
+		d.health.Beat(name) // a loop (re)starting is alive
 		err := safeRun(func() error { return run(soft, hard) })
 		if soft.Err() != nil {
 			d.health.Set(name, true, "stopped", nil)
@@ -68,11 +69,9 @@ func (d *Daemon) supervise(soft, hard context.Context, name string, run loopFunc
 		}
 		d.log.Error("loop failed; restarting it", "loop", name, "err", err, "retry_in", backoff)
 		d.health.Set(name, false, "restarting", err)
-		select {
-		case <-soft.Done():
+		if d.waitFor(soft, time.After(backoff), name, nil) { // a backoff as designed: alive, and failing in /healthz
 			d.health.Set(name, true, "stopped", nil)
 			return
-		case <-time.After(backoff):
 		}
 		backoff = min(2*backoff, time.Minute)
 	}
@@ -91,6 +90,10 @@ func safeRun(fn func() error) (err error) {
 // reclaimStep is the most pages (4 KiB each) one pass of the outbox loop
 // gives back to the file system.
 const reclaimStep = 2048
+
+// smtpQuietSlack is the outbox's time between beats beyond the SMTP
+// timeouts: an OAuth token request (15 s) and the database's busy timeout (10 s).
+const smtpQuietSlack = 30 * time.Second
 
 // scheduleTick is the longest the schedule loop sleeps.
 const scheduleTick = time.Minute
@@ -189,6 +192,11 @@ func (d *Daemon) outboxLoop(soft, hard context.Context) error {
 		cfg := d.Config()
 		o := &outbox.Outbox{DB: d.db, Sender: sender.New(connect.SMTPConfig(cfg, d.Tokens()), d.log.With("component", "smtp")), Cfg: cfg,
 			Log: d.log, Now: d.clock.Now, Beat: func() { d.health.Beat("outbox") }}
+		// The outbox beats per message; between two beats it may wait on the
+		// SMTP server (dialling, with a token to fetch, or one transaction,
+		// each within smtp.timeout) and on the database: a server that is down
+		// or slow is no sign of a wedged loop.
+		d.health.Quiet("outbox", 2*cfg.SMTP.Timeout.D()+smtpQuietSlack)
 		_, err := o.SendDue(soft, hard)
 		// The pages of what was sent go back to the file system, a bounded
 		// step at a time (a write transaction, like any other).
@@ -197,6 +205,7 @@ func (d *Daemon) outboxLoop(soft, hard context.Context) error {
 		} else if n > 0 {
 			d.log.Debug("gave the space of sent messages back", "pages", n)
 		}
+		d.health.Quiet("outbox", 0)
 		now := d.clock.Now()
 		p, perr := o.Paused(hard)
 		if perr != nil && err == nil {
@@ -266,6 +275,8 @@ func (d *Daemon) imapState(s inbox.State) {
 			mode = "polling"
 		}
 		d.health.Set("imap", true, "connected ("+mode+")", nil)
+	case errors.Is(s.Err, inbox.ErrStalled):
+		d.health.Set("imap", false, "stalled: the server stopped answering; reconnecting in "+s.Retry.Round(time.Second).String(), s.Err)
 	case s.Err != nil:
 		d.health.Set("imap", false, "disconnected, retrying in "+s.Retry.Round(time.Second).String(), s.Err)
 	default:

@@ -121,23 +121,17 @@ func (r *reading) rsvpTo(t *testing.T, to string, pairID int64, n int, method, p
 	}
 }
 
-// bounceAll bounces the latest message to the address three times, which
-// suspends it.
+// bounceAll bounces the latest three messages to the address, each reported
+// once, which suspends it.
 func (r *reading) bounceAll(t *testing.T, to string) {
 	t.Helper()
-	var m simMsg
-	for _, g := range r.got {
-		if g.To == to {
-			m = g
-		}
+	sent := r.sentTo(t, to)
+	if len(sent) < 3 {
+		t.Fatalf("%d messages sent to %s, want 3 to bounce", len(sent), to)
 	}
-	var env string
-	if err := r.db.R().Get(&env, `SELECT envelope_from FROM outbox WHERE message_id = ?`, strings.Trim(m.MessageID, "<>")); err != nil {
-		t.Fatal(err)
-	}
-	for i := 1; i <= 3; i++ {
-		if out := r.ingest(dsn(t, m, env, i, "5.1.1")); out.Outcome != store.OutcomeLogged {
-			t.Fatalf("bounce %d: %+v", i, out)
+	for i, s := range sent[len(sent)-3:] {
+		if out := r.ingest(dsn(t, s.Msg, s.Envelope, i+1, "5.1.1")); out.Outcome != store.OutcomeLogged {
+			t.Fatalf("bounce %d: %+v", i+1, out)
 		}
 	}
 }

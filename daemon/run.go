@@ -15,8 +15,10 @@
 //     background (quick_check: its "database" component says what it
 //     found); on SIGHUP reload the configuration (RELOADING=1, then
 //     READY=1), keeping the old one when the new one is invalid.
+//     A reload runs beside the wait for a signal, so INT and TERM are always heard.
 //  4. On INT or TERM: STOPPING=1, stop taking new work, let in-flight work
-//     finish for up to service.shutdown_timeout, then cut it off and return.
+//     finish for up to service.shutdown_timeout, then cut it off and return;
+//     a loop wedged in its own code is left behind after a few seconds more.
 package daemon
 
 import (
@@ -26,6 +28,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -61,7 +64,8 @@ type Options struct {
 
 // Faults lets a test wedge or break the daemon at chosen points.
 type Faults struct {
-	BeforeInbox func() // called before each read of the inbox; blocking it wedges the inbox loop
+	BeforeInbox  func() // called before each read of the inbox; blocking it wedges the inbox loop
+	BeforeReload func() // called at the start of each reload; blocking it holds the reload
 }
 
 // Daemon is the running process's state, shared by the loops.
@@ -148,12 +152,32 @@ func Run(ctx context.Context, opts Options) error {
 	d.notify("READY=1\nSTATUS=running")
 	d.log.Info("mentord running", "config", cfg.File, "database", cfg.Database.Path, "pid", pidOf())
 
+	// A reload runs beside this loop, one at a time, so that SIGTERM is
+	// always heard, whatever a reload waits for.
+	var reloading chan struct{}
 	for done := false; !done; {
+		reload := opts.Reload
+		if reloading != nil {
+			reload = nil // the next one waits in its channel
+		}
 		select {
 		case <-ctx.Done():
 			done = true
-		case <-opts.Reload:
-			d.reload(opts.ConfigPath)
+		case <-reload:
+			reloading = make(chan struct{})
+			go func(finished chan struct{}) {
+				defer close(finished)
+				d.reload(opts.ConfigPath)
+			}(reloading)
+		case <-reloading:
+			reloading = nil
+		}
+	}
+	if reloading != nil {
+		select {
+		case <-reloading:
+		case <-time.After(cutGrace):
+			d.log.Error("a reload did not finish; stopping without it")
 		}
 	}
 
@@ -166,10 +190,30 @@ func Run(ctx context.Context, opts Options) error {
 	case <-time.After(timeout):
 		d.log.Warn("in-flight work did not finish in time; cutting it off", "timeout", timeout)
 		cutWork()
-		<-loops
+		select {
+		case <-loops:
+		case <-time.After(cutGrace):
+			// Wedged in its own code: nothing can stop it but the exit.
+			d.log.Error("a loop did not stop when its work was cut off; stopping without it", "loops", d.stillRunning())
+		}
 	}
 	d.log.Info("mentord stopped")
 	return nil
+}
+
+// cutGrace is how long the loops get to return once their work is cut off
+// (and a reload to finish once SIGTERM came).
+const cutGrace = 5 * time.Second
+
+// stillRunning names the loops that have not stopped.
+func (d *Daemon) stillRunning() []string {
+	var out []string
+	for _, p := range d.health.Parts() {
+		if slices.Contains(loopNames, p.Name) && p.State != "stopped" {
+			out = append(out, p.Name)
+		}
+	}
+	return out
 }
 
 // start opens what the loops need: the database, the dev mail server, the HTTP listener.
@@ -207,6 +251,14 @@ func (d *Daemon) start(ctx context.Context) error {
 		if cfg.PlusAddressing() { // replies to mentoring+TOKEN@ reach the programme's INBOX, as on a real server
 			dc.RecipientDelimiter = cfg.Mailbox.PlusDelimiter
 		}
+		// Its mail is gone with the last process: its INBOX is numbered above
+		// the UIDVALIDITY the last one was read in, so no UID read then names
+		// a new message.
+		cur, err := store.GetCursor(ctx, db.R(), cfg.IMAP.Folders.Inbox)
+		if err != nil {
+			return err
+		}
+		dc.UIDValidityAbove = cur.UIDValidity
 		d.dev, err = devserver.Start(dc)
 		if err != nil {
 			return fmt.Errorf("start the dev mail server: %w (is another mentord running? change devserver.smtp_listen and imap_listen)", err)
@@ -257,6 +309,9 @@ func (d *Daemon) close() {
 func (d *Daemon) reload(path string) {
 	d.notify(reloadingState())
 	defer d.notify("READY=1\nSTATUS=running")
+	if d.faults != nil && d.faults.BeforeReload != nil {
+		d.faults.BeforeReload()
+	}
 	old := d.Config()
 	cfg, err := config.Load(path)
 	if err != nil {

@@ -54,9 +54,15 @@ type simMsg struct {
 	Raw       []byte
 }
 
+// simLog, when set, is the logger of the sims made (instead of none).
+var simLog *slog.Logger
+
 func newSim(t testing.TB, start time.Time, extra string) *sim {
 	t.Helper()
 	s := &sim{t: t, now: start, sink: smtptest.Start(t), log: slog.New(slog.DiscardHandler)}
+	if simLog != nil {
+		s.log = simLog
+	}
 	imap := "imap: {host: 127.0.0.1, port: 1143, tls: none, password_file: /dev/null}\n"
 	if strings.Contains(extra, "imap:") {
 		imap = "" // the test gives its own
@@ -65,11 +71,14 @@ func newSim(t testing.TB, start time.Time, extra string) *sim {
 	if strings.Contains(extra, "programme:") {
 		programme = ""
 	}
-	body := fmt.Sprintf(`%smailbox: {address: mentoring@example.org}
-smtp: {host: 127.0.0.1, port: %d, tls: none, auth: none}
+	mailbox := "mailbox: {address: mentoring@example.org}\n"
+	if strings.Contains(extra, "mailbox:") {
+		mailbox = ""
+	}
+	body := fmt.Sprintf(`%s%ssmtp: {host: 127.0.0.1, port: %d, tls: none, auth: none}
 defaults: {timezone: Europe/Copenhagen}
 timings: {quiet_hours: {start: "21:00", end: "08:00"}}
-%s%s`, programme, s.sink.Port(), imap, extra)
+%s%s`, programme, mailbox, s.sink.Port(), imap, extra)
 	cfg, err := config.Parse(filepath.Join(t.TempDir(), "c.yaml"), []byte(body))
 	if err != nil {
 		t.Fatal(err)

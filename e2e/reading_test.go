@@ -100,11 +100,16 @@ func TestRepliesThroughPostfixIntoTheLog(t *testing.T) {
 		t.Fatal(err)
 	}
 	for i, raw := range replies {
-		from := mentee
+		from, to := mentee, replyTo.Address
 		if i >= 4 {
 			from = mentor
 		}
-		if err := conn.Send(ctx, sender.Envelope{From: from, To: []string{replyTo.Address}}, []byte(raw)); err != nil {
+		if i == 5 {
+			// A calendar client answers the ORGANIZER, the programme's own
+			// address; the mentee's reply address is the mentee's alone.
+			to = cfg.Mailbox.Address
+		}
+		if err := conn.Send(ctx, sender.Envelope{From: from, To: []string{to}}, []byte(raw)); err != nil {
 			t.Fatalf("submit reply %d: %v", i, err)
 		}
 	}
@@ -138,7 +143,10 @@ func TestRepliesThroughPostfixIntoTheLog(t *testing.T) {
 		return mine
 	}
 
-	// mentord reads its mailbox until everything has arrived: 6 messages and the DSNs.
+	// mentord reads its mailbox until everything has arrived: the 6 messages,
+	// and a DSN for each message sent to the address Dovecot does not know.
+	var wantBounces int
+	db.R().Get(&wantBounces, `SELECT COUNT(*) FROM outbox WHERE recipient = ? AND state = 'sent'`, stack.Bounce)
 	reader := &ingest.Reader{DB: db, Cfg: cfg, Tpl: tpl, Log: log, Now: time.Now}
 	c, err := inbox.Dial(ctx, connect.IMAPConfig(cfg, nil))
 	if err != nil {
@@ -163,7 +171,7 @@ func TestRepliesThroughPostfixIntoTheLog(t *testing.T) {
 			}
 		}
 		n := len(rows) - bounces
-		if n == len(ours) && bounces >= 1 {
+		if n == len(ours) && bounces >= wantBounces {
 			break
 		}
 		select {
@@ -183,8 +191,8 @@ func TestRepliesThroughPostfixIntoTheLog(t *testing.T) {
 			t.Errorf("%d × %s, want %d", count[k], k, want)
 		}
 	}
-	if count["bounce/logged"] < 1 {
-		t.Errorf("no bounce logged")
+	if count["bounce/logged"] < wantBounces || wantBounces == 0 {
+		t.Errorf("%d bounces logged, want one for each of the %d messages sent to %s", count["bounce/logged"], wantBounces, stack.Bounce)
 	}
 	answers := map[int]string{}
 	var es []store.Entry
@@ -213,15 +221,27 @@ func TestRepliesThroughPostfixIntoTheLog(t *testing.T) {
 	if score < 1 {
 		t.Errorf("bounce score %v for %s", score, stack.Bounce)
 	}
-	// Everything was moved out of the inbox, after its commit.
-	for folder, min := range map[string]int{"INBOX": 0, "Processed": 7} {
-		st, err := c.Status(folder, &imap.StatusOptions{NumMessages: true}).Wait()
+	// Everything this run sent to the mailbox was moved out of the inbox,
+	// after its commit. (The mailbox is shared with the suite's other tests,
+	// whose mail may still be arriving, so the inbox itself need not be empty.)
+	if _, err := c.Select("INBOX", nil).Wait(); err != nil {
+		t.Fatal(err)
+	}
+	for id := range ours {
+		res, err := c.UIDSearch(&imap.SearchCriteria{Header: []imap.SearchCriteriaHeaderField{{Key: "Message-ID", Value: "<" + id + ">"}}}, nil).Wait()
 		if err != nil {
 			t.Fatal(err)
 		}
-		if n := int(*st.NumMessages); (folder == "INBOX" && n != 0) || n < min {
-			t.Errorf("%s holds %d messages", folder, n)
+		if len(res.AllUIDs()) != 0 {
+			t.Errorf("<%s> is still in the INBOX", id)
 		}
+	}
+	st, err := c.Status("Processed", &imap.StatusOptions{NumMessages: true}).Wait()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := int(*st.NumMessages); n < 7 {
+		t.Errorf("Processed holds %d messages", n)
 	}
 }
 

@@ -33,6 +33,11 @@ import (
 // ErrHeaderInjection is returned for a header value holding a line break.
 var ErrHeaderInjection = errors.New("header value contains a line break")
 
+// ErrUnmailable is wrapped by every error about a name or an address that no
+// message can carry (CheckName, CheckAddress): building it again fails
+// again, so the caller need not retry.
+var ErrUnmailable = errors.New("cannot be put in a message")
+
 // Address is a named mailbox.
 type Address struct {
 	Name  string
@@ -65,19 +70,26 @@ func (m *Message) Bytes() ([]byte, error) {
 	if err := m.check(); err != nil {
 		return nil, err
 	}
+	from, err := addressField(m.From)
+	if err != nil {
+		return nil, fmt.Errorf("from: %w", err)
+	}
+	to, err := addressField(m.To)
+	if err != nil {
+		return nil, fmt.Errorf("to: %w", err)
+	}
 	msg := gomail.NewMsg(gomail.WithCharset(gomail.CharsetUTF8), gomail.WithEncoding(gomail.EncodingQP))
-	if err := msg.FromFormat(m.From.Name, m.From.Email); err != nil {
-		return nil, fmt.Errorf("from %q: %w", m.From.Email, err)
-	}
-	if err := msg.AddToFormat(m.To.Name, m.To.Email); err != nil {
-		return nil, fmt.Errorf("to %q: %w", m.To.Email, err)
-	}
+	// The address fields are written whole (addressField); go-mail folds them.
+	msg.SetGenHeader(gomail.Header(gomail.HeaderFrom), from)
+	msg.SetGenHeader(gomail.Header(gomail.HeaderTo), to)
 	if m.ReplyTo != "" {
-		if err := msg.ReplyToFormat(m.From.Name, m.ReplyTo); err != nil {
+		replyTo, err := addressField(Address{Name: m.From.Name, Email: m.ReplyTo})
+		if err != nil {
 			return nil, fmt.Errorf("reply-to: %w", err)
 		}
+		msg.SetGenHeader(gomail.Header(gomail.HeaderReplyTo), replyTo)
 	}
-	msg.Subject(m.Subject)
+	msg.Subject(headerText(m.Subject))
 	msg.SetDateWithValue(m.Date)
 	msg.SetMessageIDWithValue(m.MessageID)
 	if m.InReplyTo != "" {

@@ -110,6 +110,7 @@ func FuzzNoInjectedHeaders(f *testing.F) {
 	f.Add("Bo Jensen", "Planning for session 3")
 	f.Add("x\r\nBcc: a@b.c", "y\nX-Evil: 1")
 	f.Add("\"quoted\" <name>", "=?utf-8?q?encoded?=")
+	f.Add("=?utf-8?q?admin@example.org=0D=0ABcc:_evil@x?=", "=?utf-8?b?DQpCY2M6IGV2aWxAeA==?=")
 	f.Fuzz(func(t *testing.T, name, subject string) {
 		m := sample()
 		m.To.Name, m.Subject = name, subject
@@ -120,6 +121,16 @@ func FuzzNoInjectedHeaders(f *testing.F) {
 		msg, err := netmail.ReadMessage(bytes.NewReader(raw))
 		if err != nil {
 			t.Fatalf("unparseable message for %q %q: %v", name, subject, err)
+		}
+		// What a client shows is what was given, literally (up to the
+		// spacing that header folding may change).
+		dec := new(mime.WordDecoder)
+		words := func(s string) string { return strings.Join(strings.Fields(s), " ") }
+		if a, err := netmail.ParseAddress(msg.Header.Get("To")); err != nil || words(a.Name) != words(name) {
+			t.Fatalf("To = %q reads as %v (%v), want the name %q", msg.Header.Get("To"), a, err, name)
+		}
+		if s, err := dec.DecodeHeader(msg.Header.Get("Subject")); err != nil || words(s) != words(subject) {
+			t.Fatalf("Subject = %q reads as %q (%v), want %q", msg.Header.Get("Subject"), s, err, subject)
 		}
 		for k := range msg.Header {
 			switch k {
@@ -182,5 +193,74 @@ func TestBounceAddress(t *testing.T) {
 	}
 	if BounceAddress("m@example.org", "none", id) != "m@example.org" {
 		t.Error("without plus-addressing the bounce address is the mailbox")
+	}
+}
+
+// Text that looks like an RFC 2047 encoded-word, typed into a name or a
+// subject, comes out as that literal text: encoded, so that no client
+// decodes it into something else (here a line break and a Bcc header).
+func TestEncodedWordsStayLiteral(t *testing.T) {
+	const word = "=?utf-8?q?admin@example.org=0D=0ABcc:_evil@x?="
+	for _, c := range []struct{ name, subject string }{
+		{word, "Planning " + word + " now"},
+		{"Bo " + word, word},
+		{"=?UTF-8?B?QWRh?=", "=?iso-8859-1?q?=E5?="},
+		{`Bo "the boss" \ Jensen`, "Åse Østergaard – tirsdag"},
+		{"Åse =?utf-8?q?x?= Østergaard", "a =? b ?= c"},
+	} {
+		m := sample()
+		m.To.Name, m.From.Name, m.Subject = c.name, c.name, c.subject
+		raw, err := m.Bytes()
+		if err != nil {
+			t.Fatalf("Bytes(%q) = %v", c.name, err)
+		}
+		msg, err := netmail.ReadMessage(bytes.NewReader(raw))
+		if err != nil {
+			t.Fatal(err)
+		}
+		dec := new(mime.WordDecoder)
+		for _, h := range []string{"To", "From"} {
+			a, err := netmail.ParseAddress(msg.Header.Get(h))
+			if err != nil || a.Name != c.name {
+				t.Errorf("%s = %q: name %q (%v), want %q", h, msg.Header.Get(h), a, err, c.name)
+			}
+			// A client that decodes every encoded-word in the field, even in quotes.
+			all, err := dec.DecodeHeader(msg.Header.Get(h))
+			quoted := strings.ContainsAny(c.name, `"\\`) // shown with its quoted-pair escapes
+			if err != nil || !quoted && !strings.Contains(all, c.name) || strings.ContainsAny(all, "\r\n") {
+				t.Errorf("%s = %q decodes to %q (%v)", h, msg.Header.Get(h), all, err)
+			}
+		}
+		if subj, err := dec.DecodeHeader(msg.Header.Get("Subject")); err != nil || subj != c.subject {
+			t.Errorf("Subject = %q decodes to %q (%v), want %q", msg.Header.Get("Subject"), subj, err, c.subject)
+		}
+	}
+}
+
+// A name or address no mail server and client can take is refused with the
+// reason, naming neither the value nor the other field.
+func TestUnmailableNamesAndAddresses(t *testing.T) {
+	for _, c := range []struct{ name, email string }{
+		{"Bo\x1bJensen", "bo@example.org"},
+		{"Bo \u202eJensen", "bo@example.org"},
+		{"Bo\u2028Jensen", "bo@example.org"},
+		{"Bo \xffJensen", "bo@example.org"},
+		{"Bo", "bø@example.org"},
+		{"Bo", "bo\u202e@example.org"},
+		{"Bo", "bo@exämple.org"},
+		{"Bo", "bo jensen@example.org"},
+		{"Bo", "Bo <bo@example.org>"},
+		{"Bo", "bo"},
+	} {
+		m := sample()
+		m.To = Address{Name: c.name, Email: c.email}
+		_, err := m.Bytes()
+		if !errors.Is(err, ErrUnmailable) {
+			t.Errorf("Bytes(%q, %q) = %v, want ErrUnmailable", c.name, c.email, err)
+			continue
+		}
+		if strings.Contains(err.Error(), c.email) || strings.Contains(err.Error(), "Jensen") {
+			t.Errorf("the error names the value: %v", err)
+		}
 	}
 }

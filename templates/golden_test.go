@@ -124,6 +124,9 @@ var goldenCases = []struct {
 	}},
 	{"declined", Declined, func(s *Set, d *Data) { d.Comment = "Away at a conference that week, sorry." }},
 	{"counter", Counter, nil},
+	{"counter-comment", Counter, func(s *Set, d *Data) {
+		d.Comment = "Could we move it to Thursday? The faculty board meets on Tuesday\nafternoon, and <b>I chair it</b> this term."
+	}},
 	{"counter-admin", Counter, func(s *Set, d *Data) {
 		d.Recipient = Person{Name: "", Email: "mentoring-admin@example.dk"}
 	}},

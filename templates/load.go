@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	htemplate "html/template"
+	"io"
 	"io/fs"
 	"os"
 	"path"
@@ -12,6 +13,8 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync"
+	"syscall"
 	ttemplate "text/template"
 	"time"
 )
@@ -26,6 +29,9 @@ var embedded embed.FS
 // after Load and safe for concurrent use; a reload loads a new Set.
 type Set struct {
 	langs map[string]*language
+	// runaway holds the *kindTemplates whose rendering ran past its
+	// deadline and still runs (Render).
+	runaway sync.Map
 }
 
 type language struct {
@@ -35,8 +41,9 @@ type language struct {
 }
 
 type kindTemplates struct {
-	text *ttemplate.Template // defines subject, text and, for calendar kinds, summary and description
-	html *htemplate.Template // defines html
+	text  *ttemplate.Template // defines subject, text and, for calendar kinds, summary and description
+	html  *htemplate.Template // defines html
+	files []string            // where they were read from, for errors
 }
 
 // file is one template or data file; name is how errors call it.
@@ -127,14 +134,44 @@ func collect(overrideDir string) (map[string]file, error) {
 			errs = append(errs, fmt.Errorf("%s: no such template to override (%s)", name, hint(files, p)))
 			return nil
 		}
-		src, err := os.ReadFile(name)
+		src, err := readOverride(name)
 		if err != nil {
-			return err
+			errs = append(errs, err)
+			return nil
 		}
 		files[p] = file{name: name, src: src}
 		return nil
 	})
 	return files, errors.Join(append(errs, err)...)
+}
+
+// maxTemplateFile bounds an override file: the largest embedded one is a few KiB.
+const maxTemplateFile = 1 << 20
+
+// readOverride reads an override file, which must be a regular file of at
+// most maxTemplateFile bytes: a named pipe or a device there would hang
+// check-config, start-up and reload on the read.
+func readOverride(name string) ([]byte, error) {
+	f, err := os.OpenFile(name, os.O_RDONLY|syscall.O_NONBLOCK, 0) // a pipe opens at once, to be refused
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, fmt.Errorf("%s: not a regular file (%s)", name, fi.Mode().Type())
+	}
+	src, err := io.ReadAll(io.LimitReader(f, maxTemplateFile+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(src) > maxTemplateFile {
+		return nil, fmt.Errorf("%s: over %d KiB, more than any template needs", name, maxTemplateFile>>10)
+	}
+	return src, nil
 }
 
 // hint suggests what an unknown override path may have meant.
@@ -243,6 +280,7 @@ func parseKind(lang string, k Kind, text *ttemplate.Template, html *htemplate.Te
 	kt := &kindTemplates{}
 	var errs []error
 	tf, err := get(path.Join(lang, string(k)+".txt.tmpl"))
+	kt.files = append(kt.files, tf.name)
 	if err == nil {
 		kt.text = ttemplate.Must(text.Clone())
 		_, err = kt.text.New(tf.name).Parse(string(tf.src))
@@ -261,6 +299,7 @@ func parseKind(lang string, k Kind, text *ttemplate.Template, html *htemplate.Te
 	errs = append(errs, err)
 
 	hf, err := get(path.Join(lang, string(k)+".html.tmpl"))
+	kt.files = append(kt.files, hf.name)
 	if err == nil {
 		kt.html = htemplate.Must(html.Clone())
 		_, err = kt.html.New(hf.name).Parse(string(hf.src))
@@ -287,7 +326,7 @@ func (s *Set) check() error {
 					if failed[k] {
 						continue
 					}
-					if _, err := s.Render(k, s.sample(lang, k, sk, full)); err != nil {
+					if _, err := s.renderWithin(k, s.sample(lang, k, sk, full), loadTimeout); err != nil {
 						failed[k] = true
 						errs = append(errs, err)
 					}

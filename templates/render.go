@@ -6,6 +6,8 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync/atomic"
+	"time"
 	"unicode/utf8"
 )
 
@@ -14,14 +16,67 @@ import (
 const width = 72
 
 // Render writes message k in d.Lang. It returns an error wrapping ErrKind,
-// ErrLanguage or ErrData for input it cannot render, and the template's own
-// error (with file and line) when execution fails; it never panics.
-func (s *Set) Render(k Kind, d Data) (r Rendered, err error) {
+// ErrLanguage or ErrData for input it cannot render, ErrRunaway when the
+// templates take longer than renderTimeout or write more than maxOutput, and
+// the template's own error (with file and line) when execution fails; it
+// never panics.
+//
+// text/template cannot be cancelled: a template that runs away (a loop an
+// override wrote) is stopped at its next write after the deadline, and one
+// that loops without writing goes on in the background until it ends, if it
+// ever does; meanwhile that kind in that language is not started again, and
+// fails at once with ErrRunaway. A reload with fixed templates brings a new Set.
+func (s *Set) Render(k Kind, d Data) (Rendered, error) {
+	return s.renderWithin(k, d, renderTimeout)
+}
+
+// renderWithin is Render with a time bound of its own.
+func (s *Set) renderWithin(k Kind, d Data, timeout time.Duration) (Rendered, error) {
 	if err := s.validate(k, d); err != nil {
 		return Rendered{}, err
 	}
-	d = clean(d)
 	kt := s.langs[d.Lang].kinds[k]
+	if s.running(kt) {
+		return Rendered{}, fmt.Errorf("render %s (%s): %w: an earlier rendering of it is still running; look for a loop in %s",
+			k, d.Lang, ErrRunaway, strings.Join(kt.files, " or "))
+	}
+	type result struct {
+		r   Rendered
+		err error
+	}
+	done := make(chan result, 1)
+	stop := new(atomic.Bool)
+	go func() {
+		r, err := s.render(k, d, kt, stop)
+		done <- result{r, err}
+	}()
+	timer := time.NewTimer(timeout)
+	defer timer.Stop()
+	select {
+	case res := <-done:
+		return res.r, res.err
+	case <-timer.C:
+	}
+	stop.Store(true)
+	s.runaway.Store(kt, struct{}{})
+	go func() {
+		<-done
+		s.runaway.Delete(kt)
+	}()
+	return Rendered{}, fmt.Errorf("render %s (%s): %w: still running after %v; look for a loop in %s",
+		k, d.Lang, ErrRunaway, timeout, strings.Join(kt.files, " or "))
+}
+
+// running reports whether a rendering of kt ran away and still runs.
+func (s *Set) running(kt *kindTemplates) bool {
+	_, ok := s.runaway.Load(kt)
+	return ok
+}
+
+// render is Render's work, in a goroutine of its own; its writes fail once
+// stop is set.
+func (s *Set) render(k Kind, d Data, kt *kindTemplates, stop *atomic.Bool) (r Rendered, err error) {
+	d = clean(d)
 	defer func() {
 		// The template packages recover their own panics; this keeps a
 		// panicking template function from taking the daemon down.
@@ -29,9 +84,10 @@ func (s *Set) Render(k Kind, d Data) (r Rendered, err error) {
 			r, err = Rendered{}, fmt.Errorf("render %s (%s): panic: %v", k, d.Lang, p)
 		}
 	}()
+	left := maxOutput
 	exec := func(name string, w func(io.Writer) error) (string, error) {
-		var b strings.Builder
-		if err := w(&b); err != nil {
+		b := &limitedBuilder{left: &left, stop: stop}
+		if err := w(b); err != nil {
 			return "", fmt.Errorf("render %s (%s) %s: %w", k, d.Lang, name, err)
 		}
 		return b.String(), nil
@@ -65,6 +121,41 @@ func (s *Set) Render(k Kind, d Data) (r Rendered, err error) {
 		return Rendered{}, fmt.Errorf("render %s (%s): the subject, text, html or summary came out empty", k, d.Lang)
 	}
 	return r, nil
+}
+
+// renderTimeout bounds one Render: well under the watchdog's interval, so a
+// runaway template cannot stop the loop that renders (rendering a message
+// takes well under a millisecond). loadTimeout bounds each rendering of
+// Load's check, which nothing waits on but the start, a reload or
+// check-config: long enough that a machine under heavy load cannot fail a
+// good template. Variables for tests.
+var (
+	renderTimeout = 5 * time.Second
+	loadTimeout   = 10 * time.Second
+)
+
+// maxOutput bounds what one Render writes, every part together: far above a
+// message any mail server would take.
+const maxOutput = 16 << 20
+
+// limitedBuilder is a strings.Builder that refuses to grow past what is left,
+// or at all once its rendering's time is up (text/template writes each
+// action's output, even an empty one, so this stops most loops).
+type limitedBuilder struct {
+	strings.Builder
+	left *int
+	stop *atomic.Bool
+}
+
+func (b *limitedBuilder) Write(p []byte) (int, error) {
+	if b.stop.Load() {
+		return 0, fmt.Errorf("%w: out of time", ErrRunaway)
+	}
+	if len(p) > *b.left {
+		return 0, fmt.Errorf("%w: it wrote over %d MiB; look for a loop", ErrRunaway, maxOutput>>20)
+	}
+	*b.left -= len(p)
+	return b.Builder.Write(p)
 }
 
 // validate refuses data that no template could turn into a sensible message.
@@ -196,7 +287,7 @@ func keepLines(d Data) []string {
 }
 
 // wrap breaks lines longer than width at spaces. Continuation lines keep the
-// line's indentation, hang under a "- " bullet or after a short "Label: ",
+// line's indentation or "> " quote mark, hang under a "- " bullet or after a short "Label: ",
 // and never start with a list number ("3.", "Q3"), which the reply parser
 // would take for a question. Lines ending in a question text from keep are
 // left alone, and a word longer than width (a link) is never cut.
@@ -209,6 +300,9 @@ func wrap(s string, keep []string) string {
 			continue
 		}
 		hang := strings.Repeat(" ", utf8.RuneCountInString(hangPrefix.FindString(body)))
+		if strings.HasPrefix(body, "> ") { // a quote stays a quote
+			hang = "> "
+		}
 		line, n := "", 0
 		for i, tok := range tokens(body) {
 			word := strings.TrimLeft(tok, " ")

@@ -13,8 +13,9 @@
 //     reflection, stores them with the outgoing message, and passes them in
 //     Data.Questions; the reply parser later matches answers against exactly
 //     those texts.
-//  4. Render executes the kind's templates for Data.Lang and normalises the
-//     result: Subject and Summary on one line, text bodies without trailing
+//  4. Render executes the kind's templates for Data.Lang, within a time and
+//     a size bound (a looping override fails with ErrRunaway instead of
+//     holding its caller), and normalises the result: Subject and Summary on one line, text bodies without trailing
 //     blanks, runs of blank lines collapsed, and prose wrapped at 72 columns
 //     (numbered question lines are never wrapped).
 //
@@ -81,6 +82,8 @@ var (
 	ErrKind     = errors.New("unknown message kind")
 	ErrLanguage = errors.New("unknown language")
 	ErrData     = errors.New("invalid message data")
+	// ErrRunaway: the templates took too long or wrote too much (a loop).
+	ErrRunaway = errors.New("the template ran away")
 )
 
 // Person is someone mentord writes to or about.

@@ -107,6 +107,10 @@ func printStatus(w io.Writer, st admin.Status) {
 	for _, q := range st.Quarantined {
 		fmt.Fprintf(w, "  %d %s %s from %s: %s\n", q.ID, when(q.ReceivedAt), q.Kind, q.From, q.Reason)
 	}
+	fmt.Fprintf(w, "Late       %d replies after their session's reply window (kept in the quarantine folder, not logged)\n", len(st.Late))
+	for _, l := range st.Late {
+		fmt.Fprintf(w, "  %d %s %s from %s: %s\n", l.ID, when(l.ReceivedAt), l.Kind, l.From, l.Reason)
+	}
 	fmt.Fprintf(w, "Suspended  %d addresses (they bounce)\n", len(st.Suspended))
 	for _, p := range st.Suspended {
 		fmt.Fprintf(w, "  %s <%s>, bounce score %.1f\n", p.Name, p.Email, p.BounceScore)

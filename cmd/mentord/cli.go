@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -15,6 +14,7 @@ import (
 	"github.com/mentord/mentord/daemon"
 	"github.com/mentord/mentord/daemon/admin"
 	"github.com/mentord/mentord/daemon/config"
+	"github.com/mentord/mentord/daemon/records"
 )
 
 // Exit statuses: 0 success, 1 a runtime failure, 2 a usage or configuration error
@@ -32,6 +32,14 @@ type env struct {
 	getenv         func(string) string
 	now            func() time.Time
 	serve          func(e *env, configPath string) error
+}
+
+// cleaned returns e with standard output and error passed through a
+// cleanWriter: nothing a command prints can act on the admin's terminal.
+func (e *env) cleaned() *env {
+	c := *e
+	c.stdout, c.stderr = newCleanWriter(e.stdout), newCleanWriter(e.stderr)
+	return &c
 }
 
 func newEnv() *env {
@@ -64,6 +72,7 @@ func (e usageError) Error() string { return e.msg }
 func usagef(format string, args ...any) error { return usageError{fmt.Sprintf(format, args...)} }
 
 func run(args []string, e *env) int {
+	e = e.cleaned()
 	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
 		if len(args) > 1 {
 			return run(append(args[1:], "--help"), e)
@@ -263,11 +272,9 @@ func printUsage(w io.Writer, c *command, fs *flag.FlagSet) {
 	}
 }
 
-func printJSON(w io.Writer, v any) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(v)
-}
+// printJSON writes v as indented JSON, with the characters a terminal acts
+// on escaped (records.WriteJSON).
+func printJSON(w io.Writer, v any) error { return records.WriteJSON(w, v) }
 
 func version() string {
 	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" {

@@ -14,6 +14,7 @@ import (
 	"github.com/mentord/mentord/daemon/config"
 	"github.com/mentord/mentord/daemon/store"
 	"github.com/mentord/mentord/dist"
+	"github.com/mentord/mentord/templates"
 )
 
 // commands is every subcommand, in the order help lists them.
@@ -74,6 +75,10 @@ func setupCheckConfig(fs *flag.FlagSet) func(*env, *cmdline) error {
 		if err != nil {
 			return &daemon.ConfigError{Err: err}
 		}
+		// As serve, reload and preview load them: parsed, and rendered with sample data.
+		if _, err := templates.Load(cfg.Templates.Dir); err != nil {
+			return &daemon.ConfigError{Err: fmt.Errorf("templates: %w", err)}
+		}
 		fmt.Fprintf(e.stdout, "%s: OK\n", cfg.File)
 		fmt.Fprintf(e.stdout, "  programme  %s (%s)\n", cfg.Programme.Name, cfg.Mailbox.Address)
 		fmt.Fprintf(e.stdout, "  smtp       %s:%d tls=%s auth=%s", cfg.SMTP.Host, cfg.SMTP.Port, cfg.SMTP.TLS, cfg.SMTP.Auth)
@@ -105,6 +110,9 @@ func setupCheckConfig(fs *flag.FlagSet) func(*env, *cmdline) error {
 			}
 		}
 		fmt.Fprintf(e.stdout, "  database   %s\n", cfg.Database.Path)
+		if cfg.Templates.Dir != "" {
+			fmt.Fprintf(e.stdout, "  templates  %s over the embedded ones (each rendered with sample data)\n", cfg.Templates.Dir)
+		}
 		if cfg.DevServer.Enabled {
 			fmt.Fprintf(e.stdout, "  devserver  smtp %s, imap %s (development only)\n", cfg.DevServer.SMTPListen, cfg.DevServer.IMAPListen)
 		}

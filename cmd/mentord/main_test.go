@@ -21,6 +21,7 @@ var testNow = time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)
 type harness struct {
 	t      *testing.T
 	config string
+	now    time.Time // the commands' clock; zero: testNow
 }
 
 func newHarness(t *testing.T) *harness {
@@ -56,7 +57,12 @@ func (h *harness) runStdin(stdin string, args ...string) (int, string, string) {
 			}
 			return ""
 		},
-		now:   func() time.Time { return testNow },
+		now: func() time.Time {
+			if !h.now.IsZero() {
+				return h.now
+			}
+			return testNow
+		},
 		serve: func(*env, string) error { return nil },
 	}
 	code := run(args, e)

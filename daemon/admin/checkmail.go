@@ -113,7 +113,7 @@ func (k *checkRun) run() {
 			k.smtp.Close()
 		}
 		if k.imap != nil {
-			_ = k.imap.Logout().Wait()
+			_ = inbox.Await(k.imap, k.imap.Logout().Wait)
 			k.imap.Close()
 		}
 	}()
@@ -194,7 +194,8 @@ func authName(auth, user string) string {
 
 func (k *checkRun) folders() (string, error) {
 	f := k.cfg.IMAP.Folders
-	if _, err := k.imap.Select(f.Inbox, &imap.SelectOptions{ReadOnly: true}).Wait(); err != nil {
+	examine := func() error { _, err := k.imap.Select(f.Inbox, &imap.SelectOptions{ReadOnly: true}).Wait(); return err }
+	if err := inbox.Await(k.imap, examine); err != nil {
 		return "", fmt.Errorf("the inbox folder %q cannot be opened: %w (check imap.folders.inbox)", f.Inbox, err)
 	}
 	created, err := inbox.EnsureFolders(k.imap, f.Processed, f.Quarantine, f.Unrelated)

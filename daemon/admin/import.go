@@ -77,7 +77,7 @@ func (r *Roster) Import(ctx context.Context, src io.Reader, dryRun bool) (Import
 		if rows[i].Action == "error" {
 			continue
 		}
-		sp, err := in.validate(r.Cfg)
+		sp, err := in.validate(r.Cfg, r.now())
 		if err != nil {
 			rows[i].Action = "error"
 			rows[i].Errors = fieldMessages(err)

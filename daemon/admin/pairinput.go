@@ -10,7 +10,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/mentord/mentord/daemon/compose"
 	"github.com/mentord/mentord/daemon/config"
+	"github.com/mentord/mentord/daemon/records"
 	"github.com/mentord/mentord/daemon/schedule"
 	"github.com/mentord/mentord/daemon/store"
 )
@@ -87,6 +89,9 @@ func (v *validator) text(field, s string, required bool, max int, multiline bool
 		v.fail(field, "must be a single line")
 	case strings.ContainsRune(s, 0):
 		v.fail(field, "contains a NUL character")
+	case strings.IndexFunc(s, records.Hidden) >= 0:
+		// It goes into every invitation and message, and to the admin's terminal.
+		v.fail(field, "contains a control character (a terminal escape, a bell) or a bidi override; only text, line breaks and tabs")
 	}
 	return s
 }
@@ -102,7 +107,24 @@ func (v *validator) email(field, s string) string {
 		v.fail(field, "%q is not a plain email address (like name@example.org)", s)
 		return ""
 	}
+	if err := compose.CheckAddress(a.Address); err != nil {
+		v.fail(field, "%q can never be mailed: %v", s, err)
+		return ""
+	}
 	return a.Address
+}
+
+// name reads a person's name: one line that every message and invitation
+// can carry (compose.CheckName, the composer's own check).
+func (v *validator) name(field, s string) string {
+	n := len(v.errs)
+	s = v.text(field, s, true, maxName, false)
+	if len(v.errs) == n {
+		if err := compose.CheckName(s); err != nil {
+			v.fail(field, "%q can never be mailed: %v", s, err)
+		}
+	}
+	return s
 }
 
 func (v *validator) zone(field, s, def string) (string, *time.Location) {
@@ -175,14 +197,15 @@ func (v *validator) sessionLength(field, s string, def int) int {
 	return int(d / time.Minute)
 }
 
-// validate checks every field, collecting all problems.
-func (in PairInput) validate(cfg *config.Config) (pairSpec, error) {
+// validate checks every field, collecting all problems; dates must lie in
+// the window around now (schedule.CheckWindow).
+func (in PairInput) validate(cfg *config.Config, now time.Time) (pairSpec, error) {
 	v := &validator{}
 	var sp pairSpec
 	def := cfg.Defaults
-	sp.mentor.Name = v.text("mentor_name", in.MentorName, true, maxName, false)
+	sp.mentor.Name = v.name("mentor_name", in.MentorName)
 	sp.mentor.Email = v.email("mentor_email", in.MentorEmail)
-	sp.mentee.Name = v.text("mentee_name", in.MenteeName, true, maxName, false)
+	sp.mentee.Name = v.name("mentee_name", in.MenteeName)
 	sp.mentee.Email = v.email("mentee_email", in.MenteeEmail)
 	if sp.mentor.Email != "" && strings.EqualFold(sp.mentor.Email, sp.mentee.Email) {
 		v.fail("mentee_email", "the mentor and the mentee must be different people")
@@ -233,6 +256,8 @@ func (in PairInput) validate(cfg *config.Config) (pairSpec, error) {
 			v.fail("start", "required: the first session's local date and time, like 2027-01-12T14:00")
 		} else if first, err = schedule.ParseLocal(in.Start, loc); err != nil {
 			v.fail("start", "%v", err)
+		} else if err := schedule.CheckWindow(first, now); err != nil {
+			v.fail("start", "%v", err)
 		}
 	}
 	if len(v.errs) > 0 {
@@ -244,6 +269,9 @@ func (in PairInput) validate(cfg *config.Config) (pairSpec, error) {
 	a.EndsAt = first.AddDate(1, 0, 0)
 	if strings.TrimSpace(in.End) != "" {
 		end, err := schedule.ParseDate(in.End, loc)
+		if err == nil {
+			err = schedule.CheckWindow(end, now)
+		}
 		if err != nil {
 			v.fail("end", "%v", err)
 			return sp, v.errs

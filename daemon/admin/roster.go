@@ -51,7 +51,7 @@ type AddResult struct {
 // mentor and mentee when they are new. Adding the same input again returns
 // the existing pair unchanged.
 func (r *Roster) AddPair(ctx context.Context, in PairInput) (AddResult, error) {
-	sp, err := in.validate(r.Cfg)
+	sp, err := in.validate(r.Cfg, r.now())
 	if err != nil {
 		return AddResult{}, err
 	}
@@ -275,6 +275,9 @@ func (r *Roster) MoveSession(ctx context.Context, id int64, to string) (store.Se
 			return err
 		}
 		start, err := schedule.ParseLocal(to, loc)
+		if err == nil {
+			err = schedule.CheckWindow(start, r.now())
+		}
 		if err != nil {
 			return InputError{{Field: "to", Msg: err.Error()}}
 		}
@@ -331,6 +334,9 @@ func (r *Roster) AddSession(ctx context.Context, pairID int64, at, duration, loc
 		v := &validator{}
 		loc, _ := time.LoadLocation(p.Agreement.Timezone)
 		start, err := schedule.ParseLocal(at, loc)
+		if err == nil {
+			err = schedule.CheckWindow(start, r.now())
+		}
 		if err != nil {
 			v.fail("at", "%v", err)
 		} else if !start.After(r.now()) {
@@ -374,7 +380,7 @@ func (r *Roster) ReplaceMentor(ctx context.Context, pairID int64, name, email, t
 			return fmt.Errorf("pair %d: %w", pairID, ErrPairEnded)
 		}
 		v := &validator{}
-		want := store.Person{Name: v.text("mentor_name", name, true, maxName, false), Email: v.email("mentor_email", email)}
+		want := store.Person{Name: v.name("mentor_name", name), Email: v.email("mentor_email", email)}
 		want.Timezone, _ = v.zone("mentor_tz", tz, p.Mentor.Timezone)
 		want.Language = v.lang("mentor_lang", lang, p.Mentor.Language)
 		if strings.EqualFold(want.Email, p.Mentee.Email) {

@@ -23,6 +23,7 @@ type Status struct {
 	DueNow      int                 `json:"due_now"`  // messages the schedule would send at once (many: the daemon is not running)
 	Upcoming    []Upcoming          `json:"upcoming"` // the soonest 10, due now first
 	Quarantined []store.Quarantined `json:"quarantined"`
+	Late        []store.Quarantined `json:"late"` // replies after their session's reply window: kept, not logged
 	Suspended   []store.Person      `json:"suspended"`
 	Waiting     []store.Waiting     `json:"waiting"`
 }
@@ -82,13 +83,16 @@ func LoadStatus(ctx context.Context, db *store.DB, cfg *config.Config, now time.
 	if st.Quarantined, err = store.ListQuarantined(ctx, q, 20); err != nil {
 		return st, err
 	}
+	if st.Late, err = store.ListLate(ctx, q, 20); err != nil {
+		return st, err
+	}
 	if st.Suspended, err = store.ListSuspended(ctx, q); err != nil {
 		return st, err
 	}
 	if st.Waiting, err = store.ListWaiting(ctx, q, now.Add(-cfg.Timings.ReflectionWindow.D())); err != nil {
 		return st, err
 	}
-	st.Quarantined, st.Suspended, st.Waiting = orEmpty(st.Quarantined), orEmpty(st.Suspended), orEmpty(st.Waiting)
+	st.Quarantined, st.Late, st.Suspended, st.Waiting = orEmpty(st.Quarantined), orEmpty(st.Late), orEmpty(st.Suspended), orEmpty(st.Waiting)
 	up, due, err := upcoming(ctx, q, compose.Timings(cfg), now)
 	st.Upcoming, st.DueNow = up, due
 	return st, err

@@ -43,6 +43,7 @@ type Outgoing struct {
 	tokenHash string
 	calendar  *store.CalendarSent // the calendar state this message announces
 	ackOf     int64               // an acknowledgement: the reply it acknowledges
+	failure   string              // why the message can never be built (unsendable): recorded failed
 }
 
 // Composer turns due actions into messages. It reads the database (through
@@ -244,6 +245,9 @@ func (c *Composer) Compose(ctx context.Context, a schedule.Action) (*Outgoing, e
 // message builds the email bytes and the outbox row.
 func (c *Composer) message(ctx context.Context, out *Outgoing, p store.PairView, s store.Session, to store.Person, r templates.Rendered, key string) error {
 	a := out.action
+	if err := checkPerson(to); err != nil {
+		return err
+	}
 	box := c.cfg.Mailbox
 	domain := mail.Domain(box.Address)
 	token := mail.NewToken()
@@ -303,6 +307,9 @@ func (c *Composer) ics(ctx context.Context, a schedule.Action, p store.PairView,
 	for _, at := range as {
 		pp, err := c.person(ctx, p, at.PersonID)
 		if err != nil {
+			return nil, err
+		}
+		if err := checkPerson(pp); err != nil {
 			return nil, err
 		}
 		atts = append(atts, calendar.Attendee{Person: calendar.Person{Name: pp.Name, Email: pp.Email}, Partstat: at.Partstat})
@@ -486,7 +493,12 @@ func Record(ctx context.Context, tx *sqlx.Tx, out *Outgoing, now time.Time) (boo
 	if err != nil || !added {
 		return false, err
 	}
-	if out.prompt != nil {
+	if out.failure != "" {
+		if err := store.MarkFailed(ctx, tx, out.Item.ID, out.failure); err != nil {
+			return false, err
+		}
+	}
+	if out.prompt != nil && out.tokenHash != "" {
 		if err := store.InsertToken(ctx, tx, out.tokenHash, out.prompt.ID, now); err != nil {
 			return false, err
 		}

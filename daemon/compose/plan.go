@@ -3,6 +3,7 @@ package compose
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"log/slog"
 	"time"
@@ -165,6 +166,12 @@ func (p *pass) enqueue(acts []schedule.Action, acks []store.Reply) error {
 	outs := make([]*Outgoing, 0, len(acts)+len(acks))
 	for _, a := range acts {
 		out, err := comp.Compose(ctx, a)
+		if errors.Is(err, ErrUnsendable) {
+			// It would fail the same way at every pass: record it failed, once.
+			p.log.Warn("a message can never be built; recorded as failed, not retried", "key", a.Key(), "session", a.SessionID,
+				"person", a.PersonID, "err", err)
+			out, err = comp.unsendable(ctx, a, err)
+		}
 		if err != nil {
 			p.log.Error("cannot compose a message", "key", a.Key(), "session", a.SessionID, "err", err)
 			continue

@@ -146,6 +146,7 @@ type Timings struct {
 	ReflectionDelay  Duration   `yaml:"reflection_delay"`
 	NudgeAfter       Duration   `yaml:"nudge_after"`
 	ReflectionWindow Duration   `yaml:"reflection_window"`
+	ReplyWindow      Duration   `yaml:"reply_window"` // replies about a session are taken until this long after it ends (earlier when it is cancelled or its pair ends)
 	QuietHours       QuietHours `yaml:"quiet_hours"`
 }
 

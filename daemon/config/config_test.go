@@ -344,3 +344,37 @@ func TestConfigWritableByEveryoneIsRefused(t *testing.T) {
 		t.Fatalf("a config others may read (it holds no secret) = %v", err)
 	}
 }
+
+// The programme's own address and name go into every message (From, the
+// invitation's organizer): one no message can carry is refused at once,
+// with the key, instead of failing every message.
+func TestMailboxThatCanNeverBeMailedIsRefused(t *testing.T) {
+	for _, c := range []struct{ yaml, key string }{
+		{"programme: {name: Test Programme}\nmailbox: {address: møntoring@example.org}\ndevserver: {enabled: true}\n", "mailbox.address"},
+		{"programme: {name: Test Programme}\nmailbox: {address: mentoring@example.org, display_name: \"Staff\\e[31m Mentoring\"}\ndevserver: {enabled: true}\n", "mailbox.display_name"},
+		{"programme: {name: Test Programme, admin_email: \"hr@exämple.org\"}\nmailbox: {address: mentoring@example.org}\ndevserver: {enabled: true}\n", "programme.admin_email"},
+	} {
+		_, err := Parse("c.yaml", []byte(c.yaml))
+		if err == nil || !strings.Contains(err.Error(), c.key) {
+			t.Errorf("Parse(%q) = %v, want an error at %s", c.yaml, err, c.key)
+		}
+	}
+}
+
+// Replies must be taken at least as long as a reflection can be nudged.
+func TestReplyWindow(t *testing.T) {
+	base := "programme: {name: P}\nmailbox: {address: m@example.org}\ndevserver: {enabled: true}\n"
+	cfg, err := Load(writeConfig(t, base))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Timings.ReplyWindow.D() != 60*24*time.Hour {
+		t.Errorf("default reply_window = %v; want 60d", cfg.Timings.ReplyWindow)
+	}
+	for value, ok := range map[string]bool{"7d": true, "400d": true, "6d": false, "801d": false} {
+		_, err := Load(writeConfig(t, base+"timings: {reply_window: "+value+"}\n"))
+		if (err == nil) != ok || err != nil && !strings.Contains(err.Error(), "timings.reply_window") {
+			t.Errorf("reply_window %s: %v, want ok %v", value, err, ok)
+		}
+	}
+}

@@ -3,7 +3,6 @@ package config
 import (
 	"errors"
 	"fmt"
-	"os"
 	"reflect"
 	"regexp"
 	"sort"
@@ -11,6 +10,8 @@ import (
 	"strings"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/mentord/mentord/internal/smallfile"
 )
 
 // Error is one problem in the configuration, located by file, line and key path.
@@ -66,27 +67,18 @@ func Load(path string) (*Config, error) {
 }
 
 func readFile(path string) ([]byte, error) {
-	f, err := os.Open(path)
-	if err != nil {
+	data, st, err := smallfile.Read(path, MaxFileSize)
+	switch {
+	case errors.Is(err, smallfile.ErrNotRegular), errors.Is(err, smallfile.ErrTooLarge):
+		return nil, fmt.Errorf("read config %s: not a configuration file (%w; at most 1 MiB)", path, err)
+	case err != nil:
 		return nil, fmt.Errorf("read config: %w (give another file with --config or $MENTORD_CONFIG)", err)
-	}
-	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return nil, fmt.Errorf("read config: %w", err)
-	}
-	if st.IsDir() || st.Size() > MaxFileSize {
-		return nil, fmt.Errorf("read config %s: not a configuration file (a directory, or over 1 MiB)", path)
 	}
 	// It holds no secret, so others may read it (the service's dynamic user
 	// must), but whoever can write it can send the programme's mail through
 	// their own server.
 	if st.Mode().Perm()&0o002 != 0 {
 		return nil, fmt.Errorf("read config %s: every user may change it (mode %04o); chmod 0644 or 0640 it", path, st.Mode().Perm())
-	}
-	data := make([]byte, st.Size())
-	if _, err := f.ReadAt(data, 0); err != nil && st.Size() > 0 {
-		return nil, fmt.Errorf("read config: %w", err)
 	}
 	return data, nil
 }

@@ -2,11 +2,13 @@ package config
 
 import (
 	"crypto/x509"
+	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/mentord/mentord/internal/smallfile"
 )
 
 // maxSecretSize bounds a password file and maxKeySize a key or certificate
@@ -65,39 +67,25 @@ func (k *checker) loadSecret(key, file, cred string, multiLine bool, dst *Secret
 	return false
 }
 
-// readSecret reads a secret file: it must not be readable by other users, and
-// its trailing newline is dropped. Errors never contain the file's content.
+// readSecret reads a secret file: a regular file (never a pipe, which would
+// block), not readable by other users, with its trailing newline dropped.
+// Errors never contain the file's content.
 func (k *checker) readSecret(path, file string, multiLine bool, dst *Secret) bool {
 	what := "the password"
-	if multiLine {
-		what = "the key"
-	}
-	f, err := os.Open(file)
-	if err != nil {
-		k.errorf(path, "cannot read %s: %v", what, err)
-		return false
-	}
-	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		k.errorf(path, "cannot read %s: %v", what, err)
-		return false
-	}
-	if st.Mode().Perm()&0o007 != 0 {
-		k.errorf(path, "%s is readable by other users (mode %04o); chmod 0600 or 0640 it", file, st.Mode().Perm())
-		return false
-	}
 	limit := int64(maxSecretSize)
 	if multiLine {
-		limit = maxKeySize
+		what, limit = "the key", maxKeySize
 	}
-	data, err := io.ReadAll(io.LimitReader(f, limit+1))
-	if err != nil {
+	data, st, err := smallfile.Read(file, limit)
+	switch {
+	case errors.Is(err, smallfile.ErrTooLarge):
+		k.errorf(path, "%s is over %d bytes: not a %s file", file, limit, strings.TrimPrefix(what, "the "))
+		return false
+	case err != nil:
 		k.errorf(path, "cannot read %s: %v", what, err)
 		return false
-	}
-	if int64(len(data)) > limit {
-		k.errorf(path, "%s is over %d bytes: not a %s file", file, limit, strings.TrimPrefix(what, "the "))
+	case st.Mode().Perm()&0o007 != 0:
+		k.errorf(path, "%s is readable by other users (mode %04o); chmod 0600 or 0640 it", file, st.Mode().Perm())
 		return false
 	}
 	pw := strings.TrimRight(string(data), "\r\n")
@@ -115,23 +103,15 @@ func (k *checker) readSecret(path, file string, multiLine bool, dst *Secret) boo
 
 // readPublicFile reads a small file that is not secret (a certificate).
 func readPublicFile(file string) ([]byte, error) {
-	f, err := os.Open(file)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, maxKeySize+1))
-	if err != nil {
-		return nil, err
-	}
-	if len(data) > maxKeySize {
+	data, _, err := smallfile.Read(file, maxKeySize)
+	if errors.Is(err, smallfile.ErrTooLarge) {
 		return nil, fmt.Errorf("%s is over %d bytes: not a certificate", file, maxKeySize)
 	}
-	return data, nil
+	return data, err
 }
 
 func loadCAs(file string) (*x509.CertPool, error) {
-	pem, err := os.ReadFile(file)
+	pem, err := readPublicFile(file)
 	if err != nil {
 		return nil, err
 	}

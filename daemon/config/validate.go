@@ -1,6 +1,7 @@
 package config
 
 import (
+	"cmp"
 	"fmt"
 	"net"
 	"net/mail"
@@ -10,6 +11,9 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/mentord/mentord/calendar"
+	mentormail "github.com/mentord/mentord/mail"
 )
 
 // DevPassword is what mentord logs in with at its own dev mail server, which
@@ -73,6 +77,7 @@ func (c *Config) applyDefaults() {
 	t.ReflectionDelay = cmpOr(t.ReflectionDelay, Duration(2*time.Hour))
 	t.NudgeAfter = cmpOr(t.NudgeAfter, Duration(48*time.Hour))
 	t.ReflectionWindow = cmpOr(t.ReflectionWindow, Duration(7*24*time.Hour))
+	t.ReplyWindow = cmpOr(t.ReplyWindow, Duration(60*24*time.Hour))
 	c.Log.Level = cmpOr(strings.ToLower(c.Log.Level), "info")
 	c.Log.Format = cmpOr(strings.ToLower(c.Log.Format), "text")
 	c.Service.ShutdownTimeout = cmpOr(c.Service.ShutdownTimeout, Duration(30*time.Second))
@@ -162,6 +167,7 @@ func (c *Config) validate() Errors {
 		k.address("mailbox.address", c.Mailbox.Address)
 	}
 	k.headerText("mailbox.display_name", c.Mailbox.DisplayName)
+	k.displayName("mailbox.display_name", c.Mailbox.DisplayName)
 	if !slices.Contains([]string{"+", "-", "_", "=", "none"}, c.Mailbox.PlusDelimiter) {
 		k.errorf("mailbox.plus_delimiter", "must be one of + - _ = or none (for servers without plus-addressing, such as Exchange), not %q", c.Mailbox.PlusDelimiter)
 	} else if c.PlusAddressing() && strings.Contains(localPart(c.Mailbox.Address), c.Mailbox.PlusDelimiter) {
@@ -319,6 +325,9 @@ func (k *checker) timings() {
 	if t.ReflectionWindow.D() < t.NudgeAfter.D() {
 		k.errorf("timings.reflection_window", "must be at least timings.nudge_after (%s), or no reflection could ever be nudged", t.NudgeAfter)
 	}
+	if d := t.ReplyWindow.D(); d < t.ReflectionWindow.D() || d > 800*24*time.Hour {
+		k.errorf("timings.reply_window", "must be between timings.reflection_window (%s), or replies to a nudged reflection would come too late, and 800d", t.ReflectionWindow)
+	}
 	q := t.QuietHours
 	if q.Start.Set != q.End.Set {
 		k.errorf("timings.quiet_hours", "give both start and end, or neither")
@@ -327,10 +336,28 @@ func (k *checker) timings() {
 	}
 }
 
+// address checks an address of the programme's that goes into messages (and,
+// for the mailbox, as the organizer into invitations) with the checks every
+// message is built with.
 func (k *checker) address(path, s string) {
 	a, err := mail.ParseAddress(s)
 	if err != nil || a.Name != "" || a.Address != strings.TrimSpace(s) {
 		k.errorf(path, "%q is not a plain email address (like mentoring@example.org)", s)
+		return
+	}
+	err = mentormail.CheckAddress(a.Address)
+	if path == "mailbox.address" {
+		err = cmp.Or(err, calendar.CheckAddress(a.Address))
+	}
+	if err != nil {
+		k.errorf(path, "%q can never be mailed: %v", s, err)
+	}
+}
+
+// displayName checks a name that goes into From and the invitations' organizer.
+func (k *checker) displayName(path, s string) {
+	if err := cmp.Or(mentormail.CheckName(s), calendar.CheckName(s)); err != nil && !strings.ContainsAny(s, "\r\n") {
+		k.errorf(path, "%q can never be mailed: %v", s, err)
 	}
 }
 

@@ -5,7 +5,8 @@
 // The flow:
 //  1. The loops Set their state and Beat while alive (Progress when they did
 //     their work); the daemon's watchdog asks Alive before it pings systemd.
-//  2. /healthz serves Parts; the schedule loop saves a Report in the database
+//  2. /healthz serves Parts, a running loop without a sign of life (Lifeless)
+//     marked as wedged; the schedule loop saves a Report in the database
 //     (Save) on every pass.
 //  3. `mentord status`, another process, reads it back (Load), stale when the
 //     daemon has not written for five minutes.
@@ -30,7 +31,8 @@ type Health struct {
 	now   func() time.Time // the daemon's clock
 	mu    sync.Mutex
 	parts map[string]*Part
-	beats map[string]time.Time // real time of each loop's last sign of life
+	beats map[string]time.Time     // real time of each loop's last sign of life
+	quiet map[string]time.Duration // how long a loop may be silent now (Quiet)
 }
 
 // Part is one component's state.
@@ -45,7 +47,7 @@ type Part struct {
 
 // New returns a Health that dates changes with now, the daemon's clock.
 func New(now func() time.Time) *Health {
-	return &Health{now: now, parts: map[string]*Part{}, beats: map[string]time.Time{}}
+	return &Health{now: now, parts: map[string]*Part{}, beats: map[string]time.Time{}, quiet: map[string]time.Duration{}}
 }
 
 // Beat records that a loop is alive: working, or waiting as it should.
@@ -55,17 +57,36 @@ func (h *Health) Beat(name string) {
 	h.mu.Unlock()
 }
 
-// Alive reports whether every named loop beat within the last d, and if not,
-// which one did not.
-func (h *Health) Alive(d time.Duration, names ...string) (bool, string) {
+// Quiet says that the loop is about to wait, for up to d between two beats,
+// on something that has deadlines of its own but cannot beat meanwhile (an
+// SMTP transaction); Alive allows it that long. Zero ends it.
+func (h *Health) Quiet(name string, d time.Duration) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	for _, n := range names {
-		if time.Since(h.beats[n]) > d {
-			return false, n
-		}
+	h.quiet[name] = d
+}
+
+// Alive reports whether every named loop beat within the last d (or the
+// longer time it declared with Quiet), and if not, which one did not.
+func (h *Health) Alive(d time.Duration, names ...string) (bool, string) {
+	if lifeless := h.Lifeless(d, names...); len(lifeless) > 0 {
+		return false, lifeless[0]
 	}
 	return true, ""
+}
+
+// Lifeless names the loops, in the order given, that did not beat within the
+// last d (or the longer time they declared with Quiet).
+func (h *Health) Lifeless(d time.Duration, names ...string) []string {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	var out []string
+	for _, n := range names {
+		if time.Since(h.beats[n]) > max(d, h.quiet[n]) {
+			out = append(out, n)
+		}
+	}
+	return out
 }
 
 // Set records a component's state; the time of the change is kept while the

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -16,13 +17,24 @@ import (
 
 // calendar applies iTIP REPLY and COUNTER objects (RFC 5546 section 3.2.3
 // and 3.2.7): each UID and occurrence once, only from the attendee who sends
-// it, only if newer than what was applied; a decline by the mentor tells the
-// mentee (and holds the checklist: the schedule sees the DECLINED), a
-// counter-proposal is stored and passed on, never applied.
+// it (a From of exactly one mailbox, the attendee's own address, whose invite
+// went there; see trust.go), only if newer than what was applied; a decline
+// by the mentor tells the mentee (and holds the checklist: the schedule sees
+// the DECLINED), a counter-proposal is stored and passed on, never applied.
+// The calendar's note goes with them only when relayable.
 func (a *apply) calendar(ctx context.Context) error {
-	if dmarcFail(a.res.Header.AuthResults, a.r.Cfg.IMAP.AuthservID) {
-		a.set(store.OutcomeQuarantined, "dmarc_fail: "+a.r.Cfg.IMAP.AuthservID+" says the sender failed DMARC")
+	if doubt := a.senderDoubt(); doubt != "" {
+		a.set(store.OutcomeQuarantined, doubt)
 		return nil
+	}
+	// A token or thread of ours in the message must name a message sent to
+	// the sender, as for a written reply.
+	switch p, err := a.findPrompt(ctx); {
+	case err == nil && !sameAddress(p.Email, a.res.Header.From):
+		a.set(store.OutcomeQuarantined, fmt.Sprintf("sender_mismatch: the calendar answer names a message sent to someone else (matched by %s)", p.Matched))
+		return nil
+	case err != nil && !errors.Is(err, errNoPrompt):
+		return err
 	}
 	seen := map[string]bool{}
 	var applied, ignored []string
@@ -52,13 +64,19 @@ func (a *apply) calendar(ctx context.Context) error {
 	switch {
 	case len(applied) > 0:
 		a.set(store.OutcomeLogged, strings.Join(append(applied, ignored...), "; "))
-	case len(ignored) > 0 && strings.HasPrefix(ignored[0], "sender_mismatch"):
+	case slices.ContainsFunc(ignored, trustFailure):
 		a.set(store.OutcomeQuarantined, strings.Join(ignored, "; "))
+	case slices.ContainsFunc(ignored, func(r string) bool { return strings.HasPrefix(r, "late:") }):
+		a.set(store.OutcomeLate, strings.Join(ignored, "; "))
 	default:
 		a.set(store.OutcomeIgnored, strings.Join(append(ignored, "no calendar answer to apply"), "; "))
 	}
 	return nil
 }
+
+// maxClockSkew is how far ahead of mentord's clock a sender's DTSTAMP may be
+// (a client's clock set wrong, a zone written as UTC) and still count.
+const maxClockSkew = 24 * time.Hour
 
 func recurrenceKey(t *time.Time) string {
 	if t == nil {
@@ -85,19 +103,39 @@ func (a *apply) calendarReply(ctx context.Context, rep calendar.Reply) (string, 
 	}
 	var who *store.AttendeeReply
 	for i := range attendees {
-		if strings.EqualFold(attendees[i].Email, rep.Attendee) {
+		if sameAddress(attendees[i].Email, rep.Attendee) {
 			who = &attendees[i]
 		}
 	}
 	switch {
-	case who == nil:
-		return fmt.Sprintf("session %d: %q is not an attendee", s.ID, rep.Attendee), false, nil
-	case !strings.EqualFold(rep.Attendee, a.res.Header.From):
+	case who == nil: // the address at debug level only, as every address
+		a.r.Log.Debug("calendar answer for someone not invited", "session", s.ID, "attendee", rep.Attendee)
+		return fmt.Sprintf("session %d: the ATTENDEE is not invited to it", s.ID), false, nil
+	case !sameAddress(rep.Attendee, a.res.Header.From):
 		return fmt.Sprintf("sender_mismatch: session %d: the reply for one attendee comes from another address", s.ID), false, nil
+	}
+	// The attendee's invite went to this address: without one, the UID came
+	// from someone else's.
+	if _, err := store.GetCalendarSent(ctx, a.tx, s.ID, who.PersonID); errors.Is(err, store.ErrNotFound) {
+		return fmt.Sprintf("sender_mismatch: session %d: no invitation was sent to this attendee", s.ID), false, nil
+	} else if err != nil {
+		return "", false, err
+	}
+	if late, err := a.lateForSession(ctx, s); err != nil || late != "" {
+		return late, false, err
+	}
+	switch {
 	case rep.Partstat == "":
 		return fmt.Sprintf("session %d: no PARTSTAT", s.ID), false, nil
 	case rep.Sequence < s.Sequence:
 		return fmt.Sprintf("session %d: stale: SEQUENCE %d answers an older version (now %d)", s.ID, rep.Sequence, s.Sequence), false, nil
+	// An answer to a version mentord never sent, or stamped in the future,
+	// is no answer (forged or broken); kept as the last one applied, it would
+	// make every genuine answer after it look older (ITIP.md section 5.7).
+	case rep.Sequence > s.Sequence:
+		return fmt.Sprintf("session %d: invalid: SEQUENCE %d is above the session's (%d), a version never sent", s.ID, rep.Sequence, s.Sequence), false, nil
+	case rep.Stamp.After(a.r.Now().Add(maxClockSkew)):
+		return fmt.Sprintf("session %d: invalid: DTSTAMP %s is in the future", s.ID, rep.Stamp.UTC().Format(time.RFC3339)), false, nil
 	case who.ReplySequence != nil && (rep.Sequence < *who.ReplySequence ||
 		rep.Sequence == *who.ReplySequence && who.ReplyStamp != nil && !rep.Stamp.After(*who.ReplyStamp)):
 		return fmt.Sprintf("session %d: stale: an answer as new or newer was applied already", s.ID), false, nil
@@ -117,7 +155,7 @@ func (a *apply) calendarReply(ctx context.Context, rep calendar.Reply) (string, 
 			return err
 		}
 		if who.Role == store.RoleMentor && rep.Partstat == store.PartstatDeclined && who.Partstat != store.PartstatDeclined {
-			return a.tellMentee(ctx, inboundID, s, compose.ActDeclined, func(d *templates.Data) { d.Comment = rep.Comment })
+			return a.tellMentee(ctx, inboundID, s, compose.ActDeclined, func(d *templates.Data) { d.Comment = a.relayed(rep.Comment) })
 		}
 		return nil
 	})
@@ -140,10 +178,10 @@ func (a *apply) counter(ctx context.Context, s store.Session, who *store.Attende
 			p := d.Session
 			loc := p.Start.Location()
 			p.Start, p.End = prop.ProposedStart.In(loc), prop.ProposedEnd.In(loc)
-			if prop.Location != "" {
+			if prop.Location != "" && a.relayable() { // the proposer's own words too
 				p.Location = prop.Location
 			}
-			d.Proposed, d.Comment = &p, rep.Comment
+			d.Proposed, d.Comment = &p, a.relayed(rep.Comment)
 		}
 		if who.Role == store.RoleMentor {
 			if err := a.tellMentee(ctx, inboundID, s, compose.ActCounter, proposed); err != nil {
@@ -179,44 +217,39 @@ func (a *apply) tellMentee(ctx context.Context, inboundID int64, s store.Session
 }
 
 // bounce scores the failed address; past the limit, sending to it stops and
-// the admin is told. The bounce is tied to what mentord sent by its VERP
-// return path, else by the original Message-ID inside the report.
+// the admin is told. A report counts only when it matches what mentord sent
+// (bounce.go) and at most once for each message sent.
 func (a *apply) bounce(ctx context.Context) error {
 	b := a.res.Bounce
 	if b == nil || len(b.Recipients) == 0 {
 		a.set(store.OutcomeIgnored, "bounce without a failed recipient")
 		return nil
 	}
-	var sent store.SentMessage
-	var found bool
-	for _, to := range append(append([]string{}, a.res.Header.DeliveredTo...), a.res.Header.To...) {
-		if m, err := store.SentByEnvelope(ctx, a.tx, to); err == nil {
-			sent, found = m, true
-			break
+	if forged, err := a.fromParticipant(ctx); err != nil || forged {
+		if forged {
+			a.set(store.OutcomeQuarantined, "forged_bounce: a delivery report from a participant's own address (reports come from mail servers)")
 		}
+		return err
 	}
-	if !found && b.OriginalMessageID != "" {
-		if m, err := store.SentByMessageID(ctx, a.tx, b.OriginalMessageID); err == nil {
-			sent, found = m, true
-		}
+	sent, status, how, err := a.matchBounce(ctx)
+	if err != nil {
+		return err
 	}
-	if !found {
+	switch {
+	case how == "":
 		a.set(store.OutcomeIgnored, "bounce of a message mentord did not send")
 		return nil
-	}
-	var failed []string
-	for _, rcpt := range b.Recipients {
-		if strings.EqualFold(rcpt.Action, "failed") {
-			failed = append(failed, rcpt.Status)
-		}
-	}
-	if len(failed) == 0 {
+	case status == "":
 		a.set(store.OutcomeIgnored, "delivery report without a failure (delayed or relayed)")
 		return nil
 	}
-	a.set(store.OutcomeLogged, fmt.Sprintf("bounce %s for outbox %d", failed[0], sent.ID))
+	if counted, err := store.BounceCounted(ctx, a.tx, sent.ID); err != nil || counted {
+		a.set(store.OutcomeIgnored, fmt.Sprintf("a bounce of outbox %d was counted already", sent.ID))
+		return err
+	}
+	a.set(store.OutcomeLogged, fmt.Sprintf("bounce %s for outbox %d (matched by %s)", status, sent.ID, how))
 	a.later(func(ctx context.Context, inboundID int64) error {
-		return a.scoreBounce(ctx, inboundID, sent, failed[0])
+		return a.scoreBounce(ctx, inboundID, sent, status)
 	})
 	return nil
 }

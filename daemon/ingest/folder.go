@@ -14,7 +14,7 @@ import (
 // ReadFolder reads the selected inbox folder through Drain and applies each
 // message. With full (a new connection) it first makes the folders and reads
 // every message in the inbox, so one whose move failed before is moved now
-// (recognised by its Message-ID, it changes nothing twice); otherwise it reads
+// (recognised as read before, it changes nothing twice); otherwise it reads
 // past the cursor. It returns how many messages it read.
 func (r *Reader) ReadFolder(ctx context.Context, c *imapclient.Client, mb inbox.Mailbox, full bool) (int, error) {
 	f := r.Cfg.IMAP.Folders
@@ -32,6 +32,11 @@ func (r *Reader) ReadFolder(ctx context.Context, c *imapclient.Client, mb inbox.
 			r.Log.Warn("the inbox's UIDVALIDITY changed: reading it again (messages already read change nothing)",
 				"old", cur.UIDValidity, "new", mb.UIDValidity)
 		}
+	case cur.UIDValidity == mb.UIDValidity && mb.UIDNext != 0 && uint32(mb.UIDNext) <= cur.LastUID:
+		// The server numbers again below what was read, in the same
+		// UIDVALIDITY (it lost its UIDs but kept that): reading past the
+		// cursor would miss the new mail until the next connection.
+		r.Log.Warn("the inbox's UIDs went back without a new UIDVALIDITY: reading all of it", "uidnext", mb.UIDNext, "read_to", cur.LastUID)
 	case cur.UIDValidity == mb.UIDValidity:
 		after = imap.UID(cur.LastUID)
 	}
@@ -64,7 +69,7 @@ func (r *Reader) ReadFolder(ctx context.Context, c *imapclient.Client, mb inbox.
 func folderFor(cfg *config.Config, outcome string) string {
 	f := cfg.IMAP.Folders
 	switch outcome {
-	case store.OutcomeQuarantined:
+	case store.OutcomeQuarantined, store.OutcomeLate:
 		return f.Quarantine
 	case store.OutcomeUnrelated:
 		return f.Unrelated

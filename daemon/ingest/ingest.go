@@ -7,9 +7,18 @@
 // `mentord ingest`:
 //  1. Parse it (mail/reply): headers, classification, and for a reply the new
 //     text and the answers.
-//  2. Within one transaction: skip it if its Message-ID was seen before;
-//     otherwise apply its effects (log the answers, record the RSVP, score the
-//     bounce) and record the message with its (mailbox, UIDVALIDITY, UID).
+//  2. Within one transaction: skip it if it was read before (the same
+//     Message-ID, From and body, or a quarantined message's very bytes; never
+//     the Message-ID alone, see dedupeKey); otherwise check who it is from
+//     (trust.go: one From mailbox, the person the token, thread or invite
+//     was sent to, our server's DMARC verdict), whether it is in time
+//     (late.go) and what it matches (bounce.go), apply its effects (log the
+//     answers, record the RSVP, score the bounce) and record the message
+//     with its (mailbox, UIDVALIDITY, UID) and outcome.
+//     Each message has a savepoint of its own: one whose effects cannot be
+//     recorded (a constraint it breaks, a UID the server gave another message
+//     before) is put aside as quarantined with the reason, and the rest of
+//     the batch goes on; only a failure of the database itself fails the batch.
 //  3. The caller moves it to the folder its outcome names only after the
 //     commit, so a crash at any point reads it again and changes nothing twice.
 //
@@ -25,6 +34,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"runtime/debug"
 	"strings"
 	"sync"
 	"time"
@@ -36,6 +46,7 @@ import (
 	"github.com/mentord/mentord/daemon/store"
 	"github.com/mentord/mentord/mail"
 	"github.com/mentord/mentord/mail/reply"
+	"github.com/mentord/mentord/mail/reply/decode"
 	"github.com/mentord/mentord/templates"
 )
 
@@ -45,7 +56,7 @@ var Metrics = []prometheus.Collector{readTotal, answersTotal}
 var (
 	readTotal = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Namespace: "mentord", Name: "messages_read_total",
-		Help: "Messages read from the mailbox, by kind (reply, calendar, bounce, auto_reply, other) and outcome (logged, ignored, quarantined, unrelated).",
+		Help: "Messages read from the mailbox, by kind (reply, calendar, bounce, auto_reply, other) and outcome (logged, ignored, quarantined, unrelated, late).",
 	}, []string{"kind", "outcome"})
 	answersTotal = prometheus.NewCounter(prometheus.CounterOpts{
 		Namespace: "mentord", Name: "answers_logged_total", Help: "Answers written to the progress log.",
@@ -70,7 +81,7 @@ type Source struct {
 // Outcome is what reading one message did.
 type Outcome struct {
 	Kind      reply.Kind
-	Outcome   string // store.OutcomeLogged, ...Ignored, ...Quarantined, ...Unrelated
+	Outcome   string // store.OutcomeLogged, ...Ignored, ...Quarantined, ...Unrelated, ...Late
 	Reason    string
 	Duplicate bool // read before: nothing was changed now
 	MessageID string
@@ -119,20 +130,23 @@ func (r *Reader) Ingest(ctx context.Context, raw []byte, src Source) (Outcome, e
 func (r *Reader) IngestBatch(ctx context.Context, items []Item) ([]Outcome, error) {
 	parsed := make([]*reply.Result, len(items))
 	for i, it := range items {
-		if it.Raw == nil {
-			continue
+		if it.Raw != nil {
+			parsed[i] = r.parse(it.Raw)
 		}
-		res, err := reply.Parse(it.Raw, reply.Options{MaxBytes: int64(r.Cfg.IMAP.MaxMessageSize)})
-		if err != nil {
-			res = &reply.Result{Kind: reply.KindOther, Reason: "unreadable: " + err.Error()}
-		}
-		parsed[i] = res
 	}
 	outs := make([]Outcome, len(items))
 	err := r.DB.Tx(ctx, func(tx *sqlx.Tx) error {
 		for i := range items {
-			var err error
-			if outs[i], err = r.one(ctx, tx, items[i], parsed[i]); err != nil {
+			err := store.Savepoint(ctx, tx, func() (err error) {
+				outs[i], err = r.oneSafely(ctx, tx, items[i], parsed[i])
+				return err
+			})
+			if err != nil && !store.Transient(err) && ctx.Err() == nil {
+				// This message cannot be recorded, and would fail the same way
+				// at every try: it is put aside, and the batch goes on.
+				outs[i], err = r.unrecorded(ctx, tx, items[i], parsed[i], err)
+			}
+			if err != nil { // the database or the stop: the batch is read again later
 				return fmt.Errorf("read message %s: %w", items[i].MessageID, err)
 			}
 		}
@@ -149,39 +163,87 @@ func (r *Reader) IngestBatch(ctx context.Context, items []Item) ([]Outcome, erro
 	return outs, nil
 }
 
-// one applies one message inside the batch's transaction.
-func (r *Reader) one(ctx context.Context, tx *sqlx.Tx, it Item, res *reply.Result) (Outcome, error) {
+// parse reads a message's headers and text; a message it cannot read (or
+// that panics the parser) is kept as unreadable.
+func (r *Reader) parse(raw []byte) (res *reply.Result) {
+	defer func() {
+		if p := recover(); p != nil {
+			r.Log.Error("the reply parser panicked; the message is kept as unreadable", "err", p, "stack", string(debug.Stack()))
+			res = &reply.Result{Kind: reply.KindOther, Reason: fmt.Sprintf("unreadable: the parser failed: %v", p)}
+		}
+	}()
+	res, err := reply.Parse(raw, reply.Options{MaxBytes: int64(r.Cfg.IMAP.MaxMessageSize)})
+	if err != nil {
+		res = &reply.Result{Kind: reply.KindOther, Reason: "unreadable: " + err.Error()}
+	}
+	return res
+}
+
+// oneSafely is one, with a panic turned into the error of this message.
+func (r *Reader) oneSafely(ctx context.Context, tx *sqlx.Tx, it Item, res *reply.Result) (out Outcome, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			r.Log.Error("reading a message panicked", "msgid", it.MessageID, "err", p, "stack", string(debug.Stack()))
+			err = fmt.Errorf("panic: %v", p)
+		}
+	}()
+	return r.one(ctx, tx, it, res)
+}
+
+// record is the inbound row of a message (its result res, nil when it was
+// over the size limit and not read), without its outcome.
+func (r *Reader) record(it Item, res *reply.Result) (*store.Inbound, *reply.Result) {
 	src := it.Source
 	in := &store.Inbound{Mailbox: src.Mailbox, UIDValidity: src.UIDValidity, UID: src.UID, ReceivedAt: r.Now()}
 	if res == nil { // over the size limit: recorded, never read
 		res = &reply.Result{Kind: reply.KindOther, Header: reply.Header{MessageID: it.MessageID},
 			Reason: fmt.Sprintf("oversize: %d bytes, over imap.max_message_size", it.Size)}
-		in.MessageIDHash = messageHash(it.MessageID, []byte(fmt.Sprintf("%s/%d/%d", src.Mailbox, src.UIDValidity, src.UID)))
-		r.Log.Warn("message skipped: over the size limit", "msgid", it.MessageID, "size", it.Size)
+		where := []byte(fmt.Sprintf("%s/%d/%d/%d", src.Mailbox, src.UIDValidity, src.UID, it.Size))
+		in.MessageIDHash = messageHash(it.MessageID, where)
+		in.DedupeKey, in.RawHash = dedupeKey(res.Header, where), rawHash(where)
 	} else {
 		in.MessageIDHash = messageHash(res.Header.MessageID, it.Raw)
+		in.DedupeKey, in.RawHash = dedupeKey(res.Header, it.Raw), rawHash(it.Raw)
 		in.Raw = compress(it.Raw)
 	}
 	in.MessageID, in.FromAddr, in.Subject, in.Kind = res.Header.MessageID, res.Header.From, res.Header.Subject, string(res.Kind)
+	if res.Header.FromProblem != "" {
+		in.FromAddr = res.Header.FromField // as written, for the admin to see what it was
+	}
+	return in, res
+}
+
+// one applies one message inside the batch's transaction.
+func (r *Reader) one(ctx context.Context, tx *sqlx.Tx, it Item, res *reply.Result) (Outcome, error) {
+	src := it.Source
+	if res == nil {
+		r.Log.Warn("message skipped: over the size limit", "msgid", it.MessageID, "size", it.Size)
+	}
+	in, res := r.record(it, res)
 	out := Outcome{Kind: res.Kind, MessageID: res.Header.MessageID}
 	if err := advanceCursor(ctx, tx, src); err != nil {
 		return out, err
 	}
-	prev, seen, err := store.InboundOutcome(ctx, tx, in.MessageIDHash)
+	prev, seen, err := store.InboundSeen(ctx, tx, in.DedupeKey, in.RawHash, in.MessageIDHash, res.Header.From)
 	if err != nil || seen {
 		out.Duplicate, out.Outcome, out.Reason = seen, prev, "read before"
 		return out, err
 	}
-	if in.UID == 0 {
-		if in.UID, err = store.NextIngestUID(ctx, tx, in.Mailbox); err != nil {
-			return out, err
-		}
+	reused, err := ownUID(ctx, tx, in)
+	if err != nil {
+		return out, err
 	}
 	a := &apply{r: r, tx: tx, raw: it.Raw, res: res, in: in, out: &out}
-	if it.Raw == nil {
+	switch {
+	case reused != "":
+		r.Log.Warn("message put aside: the server reused its UID for it", "msgid", in.MessageID, "reason", reused)
+		out.Outcome, out.Reason = store.OutcomeQuarantined, reused
+	case it.Raw == nil:
 		out.Outcome, out.Reason = store.OutcomeQuarantined, res.Reason
-	} else if err := a.run(ctx); err != nil {
-		return out, err
+	default:
+		if err := a.run(ctx); err != nil {
+			return out, err
+		}
 	}
 	in.Outcome, in.Reason = out.Outcome, out.Reason
 	if err := store.InsertInbound(ctx, tx, in); err != nil {
@@ -189,6 +251,53 @@ func (r *Reader) one(ctx context.Context, tx *sqlx.Tx, it Item, res *reply.Resul
 	}
 	out.InboundID = in.ID
 	return out, a.finish(ctx)
+}
+
+// ownUID gives in a UID of its own. A message from a file is numbered by the
+// store. A message from IMAP keeps its (UIDVALIDITY, UID), unless the server
+// gave it one that named another message read before: a server whose UIDs
+// did not persist but kept its UIDVALIDITY (RFC 3501 section 2.3.1.1 forbids
+// that). Then it is numbered by the store with UIDVALIDITY 0, which IMAP
+// never uses, and reused says why it must be put aside.
+func ownUID(ctx context.Context, tx *sqlx.Tx, in *store.Inbound) (reused string, err error) {
+	if in.UID != 0 {
+		prev, taken, err := store.InboundAt(ctx, tx, in.Mailbox, in.UIDValidity, in.UID)
+		if err != nil || !taken {
+			return "", err
+		}
+		reused = fmt.Sprintf("the server reused UID %d of UIDVALIDITY %d, under which it gave message #%d before", in.UID, in.UIDValidity, prev)
+		in.UIDValidity = 0
+	}
+	in.UID, err = store.NextIngestUID(ctx, tx, in.Mailbox)
+	return reused, err
+}
+
+// unrecorded puts aside a message whose reading failed with cause, an error
+// it would meet at every try: it is recorded as quarantined with the cause as
+// the reason, and nothing else of it is kept. When even that cannot be
+// recorded, it is still moved to the quarantine folder, and the log says why.
+func (r *Reader) unrecorded(ctx context.Context, tx *sqlx.Tx, it Item, res *reply.Result, cause error) (Outcome, error) {
+	in, res := r.record(it, res)
+	in.Outcome, in.Reason = store.OutcomeQuarantined, "cannot be recorded: "+cause.Error()
+	out := Outcome{Kind: res.Kind, Outcome: in.Outcome, Reason: in.Reason, MessageID: in.MessageID}
+	r.Log.Error("message put aside: it cannot be recorded", "msgid", in.MessageID, "err", cause)
+	err := store.Savepoint(ctx, tx, func() error {
+		if err := advanceCursor(ctx, tx, it.Source); err != nil {
+			return err
+		}
+		if _, err := ownUID(ctx, tx, in); err != nil {
+			return err
+		}
+		return store.InsertInbound(ctx, tx, in)
+	})
+	if err != nil && (store.Transient(err) || ctx.Err() != nil) {
+		return out, err
+	}
+	if err != nil {
+		r.Log.Error("message put aside without a record of it", "msgid", in.MessageID, "err", err)
+	}
+	out.InboundID = in.ID
+	return out, nil
 }
 
 // advanceCursor records, with the message's effects, that the folder was read
@@ -219,7 +328,7 @@ func (a *apply) run(ctx context.Context) error {
 	case a.res.Kind == reply.KindOther:
 		a.set(store.OutcomeUnrelated, a.res.Reason)
 		return nil
-	case strings.EqualFold(a.res.Header.From, box) || isOurBounceAddress(a.res.Header.From, a.r.Cfg):
+	case sameAddress(a.res.Header.From, box) || isOurBounceAddress(a.res.Header.From, a.r.Cfg):
 		a.set(store.OutcomeIgnored, "sent by mentord itself")
 		return nil
 	case a.res.Kind == reply.KindBounce:
@@ -248,26 +357,6 @@ func (a *apply) finish(ctx context.Context) error {
 	return nil
 }
 
-// dmarcFail reports whether the configured server said the sender failed DMARC
-// (RFC 8601: only the results of our own authserv-id are trusted).
-func dmarcFail(authResults []string, authservID string) bool {
-	if authservID == "" {
-		return false
-	}
-	for _, h := range authResults {
-		id, rest, _ := strings.Cut(h, ";")
-		if !strings.EqualFold(strings.Fields(strings.TrimSpace(id) + " x")[0], authservID) {
-			continue
-		}
-		for _, part := range strings.Split(rest, ";") {
-			if f := strings.Fields(strings.ToLower(part)); len(f) > 0 && f[0] == "dmarc=fail" {
-				return true
-			}
-		}
-	}
-	return false
-}
-
 // isOurBounceAddress reports a VERP return path of ours used as a sender.
 func isOurBounceAddress(addr string, cfg *config.Config) bool {
 	box := cfg.Mailbox
@@ -278,8 +367,8 @@ func isOurBounceAddress(addr string, cfg *config.Config) bool {
 	return strings.HasPrefix(strings.ToLower(addr), strings.ToLower(box.Address[:at]+box.PlusDelimiter+"bounce-"))
 }
 
-// messageHash names a message for deduplication: its Message-ID, or, for a
-// message without one, its bytes.
+// messageHash is the digest of a message's Message-ID, or for a message
+// without one, of its bytes.
 func messageHash(messageID string, raw []byte) string {
 	var sum [32]byte
 	if id := strings.Trim(strings.TrimSpace(messageID), "<>"); id != "" {
@@ -287,6 +376,31 @@ func messageHash(messageID string, raw []byte) string {
 	} else {
 		sum = sha256.Sum256(append([]byte("raw:"), bytes.ReplaceAll(raw, []byte("\r\n"), []byte("\n"))...))
 	}
+	return hex.EncodeToString(sum[:])
+}
+
+// dedupeKey names a message for recognising it when it is read again: its
+// Message-ID, its From as written and its body together, so that the same
+// message delivered twice (to two of our addresses, or read again after a
+// crash) is one, while a stranger who copies a Message-ID writes another
+// message. The trace fields a server adds on delivery (Received,
+// Delivered-To, Authentication-Results) are not part of it. A message
+// without a Message-ID is named by all of its bytes.
+func dedupeKey(h reply.Header, raw []byte) string {
+	id := strings.ToLower(strings.Trim(strings.TrimSpace(h.MessageID), "<>"))
+	if id == "" {
+		return "raw:" + rawHash(raw)
+	}
+	_, body, _ := decode.SplitHeader(raw)
+	body = bytes.ReplaceAll(body, []byte("\r\n"), []byte("\n"))
+	b := sha256.Sum256(body)
+	sum := sha256.Sum256([]byte("id:" + id + "\x00from:" + h.FromField + "\x00body:" + hex.EncodeToString(b[:])))
+	return hex.EncodeToString(sum[:])
+}
+
+// rawHash is the digest of a message's bytes, line ends as LF.
+func rawHash(raw []byte) string {
+	sum := sha256.Sum256(bytes.ReplaceAll(raw, []byte("\r\n"), []byte("\n")))
 	return hex.EncodeToString(sum[:])
 }
 

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/mentord/mentord/calendar"
@@ -22,6 +21,9 @@ type Inspection struct {
 	Answers map[string]string `json:"answers"`
 	ITIP    *InspectedITIP    `json:"itip,omitempty"`
 	Reason  string            `json:"reason,omitempty"`
+	// FromProblem says why the From field is not exactly one mailbox: such
+	// a message is never taken for a participant's.
+	FromProblem string `json:"from_problem,omitempty"`
 	// Prompt names what the reply answers, when a database was given and the
 	// reply could be tied to a message mentord sent.
 	Prompt *InspectedPrompt `json:"prompt,omitempty"`
@@ -69,7 +71,7 @@ func Inspect(ctx context.Context, raw []byte, cfg *config.Config, q store.Querie
 			}
 			out := inspection(res)
 			out.Prompt = &InspectedPrompt{Session: p.SessionID, Purpose: p.Purpose, MatchedBy: p.Matched,
-				SenderOK: strings.EqualFold(res.Header.From, p.Email)}
+				SenderOK: sameAddress(res.Header.From, p.Email)}
 			return out, nil
 		} else if !errors.Is(err, errNoPrompt) {
 			return Inspection{}, err
@@ -79,7 +81,7 @@ func Inspect(ctx context.Context, raw []byte, cfg *config.Config, q store.Querie
 }
 
 func inspection(res *reply.Result) Inspection {
-	out := Inspection{Kind: string(res.Kind), Answers: map[string]string{}, Reason: res.Reason}
+	out := Inspection{Kind: string(res.Kind), Answers: map[string]string{}, Reason: res.Reason, FromProblem: res.Header.FromProblem}
 	if res.Kind == reply.KindReply {
 		out.NewText = res.NewText
 		for n, a := range res.Answers {

@@ -26,14 +26,23 @@ func (a *apply) reply(ctx context.Context) error {
 		return err
 	}
 	a.in.SessionID, a.in.PersonID = &p.SessionID, &p.PersonID
+	doubt := a.senderDoubt()
 	switch {
-	case !strings.EqualFold(a.res.Header.From, p.Email):
+	case a.res.Header.FromProblem != "":
+		a.set(store.OutcomeQuarantined, doubt)
+		return nil
+	case !sameAddress(a.res.Header.From, p.Email):
 		a.set(store.OutcomeQuarantined, fmt.Sprintf("sender_mismatch: the reply names a message sent to someone else (matched by %s)", p.Matched))
 		return nil
-	case dmarcFail(a.res.Header.AuthResults, a.r.Cfg.IMAP.AuthservID):
-		a.set(store.OutcomeQuarantined, "dmarc_fail: "+a.r.Cfg.IMAP.AuthservID+" says the sender failed DMARC")
+	case doubt != "":
+		a.set(store.OutcomeQuarantined, doubt)
 		return nil
-	case p.Purpose != store.PurposeChecklist && p.Purpose != store.PurposeReflection:
+	}
+	if late := a.lateForPrompt(p); late != "" {
+		a.set(store.OutcomeLate, late)
+		return nil
+	}
+	if p.Purpose != store.PurposeChecklist && p.Purpose != store.PurposeReflection {
 		a.set(store.OutcomeUnrelated, "a written reply to a "+p.Purpose+": left for a person to read")
 		return nil
 	}

@@ -18,9 +18,11 @@ package outbox
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
+	"strings"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -210,9 +212,12 @@ func (o *Outbox) retry(ctx context.Context, it store.OutboxItem, cause error) {
 	}
 	next := o.Now().Add(retryDelay(it.Attempts))
 	o.Log.Warn("send failed, will retry", "kind", it.Kind, "msgid", it.MessageID, "attempt", it.Attempts,
-		"retry_at", next.UTC().Format(time.RFC3339), "err", cause)
+		"retry_at", next.UTC().Format(time.RFC3339), causeAttr(cause))
+	o.Log.Debug("send failed", "msgid", it.MessageID, "to", it.Recipient, "err", cause)
 	_ = o.record(ctx, "record a retry", []any{"msgid", it.MessageID},
-		func(ctx context.Context, tx *sqlx.Tx) error { return store.MarkRetry(ctx, tx, it.ID, next, cause.Error()) })
+		func(ctx context.Context, tx *sqlx.Tx) error {
+			return store.MarkRetry(ctx, tx, it.ID, next, cause.Error())
+		})
 }
 
 func (o *Outbox) retryAll(ctx context.Context, items []store.OutboxItem, cause error) {
@@ -224,7 +229,8 @@ func (o *Outbox) retryAll(ctx context.Context, items []store.OutboxItem, cause e
 func (o *Outbox) fail(ctx context.Context, it store.OutboxItem, cause error) {
 	countFailed(it)
 	o.Log.Error("send failed permanently; not retrying", "kind", it.Kind, "msgid", it.MessageID,
-		"session", sessionAttr(it), "err", cause)
+		"session", sessionAttr(it), causeAttr(cause))
+	o.Log.Debug("send failed", "msgid", it.MessageID, "to", it.Recipient, "err", cause)
 	_ = o.record(ctx, "record a failed message", []any{"msgid", it.MessageID},
 		func(ctx context.Context, tx *sqlx.Tx) error { return store.MarkFailed(ctx, tx, it.ID, cause.Error()) })
 }
@@ -249,4 +255,17 @@ func sessionAttr(it store.OutboxItem) int64 {
 		return 0
 	}
 	return *it.SessionID
+}
+
+// causeAttr is how a failed send's cause is logged at info and above. A
+// server's reply often repeats the recipient's address ("550 5.1.1
+// <bo@example.org>: user unknown"), and addresses belong at debug level only,
+// so a reply is logged by its codes; the whole of it goes to the debug line
+// and to the outbox row that `mentord status` shows.
+func causeAttr(cause error) slog.Attr {
+	var se *sender.Error
+	if errors.As(cause, &se) && se.Code != 0 {
+		return slog.String("reply", strings.TrimSpace(fmt.Sprintf("%d %s (the server's text is in mentord status)", se.Code, se.Enhanced)))
+	}
+	return slog.Any("err", cause)
 }

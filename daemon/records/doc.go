@@ -155,15 +155,3 @@ var mdEscaper = strings.NewReplacer(`\`, `\\`, "`", "\\`", "*", `\*`, "_", `\_`,
 
 // mdEscape makes text render as itself, not as Markdown or HTML.
 func mdEscape(s string) string { return mdEscaper.Replace(printable(s)) }
-
-// printable drops control characters (a terminal escape in a reply must not
-// reach the admin's terminal), keeping line breaks and tabs.
-func printable(s string) string {
-	s = strings.ReplaceAll(s, "\r\n", "\n")
-	return strings.Map(func(r rune) rune {
-		if r == '\n' || r == '\t' || (r >= 0x20 && r != 0x7f && !(r >= 0x80 && r < 0xa0)) {
-			return r
-		}
-		return -1
-	}, s)
-}

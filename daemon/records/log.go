@@ -11,8 +11,6 @@ package records
 
 import (
 	"context"
-	"encoding/csv"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -300,11 +298,7 @@ func unknownFormat(format string) error {
 	return fmt.Errorf("unknown format %q (want %s)", format, strings.Join(Formats, ", "))
 }
 
-func writeJSON(w io.Writer, v any) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(v)
-}
+func writeJSON(w io.Writer, v any) error { return WriteJSON(w, v) }
 
 func logDoc(l MenteeLog) doc {
 	var d doc
@@ -395,7 +389,7 @@ func orNone(s, none string) string {
 
 // writeLogCSV writes one row per answer and per unnumbered reply (RFC 4180).
 func writeLogCSV(w io.Writer, l MenteeLog) error {
-	cw := csv.NewWriter(w)
+	cw := newCSV(w)
 	cw.Write([]string{"pair_id", "session_number", "session_kind", "session_local_start", "timezone", "prompt",
 		"question_no", "question", "answer", "received_at", "versions"})
 	for _, p := range l.Pairs {

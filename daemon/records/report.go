@@ -2,7 +2,6 @@ package records
 
 import (
 	"context"
-	"encoding/csv"
 	"fmt"
 	"io"
 	"math"
@@ -289,7 +288,7 @@ func promptLine(s PromptStats, late bool) string {
 }
 
 func writeReportCSV(w io.Writer, r ProgrammeReport) error {
-	cw := csv.NewWriter(w)
+	cw := newCSV(w)
 	cw.Write([]string{"pair_id", "status", "mentor", "mentee", "sessions_held", "sessions_declined", "sessions_to_come", "sessions_cancelled",
 		"mentor_accepted", "mentor_declined", "mentor_tentative", "mentor_no_answer",
 		"mentee_accepted", "mentee_declined", "mentee_tentative", "mentee_no_answer",

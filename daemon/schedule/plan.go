@@ -171,3 +171,25 @@ func ParseDate(s string, loc *time.Location) (time.Time, error) {
 	}
 	return t, nil
 }
+
+// The window of dates an admin may give (a session's time, a pair's start
+// or end): from Earliest to YearsAhead years after now. Anything outside is
+// a typing mistake, and a date past 9999 (9999-12-31T23:30 in Etc/GMT+12 is
+// in the year 10000 in UTC) cannot be stored in order.
+var Earliest = time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
+
+// YearsAhead is how far ahead a date may be.
+const YearsAhead = 10
+
+// ErrOutOfWindow is wrapped by CheckWindow's error.
+var ErrOutOfWindow = errors.New("outside the dates mentord accepts")
+
+// CheckWindow tells whether t lies in the window of dates at now.
+func CheckWindow(t, now time.Time) error {
+	last := now.AddDate(YearsAhead, 0, 0)
+	if !t.Before(Earliest) && !t.After(last) {
+		return nil
+	}
+	return fmt.Errorf("%s is %w: from %s to ten years from now (%s)", t.Format("2006-01-02 15:04 MST"), ErrOutOfWindow,
+		Earliest.Format(time.DateOnly), last.UTC().Format(time.DateOnly))
+}

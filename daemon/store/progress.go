@@ -250,6 +250,14 @@ func RecordBounce(ctx context.Context, q Querier, b Bounce, window time.Duration
 	return score, err
 }
 
+// BounceCounted reports whether a bounce of this sent message was counted:
+// each message counts at most once, however many reports arrive.
+func BounceCounted(ctx context.Context, q Querier, outboxID int64) (bool, error) {
+	var n int
+	err := sqlx.GetContext(ctx, q, &n, `SELECT COUNT(*) FROM bounces WHERE outbox_id = ?`, outboxID)
+	return n > 0, err
+}
+
 // Suspend stops sending to a person (their address keeps bouncing).
 func Suspend(ctx context.Context, q Querier, personID int64, now time.Time) (bool, error) {
 	res, err := q.ExecContext(ctx, `UPDATE people SET suspended_at = ? WHERE id = ? AND suspended_at IS NULL`, UTC(now), personID)

@@ -138,12 +138,15 @@ func TestHotQueriesUseAnIndex(t *testing.T) {
 		// Reading: each message read from the mailbox.
 		{"reading", func(tx *sqlx.Tx) error {
 			in := &Inbound{Mailbox: "INBOX", UIDValidity: 1, UID: 99, MessageID: "x@example.org", MessageIDHash: "h99", Kind: "reply",
-				Outcome: OutcomeLogged, ReceivedAt: now}
+				DedupeKey: "k99", RawHash: "r99", FromAddr: "mentee@example.org", Outcome: OutcomeLogged, ReceivedAt: now}
 			r := &Reply{SessionID: fx.session, PersonID: fx.mentee, PromptKind: PurposeChecklist, NewText: "x", ReceivedAt: now}
 			e := &Entry{SessionID: fx.session, PersonID: fx.mentee, PromptKind: PurposeChecklist, QuestionNo: 1, Question: "q",
 				Answer: "a", ReceivedAt: now, SourceMsgID: "x@example.org"}
-			_, _, err := InboundOutcome(ctx, tx, "h99")
-			return firstErr(err, errOf(GetCursor(ctx, tx, "INBOX")),
+			_, _, err := InboundSeen(ctx, tx, "k99", "r99", "h99", "mentee@example.org")
+			if _, _, aerr := InboundAt(ctx, tx, "INBOX", 1, 98); aerr != nil {
+				return aerr
+			}
+			return firstErr(err, errOf(GetCursor(ctx, tx, "INBOX")), errOf(BounceCounted(ctx, tx, 1)),
 				SetCursor(ctx, tx, "INBOX", Cursor{UIDValidity: 1, LastUID: 99}), errOf(PromptByToken(ctx, tx, "f00d")),
 				errOf(PromptByMessageID(ctx, tx, "m0@example.org")), errOf(SentByMessageID(ctx, tx, "m0@example.org")),
 				errOf(SentByEnvelope(ctx, tx, "mentoring+bounce-00@example.org")), InsertInbound(ctx, tx, in),

@@ -16,6 +16,7 @@ const (
 	OutcomeIgnored     = "ignored"     // understood, nothing to do (auto-reply, stale RSVP, empty reply, unknown UID)
 	OutcomeQuarantined = "quarantined" // looked like ours but failed a check
 	OutcomeUnrelated   = "unrelated"   // not for mentord: left for a person
+	OutcomeLate        = "late"        // a participant's reply after its session's reply window: kept for the admin, not applied
 )
 
 // Inbound is one message read from the mailbox (or ingested from a file).
@@ -26,6 +27,8 @@ type Inbound struct {
 	UID           uint32    `db:"uid"`
 	MessageID     string    `db:"message_id"`
 	MessageIDHash string    `db:"message_id_hash"`
+	DedupeKey     string    `db:"dedupe_key"` // the Message-ID, the From and the body, hashed
+	RawHash       string    `db:"raw_hash"`   // the very bytes, hashed
 	FromAddr      string    `db:"from_addr"`
 	Subject       string    `db:"subject"`
 	Kind          string    `db:"kind"`
@@ -37,11 +40,20 @@ type Inbound struct {
 	ReceivedAt    time.Time `db:"received_at"`
 }
 
-// InboundOutcome returns the outcome of the message with this Message-ID
-// digest when it was read before, and whether it was.
-func InboundOutcome(ctx context.Context, q Querier, hash string) (string, bool, error) {
+// InboundSeen returns the outcome of a message read before, and whether it
+// was: a message with the same dedupe key (Message-ID, From and body) that
+// was not quarantined, or one that was but had the very same bytes. A
+// quarantined message never blocks a later one that differs: a stranger's
+// copy of a Message-ID must not make the genuine message "read before".
+// Messages read before schema 5 have no dedupe key: they match on the
+// Message-ID digest and the sender's address.
+func InboundSeen(ctx context.Context, q Querier, dedupeKey, rawHash, idHash, from string) (string, bool, error) {
 	var outcome string
-	err := sqlx.GetContext(ctx, q, &outcome, `SELECT outcome FROM inbound WHERE message_id_hash = ?`, hash)
+	err := sqlx.GetContext(ctx, q, &outcome, `SELECT outcome FROM (
+		SELECT outcome FROM inbound WHERE dedupe_key = ? AND (outcome <> 'quarantined' OR raw_hash = ?)
+		UNION ALL
+		SELECT outcome FROM inbound WHERE dedupe_key = '' AND message_id_hash = ? AND from_addr = ? COLLATE NOCASE
+			AND outcome <> 'quarantined') LIMIT 1`, dedupeKey, rawHash, idHash, from)
 	if errors.Is(err, sql.ErrNoRows) {
 		return "", false, nil
 	}
@@ -52,9 +64,9 @@ func InboundOutcome(ctx context.Context, q Querier, hash string) (string, bool, 
 func InsertInbound(ctx context.Context, q Querier, in *Inbound) error {
 	in.ReceivedAt = UTC(in.ReceivedAt)
 	res, err := sqlx.NamedExecContext(ctx, q, `INSERT INTO inbound (mailbox, uidvalidity, uid, message_id, message_id_hash,
-		from_addr, subject, kind, outcome, reason, session_id, person_id, raw, received_at)
-		VALUES (:mailbox, :uidvalidity, :uid, :message_id, :message_id_hash, :from_addr, :subject, :kind, :outcome, :reason,
-		:session_id, :person_id, :raw, :received_at)`, in)
+		dedupe_key, raw_hash, from_addr, subject, kind, outcome, reason, session_id, person_id, raw, received_at)
+		VALUES (:mailbox, :uidvalidity, :uid, :message_id, :message_id_hash, :dedupe_key, :raw_hash, :from_addr, :subject,
+		:kind, :outcome, :reason, :session_id, :person_id, :raw, :received_at)`, in)
 	if err != nil {
 		return fmt.Errorf("record inbound message: %w", err)
 	}
@@ -94,16 +106,25 @@ func SetCursor(ctx context.Context, q Querier, mailbox string, c Cursor) error {
 	return err
 }
 
-// PromptRef is a prompt found from a reply, with what authenticating it needs.
+// PromptRef is a prompt found from a reply, with what authenticating it needs
+// and what tells whether replies to it are still taken.
 type PromptRef struct {
 	Prompt
 	Email   string `db:"email"` // the address it was sent to
 	PairID  int64  `db:"pair_id"`
 	Matched string `db:"-"` // "token" or "thread"
+	// The session's start, length, status and last change (its
+	// cancellation, when cancelled), and when its pair ended.
+	SessionStarts  time.Time  `db:"session_starts"`
+	SessionMinutes int        `db:"session_minutes"`
+	SessionStatus  string     `db:"session_status"`
+	SessionUpdated time.Time  `db:"session_updated"`
+	PairEnded      *time.Time `db:"pair_ended"`
 }
 
-const promptRefSelect = `SELECT pr.*, pe.email, s.pair_id FROM prompts pr
-	JOIN people pe ON pe.id = pr.person_id JOIN sessions s ON s.id = pr.session_id`
+const promptRefSelect = `SELECT pr.*, pe.email, s.pair_id, s.starts_at AS session_starts, s.duration_min AS session_minutes,
+	s.status AS session_status, s.updated_at AS session_updated, pa.ended_at AS pair_ended FROM prompts pr
+	JOIN people pe ON pe.id = pr.person_id JOIN sessions s ON s.id = pr.session_id JOIN pairs pa ON pa.id = s.pair_id`
 
 // PromptByToken finds the prompt a reply token (by its digest) was made for.
 func PromptByToken(ctx context.Context, q Querier, tokenHash string) (PromptRef, error) {

@@ -21,9 +21,19 @@ type Quarantined struct {
 
 // ListQuarantined returns the latest limit messages put aside, newest first.
 func ListQuarantined(ctx context.Context, q Querier, limit int) ([]Quarantined, error) {
+	return listInbound(ctx, q, OutcomeQuarantined, limit)
+}
+
+// ListLate returns the latest limit replies that came after their session's
+// reply window, kept for the admin, newest first.
+func ListLate(ctx context.Context, q Querier, limit int) ([]Quarantined, error) {
+	return listInbound(ctx, q, OutcomeLate, limit)
+}
+
+func listInbound(ctx context.Context, q Querier, outcome string, limit int) ([]Quarantined, error) {
 	var out []Quarantined
 	err := sqlx.SelectContext(ctx, q, &out, `SELECT id, received_at, from_addr, kind, reason FROM inbound
-		WHERE outcome = 'quarantined' ORDER BY id DESC LIMIT ?`, limit)
+		WHERE outcome = ? ORDER BY id DESC LIMIT ?`, outcome, limit)
 	return out, err
 }
 

@@ -20,11 +20,14 @@
 //     INBOX. A client in IDLE is told about new mail at once; MOVE, UIDPLUS
 //     and ESEARCH work (IMAP4rev2, also advertised to IMAP4rev1 clients).
 //  4. Tests call Deliver to drop a raw message into an INBOX without SMTP,
-//     and Mailbox to read a folder back.
+//     Mailbox to read a folder back, and Stall to make an IMAP command go
+//     unanswered.
 //  5. With Config.CheckToken it stands in for Microsoft 365 or Google
 //     Workspace: sign-in only with an OAuth token (XOAUTH2, OAUTHBEARER), a
 //     refused token answered with the providers' JSON challenge.
 //  6. Close stops both listeners and drops open connections; the mail is gone.
+//     The next start numbers its mailboxes with new UIDVALIDITY values, so a
+//     client's record of the UIDs it read never matches the new mail.
 package devserver
 
 import (
@@ -35,6 +38,7 @@ import (
 	"net"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/emersion/go-imap/v2/imapserver"
 	"github.com/emersion/go-imap/v2/imapserver/imapmemserver"
@@ -60,6 +64,15 @@ type Config struct {
 	// (lower-cased) user CheckToken accepts with nil; passwords are refused
 	// and SMTP takes mail only after AUTH.
 	CheckToken func(user, token string) error
+	// UIDValidity, when set, is the UIDVALIDITY of each user's first mailbox
+	// (the next ones count up from it), the same at every start: a server
+	// that reuses UIDs, for tests. Zero: every start numbers its mailboxes
+	// above every earlier start's, so UIDs read before a restart never name
+	// a message delivered after it.
+	UIDValidity uint32
+	// UIDValidityAbove is the highest UIDVALIDITY a client remembers of this
+	// server (mentord's cursor): every mailbox of this start is numbered above it.
+	UIDValidityAbove uint32
 }
 
 // Server is a running development mail server.
@@ -77,6 +90,10 @@ type Server struct {
 
 	// ownToken signs Mailbox in to an OAuth-protected server.
 	ownToken string
+	// uidBase is the UIDVALIDITY below this start's mailboxes.
+	uidBase uint32
+	// stalls are the IMAP commands a test told to go unanswered.
+	stalls stalls
 
 	closeOnce sync.Once
 	closing   chan struct{}
@@ -102,6 +119,10 @@ func Start(cfg Config) (*Server, error) {
 		users:    make(map[string]*imapmemserver.User),
 		closing:  make(chan struct{}),
 		ownToken: rand.Text(),
+		uidBase:  cfg.UIDValidity - 1,
+	}
+	if cfg.UIDValidity == 0 {
+		s.uidBase = nextBase(time.Now(), cfg.UIDValidityAbove)
 	}
 	smtpLn, err := listenLoopback("smtp", cfg.SMTPAddr)
 	if err != nil {

@@ -91,6 +91,38 @@ func (is *imapSession) Idle(w *imapserver.UpdateWriter, stop <-chan struct{}) er
 	}
 }
 
+// The commands a test can stall (Server.Stall).
+
+func (is *imapSession) Select(mailbox string, options *imap.SelectOptions) (*imap.SelectData, error) {
+	is.srv.hold("SELECT")
+	return is.UserSession.Select(mailbox, options)
+}
+
+func (is *imapSession) Status(mailbox string, options *imap.StatusOptions) (*imap.StatusData, error) {
+	is.srv.hold("STATUS")
+	return is.UserSession.Status(mailbox, options)
+}
+
+func (is *imapSession) Fetch(w *imapserver.FetchWriter, numSet imap.NumSet, options *imap.FetchOptions) error {
+	is.srv.hold("FETCH")
+	return is.UserSession.Fetch(w, numSet, options)
+}
+
+func (is *imapSession) Search(kind imapserver.NumKind, criteria *imap.SearchCriteria, options *imap.SearchOptions) (*imap.SearchData, error) {
+	is.srv.hold("SEARCH")
+	return is.UserSession.Search(kind, criteria, options)
+}
+
+func (is *imapSession) List(w *imapserver.ListWriter, ref string, patterns []string, options *imap.ListOptions) error {
+	is.srv.hold("LIST")
+	return is.UserSession.List(w, ref, patterns, options)
+}
+
+func (is *imapSession) Create(mailbox string, options *imap.CreateOptions) error {
+	is.srv.hold("CREATE")
+	return is.UserSession.Create(mailbox, options)
+}
+
 // The commands that change a mailbox wake the sessions in IDLE.
 
 func (is *imapSession) Append(mailbox string, r imap.LiteralReader, options *imap.AppendOptions) (*imap.AppendData, error) {
@@ -104,6 +136,7 @@ func (is *imapSession) Copy(numSet imap.NumSet, dest string) (*imap.CopyData, er
 }
 
 func (is *imapSession) Move(w *imapserver.MoveWriter, numSet imap.NumSet, dest string) error {
+	is.srv.hold("MOVE")
 	defer is.srv.changes.notify()
 	return is.UserSession.Move(w, numSet, dest)
 }
@@ -119,14 +152,18 @@ func (is *imapSession) Store(w *imapserver.FetchWriter, numSet imap.NumSet, flag
 }
 
 // user returns the user named addr (already lower-cased), creating it with
-// an INBOX if it is new: imapmemserver does not create INBOX by itself.
+// an INBOX if it is new: imapmemserver does not create INBOX by itself. Its
+// mailboxes are numbered from this start's UIDVALIDITY base.
 func (s *Server) user(addr string) *imapmemserver.User {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	u := s.users[addr]
 	if u == nil {
 		u = imapmemserver.NewUser(addr, "") // the password is never checked
-		_ = u.Create("INBOX", nil)          // cannot fail on a new user
+		if err := seedUIDValidity(u, s.uidBase); err != nil {
+			s.log.Error("dev mail server: mailboxes numbered from UIDVALIDITY 1, as at every start", "err", err)
+		}
+		_ = u.Create("INBOX", nil) // cannot fail on a new user
 		s.users[addr] = u
 	}
 	return u

@@ -50,18 +50,28 @@ type Config struct {
 	Provider   string         // the OAuth provider (oauth.Microsoft, ...), to explain a refused token
 	RootCAs    *x509.CertPool // nil: the system's roots
 	ServerName string         // name checked in the server's certificate; default Host
-	Timeout    time.Duration  // dial and login; default 30s
+	Timeout    time.Duration  // dial and login, and how long the server may stay silent while a command waits; default 30s
 }
 
 func (c Config) addr() string { return net.JoinHostPort(c.Host, strconv.Itoa(c.Port)) }
 
 // Dial connects, secures the connection (verifying the certificate) and logs in.
-// The caller closes the client.
+// The caller closes the client. Each command of this package on it (Drain,
+// Find, ...) gives up when the server says nothing for cfg.Timeout while it
+// waits for the answer: it closes the connection and returns ErrStalled.
 func Dial(ctx context.Context, cfg Config) (*imapclient.Client, error) {
-	return dial(ctx, cfg, &imapclient.Options{})
+	return dial(ctx, cfg, &dialOptions{})
 }
 
-func dial(ctx context.Context, cfg Config, opts *imapclient.Options) (*imapclient.Client, error) {
+// dialOptions are the client's options, and the heartbeat to call while a
+// command waits for the server.
+type dialOptions struct {
+	imapclient.Options
+	heartbeat func()
+	beatEvery time.Duration
+}
+
+func dial(ctx context.Context, cfg Config, opts *dialOptions) (*imapclient.Client, error) {
 	// A refused token is replaced once (it may have been revoked before its
 	// time), on a new connection; then the refusal is explained.
 	for retried := false; ; retried = true {
@@ -77,7 +87,7 @@ func dial(ctx context.Context, cfg Config, opts *imapclient.Options) (*imapclien
 
 // dialOnce connects and signs in; refusal is the sign-in whose token the
 // server refused.
-func dialOnce(ctx context.Context, cfg Config, opts *imapclient.Options) (c *imapclient.Client, refusal *oauth.SASL, err error) {
+func dialOnce(ctx context.Context, cfg Config, opts *dialOptions) (c *imapclient.Client, refusal *oauth.SASL, err error) {
 	timeout := cfg.Timeout
 	if timeout <= 0 {
 		timeout = 30 * time.Second
@@ -90,36 +100,33 @@ func dialOnce(ctx context.Context, cfg Config, opts *imapclient.Options) (c *ima
 
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	dialer := &net.Dialer{Timeout: timeout}
-	var client *imapclient.Client
-	switch cfg.Security {
-	case TLSImplicit:
-		var conn net.Conn
-		conn, err = (&tls.Dialer{NetDialer: dialer, Config: opts.TLSConfig}).DialContext(ctx, "tcp", cfg.addr())
-		if err == nil {
-			client = imapclient.New(conn, opts)
-		}
-	case TLSStartTLS:
-		var conn net.Conn
-		conn, err = dialer.DialContext(ctx, "tcp", cfg.addr())
-		if err == nil {
-			stop := context.AfterFunc(ctx, func() { _ = conn.Close() })
-			client, err = imapclient.NewStartTLS(conn, opts)
-			stop()
-		}
-	case TLSNone:
-		var conn net.Conn
-		conn, err = dialer.DialContext(ctx, "tcp", cfg.addr())
-		if err == nil {
-			client = imapclient.New(conn, opts)
-		}
-	default:
+	if cfg.Security != TLSImplicit && cfg.Security != TLSStartTLS && cfg.Security != TLSNone {
 		return nil, nil, fmt.Errorf("imap %s: unknown security mode %q", cfg.addr(), cfg.Security)
 	}
+	raw, err := (&net.Dialer{Timeout: timeout}).DialContext(ctx, "tcp", cfg.addr())
 	if err != nil {
 		return nil, nil, fmt.Errorf("imap connect to %s: %w", cfg.addr(), err)
 	}
-
+	live := &liveness{timeout: timeout, heartbeat: opts.heartbeat, beatEvery: opts.beatEvery}
+	conn := net.Conn(&watchedConn{Conn: raw, l: live})
+	var client *imapclient.Client
+	switch cfg.Security {
+	case TLSImplicit:
+		tc := tls.Client(conn, opts.TLSConfig)
+		if err = tc.HandshakeContext(ctx); err == nil {
+			client = imapclient.New(tc, &opts.Options)
+		}
+	case TLSStartTLS:
+		stop := context.AfterFunc(ctx, func() { _ = conn.Close() })
+		client, err = imapclient.NewStartTLS(conn, &opts.Options)
+		stop()
+	case TLSNone:
+		client = imapclient.New(conn, &opts.Options)
+	}
+	if err != nil {
+		_ = raw.Close()
+		return nil, nil, fmt.Errorf("imap connect to %s: %w", cfg.addr(), err)
+	}
 	// Commands take no context: closing the client unblocks them when ctx ends.
 	stop := context.AfterFunc(ctx, func() { _ = client.Close() })
 	defer stop()
@@ -134,6 +141,7 @@ func dialOnce(ctx context.Context, cfg Config, opts *imapclient.Options) (c *ima
 		}
 		return nil, refusal, fmt.Errorf("imap login to %s: %w", cfg.addr(), err)
 	}
+	watchClient(client, live) // from here on, each command has a deadline
 	return client, nil, nil
 }
 

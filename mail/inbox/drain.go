@@ -39,7 +39,7 @@ func Drain(ctx context.Context, c *imapclient.Client, mb Mailbox, opts DrainOpti
 	if opts.Batch <= 0 {
 		opts.Batch = 50
 	}
-	search, err := c.UIDSearch(&imap.SearchCriteria{UID: []imap.UIDSet{{imap.UIDRange{Start: opts.After + 1, Stop: 0}}}}, nil).Wait()
+	search, err := awaitValue(c, c.UIDSearch(&imap.SearchCriteria{UID: []imap.UIDSet{{imap.UIDRange{Start: opts.After + 1, Stop: 0}}}}, nil).Wait)
 	if err != nil {
 		return opts.After, fmt.Errorf("imap uid search: %w", err)
 	}
@@ -61,7 +61,7 @@ func Drain(ctx context.Context, c *imapclient.Client, mb Mailbox, opts DrainOpti
 }
 
 func drainBatch(ctx context.Context, c *imapclient.Client, mb Mailbox, opts DrainOptions, uids []imap.UID, h Handle) (imap.UID, error) {
-	metas, err := c.Fetch(imap.UIDSetNum(uids...), &imap.FetchOptions{UID: true, RFC822Size: true, Envelope: true}).Collect()
+	metas, err := awaitValue(c, c.Fetch(imap.UIDSetNum(uids...), &imap.FetchOptions{UID: true, RFC822Size: true, Envelope: true}).Collect)
 	if err != nil {
 		return 0, fmt.Errorf("imap fetch sizes: %w", err)
 	}
@@ -80,7 +80,7 @@ func drainBatch(ctx context.Context, c *imapclient.Client, mb Mailbox, opts Drai
 	}
 	if len(small) > 0 {
 		section := &imap.FetchItemBodySection{Peek: true}
-		bodies, err := c.Fetch(imap.UIDSetNum(small...), &imap.FetchOptions{UID: true, BodySection: []*imap.FetchItemBodySection{section}}).Collect()
+		bodies, err := awaitValue(c, c.Fetch(imap.UIDSetNum(small...), &imap.FetchOptions{UID: true, BodySection: []*imap.FetchItemBodySection{section}}).Collect)
 		if err != nil {
 			return 0, fmt.Errorf("imap fetch: %w", err)
 		}
@@ -125,7 +125,7 @@ func move(c *imapclient.Client, moves map[string][]imap.UID) error {
 		if len(moves[f]) == 0 {
 			continue
 		}
-		if _, err := c.Move(imap.UIDSetNum(moves[f]...), f).Wait(); err != nil {
+		if _, err := awaitValue(c, c.Move(imap.UIDSetNum(moves[f]...), f).Wait); err != nil {
 			return fmt.Errorf("imap move to %s: %w", f, err)
 		}
 		delete(moves, f)
@@ -135,7 +135,7 @@ func move(c *imapclient.Client, moves map[string][]imap.UID) error {
 
 // EnsureFolders creates the folders that do not exist yet and names them.
 func EnsureFolders(c *imapclient.Client, folders ...string) (created []string, err error) {
-	list, err := c.List("", "*", nil).Collect()
+	list, err := awaitValue(c, c.List("", "*", nil).Collect)
 	if err != nil {
 		return nil, fmt.Errorf("imap list: %w", err)
 	}
@@ -147,7 +147,7 @@ func EnsureFolders(c *imapclient.Client, folders ...string) (created []string, e
 		if f == "" || have[strings.ToLower(f)] || strings.EqualFold(f, "INBOX") {
 			continue
 		}
-		if err := c.Create(f, nil).Wait(); err != nil {
+		if err := await(c, c.Create(f, nil).Wait); err != nil {
 			return created, fmt.Errorf("imap create %s: %w", f, err)
 		}
 		have[strings.ToLower(f)] = true

@@ -11,11 +11,11 @@ import (
 // Find selects folder and returns the UID of the message whose Message-ID
 // header is messageID (with or without angle brackets), if it is there.
 func Find(c *imapclient.Client, folder, messageID string) (imap.UID, bool, error) {
-	if _, err := c.Select(folder, nil).Wait(); err != nil {
+	if _, err := awaitValue(c, c.Select(folder, nil).Wait); err != nil {
 		return 0, false, fmt.Errorf("imap select %s: %w", folder, err)
 	}
 	id := "<" + strings.Trim(messageID, "<>") + ">"
-	res, err := c.UIDSearch(&imap.SearchCriteria{Header: []imap.SearchCriteriaHeaderField{{Key: "Message-ID", Value: id}}}, nil).Wait()
+	res, err := awaitValue(c, c.UIDSearch(&imap.SearchCriteria{Header: []imap.SearchCriteriaHeaderField{{Key: "Message-ID", Value: id}}}, nil).Wait)
 	if err != nil {
 		return 0, false, fmt.Errorf("imap search %s: %w", folder, err)
 	}
@@ -31,16 +31,16 @@ func Find(c *imapclient.Client, folder, messageID string) (imap.UID, bool, error
 // it), else EXPUNGE.
 func Remove(c *imapclient.Client, uid imap.UID) error {
 	set := imap.UIDSetNum(uid)
-	if err := c.Store(set, &imap.StoreFlags{Op: imap.StoreFlagsAdd, Silent: true, Flags: []imap.Flag{imap.FlagDeleted}}, nil).Close(); err != nil {
+	if err := await(c, c.Store(set, &imap.StoreFlags{Op: imap.StoreFlagsAdd, Silent: true, Flags: []imap.Flag{imap.FlagDeleted}}, nil).Close); err != nil {
 		return fmt.Errorf("imap store \\Deleted: %w", err)
 	}
 	if c.Caps().Has(imap.CapUIDPlus) || c.Caps().Has(imap.CapIMAP4rev2) {
-		if err := c.UIDExpunge(set).Close(); err != nil {
+		if err := await(c, c.UIDExpunge(set).Close); err != nil {
 			return fmt.Errorf("imap uid expunge: %w", err)
 		}
 		return nil
 	}
-	if err := c.Expunge().Close(); err != nil {
+	if err := await(c, c.Expunge().Close); err != nil {
 		return fmt.Errorf("imap expunge: %w", err)
 	}
 	return nil

@@ -41,7 +41,7 @@ type WatchOptions struct {
 	MaxBackoff   time.Duration // longest wait; default 5m
 	OnState      func(State)   // called on every connect and disconnect; may be nil
 	NoIdle       bool          // poll even when the server offers IDLE (for servers whose IDLE misbehaves)
-	Heartbeat    func()        // optional: called every BeatEvery while waiting, a sign of life
+	Heartbeat    func()        // optional: called every BeatEvery while waiting for the server (to reconnect, in IDLE, for an answer), a sign of life
 	BeatEvery    time.Duration // default 5s
 	Log          *slog.Logger
 }
@@ -90,15 +90,57 @@ func Watch(ctx context.Context, cfg Config, opts WatchOptions, h Handler) error 
 			backoff = opts.MinBackoff // it worked for a while: start the backoff afresh
 		}
 		wait := Jitter(backoff)
-		opts.Log.Warn("imap connection lost, will retry", "err", err, "retry_in", wait.Round(time.Millisecond))
+		lost := "imap connection lost, will retry"
+		if errors.Is(err, ErrStalled) {
+			lost = "imap server stalled: no answer in time, will reconnect"
+		}
+		opts.Log.Warn(lost, "err", err, "retry_in", wait.Round(time.Millisecond))
 		opts.OnState(State{Err: err, Retry: wait})
-		select {
-		case <-ctx.Done():
+		if opts.rest(ctx, wait) {
 			return nil
-		case <-time.After(wait):
 		}
 		backoff = min(2*backoff, opts.MaxBackoff)
 	}
+}
+
+// rest waits d before the next connection, or until ctx ends (it reports
+// which), calling Heartbeat meanwhile: waiting for the server, as designed,
+// is a sign of life.
+func (o *WatchOptions) rest(ctx context.Context, d time.Duration) (ended bool) {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	beat := time.NewTicker(o.BeatEvery)
+	defer beat.Stop()
+	for {
+		o.Heartbeat()
+		select {
+		case <-ctx.Done():
+			return true
+		case <-t.C:
+			return false
+		case <-beat.C:
+		}
+	}
+}
+
+// beating runs fn, a wait for the server that has a deadline of its own,
+// calling Heartbeat meanwhile.
+func beating[T any](o *WatchOptions, fn func() (T, error)) (T, error) {
+	done := make(chan struct{})
+	defer close(done)
+	go func() {
+		beat := time.NewTicker(o.BeatEvery)
+		defer beat.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-beat.C:
+				o.Heartbeat()
+			}
+		}
+	}()
+	return fn()
 }
 
 // Jitter spreads a wait over [d/2, d) so reconnecting clients do not stampede.
@@ -117,14 +159,15 @@ func watchOnce(ctx context.Context, cfg Config, opts WatchOptions, h Handler) er
 		default:
 		}
 	}
-	c, err := dial(ctx, cfg, &imapclient.Options{UnilateralDataHandler: &imapclient.UnilateralDataHandler{
+	dopts := &dialOptions{Options: imapclient.Options{UnilateralDataHandler: &imapclient.UnilateralDataHandler{
 		Mailbox: func(d *imapclient.UnilateralDataMailbox) {
 			if d.NumMessages != nil {
 				notify()
 			}
 		},
 		Expunge: func(uint32) { notify() },
-	}})
+	}}, heartbeat: opts.Heartbeat, beatEvery: opts.BeatEvery}
+	c, err := beating(&opts, func() (*imapclient.Client, error) { return dial(ctx, cfg, dopts) })
 	if err != nil {
 		return err
 	}
@@ -132,7 +175,7 @@ func watchOnce(ctx context.Context, cfg Config, opts WatchOptions, h Handler) er
 	stop := context.AfterFunc(ctx, func() { _ = c.Close() })
 	defer stop()
 
-	sel, err := c.Select(opts.Folder, nil).Wait()
+	sel, err := awaitValue(c, c.Select(opts.Folder, nil).Wait)
 	if err != nil {
 		return fmt.Errorf("imap select %s: %w", opts.Folder, err)
 	}
@@ -156,7 +199,11 @@ func watchOnce(ctx context.Context, cfg Config, opts WatchOptions, h Handler) er
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
-		if st, err := c.Status(opts.Folder, &imap.StatusOptions{NumMessages: true, UIDNext: true, UIDValidity: true}).Wait(); err == nil {
+		st, err := awaitValue(c, c.Status(opts.Folder, &imap.StatusOptions{NumMessages: true, UIDNext: true, UIDValidity: true}).Wait)
+		switch {
+		case errors.Is(err, ErrStalled):
+			return fmt.Errorf("imap status %s: %w", opts.Folder, err)
+		case err == nil:
 			mb.UIDValidity, mb.UIDNext = st.UIDValidity, st.UIDNext
 			if st.NumMessages != nil {
 				mb.Messages = *st.NumMessages
@@ -168,7 +215,7 @@ func watchOnce(ctx context.Context, cfg Config, opts WatchOptions, h Handler) er
 // waitIdle holds IDLE (go-imap re-issues it every 28 minutes, inside RFC 2177's
 // 29) until the server announces news, the re-check interval passes or ctx ends.
 func waitIdle(ctx context.Context, c *imapclient.Client, news <-chan struct{}, opts WatchOptions) error {
-	cmd, err := c.Idle()
+	cmd, err := awaitValue(c, c.Idle)
 	if err != nil {
 		return fmt.Errorf("imap idle: %w", err)
 	}
@@ -191,10 +238,13 @@ wait:
 			return errors.New("imap: the server closed the connection")
 		}
 	}
-	if err := cmd.Close(); err != nil {
-		return fmt.Errorf("imap idle done: %w", err)
-	}
-	if err := cmd.Wait(); err != nil && ctx.Err() == nil {
+	err = await(c, func() error {
+		if err := cmd.Close(); err != nil {
+			return fmt.Errorf("done: %w", err)
+		}
+		return cmd.Wait()
+	})
+	if err != nil && ctx.Err() == nil {
 		return fmt.Errorf("imap idle: %w", err)
 	}
 	return nil
@@ -218,7 +268,7 @@ func waitPoll(ctx context.Context, c *imapclient.Client, opts WatchOptions) erro
 			done = true
 		}
 	}
-	if err := c.Noop().Wait(); err != nil {
+	if err := await(c, c.Noop().Wait); err != nil {
 		return fmt.Errorf("imap noop: %w", err)
 	}
 	return nil

@@ -3,7 +3,6 @@ package oauth
 import (
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"log/slog"
 	"os"
@@ -11,6 +10,8 @@ import (
 	"strings"
 	"sync"
 	"syscall"
+
+	"github.com/mentord/mentord/internal/smallfile"
 )
 
 // ErrNoRefreshToken means no one has signed in yet: run `mentord oauth login`.
@@ -77,24 +78,14 @@ func (r *refreshStore) rotated(token string) {
 }
 
 func readToken(file string) (string, error) {
-	f, err := os.Open(file)
-	if err != nil {
-		return "", err
-	}
-	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return "", err
-	}
-	if st.Mode().Perm()&0o007 != 0 {
-		return "", fmt.Errorf("%s is readable by other users (mode %04o); chmod 0600 it", file, st.Mode().Perm())
-	}
-	data, err := io.ReadAll(io.LimitReader(f, maxRefreshToken+1))
-	if err != nil {
-		return "", err
-	}
-	if len(data) > maxRefreshToken {
+	data, st, err := smallfile.Read(file, maxRefreshToken)
+	switch {
+	case errors.Is(err, smallfile.ErrTooLarge):
 		return "", fmt.Errorf("%s is over %d bytes: not a refresh token file", file, maxRefreshToken)
+	case err != nil:
+		return "", err
+	case st.Mode().Perm()&0o007 != 0:
+		return "", fmt.Errorf("%s is readable by other users (mode %04o); chmod 0600 it", file, st.Mode().Perm())
 	}
 	tok := strings.TrimSpace(string(data))
 	if tok == "" || strings.ContainsAny(tok, " \t\r\n") {

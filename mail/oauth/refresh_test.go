@@ -3,8 +3,10 @@ package oauth
 import (
 	"os"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"testing"
+	"time"
 )
 
 // The refresh token file is replaced whole, mode 0600, and belongs to whoever
@@ -47,5 +49,33 @@ func TestWriteRefreshTokenOwnerAndMode(t *testing.T) {
 	}
 	if _, err := readToken(file); err == nil {
 		t.Errorf("a world-readable refresh token file was read")
+	}
+}
+
+// A refresh token "file" that is a named pipe is refused at once: reading
+// it must never wait for a writer (it would hang the token's renewal, and
+// with it sending, reading and shutdown).
+func TestRefreshTokenFileMustBeRegular(t *testing.T) {
+	fifo := filepath.Join(t.TempDir(), "oauth-refresh-token")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { // lets go of a reader blocked on it (before the fix)
+		if f, err := os.OpenFile(fifo, os.O_WRONLY|syscall.O_NONBLOCK, 0); err == nil {
+			f.Close()
+		}
+	})
+	done := make(chan error, 1)
+	go func() {
+		_, err := readToken(fifo)
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		if err == nil || !strings.Contains(err.Error(), "not a regular file") {
+			t.Errorf("readToken(a named pipe) = %v, want not a regular file", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("readToken blocked on a named pipe")
 	}
 }

@@ -10,7 +10,7 @@ import (
 // then automatic reply, then calendar answer, else reply.
 func classify(m *message, res *Result) {
 	fs, t, h := m.fields, m.tree, &res.Header
-	if reason := bounceReason(fs, t, h); reason != "" {
+	if reason := bounceReason(m, h); reason != "" {
 		res.Kind, res.Reason = KindBounce, reason
 		res.Bounce = parseBounce(fs, t, h)
 		return
@@ -19,7 +19,7 @@ func classify(m *message, res *Result) {
 		res.Kind, res.Reason = KindOther, "abuse feedback report (RFC 5965)"
 		return
 	}
-	if reason := autoReason(fs, t, h); reason != "" {
+	if reason := autoReason(m, h); reason != "" {
 		res.Kind, res.Reason = KindAutoReply, reason
 		return
 	}
@@ -32,20 +32,21 @@ func classify(m *message, res *Result) {
 
 // bounceReason tells a non-delivery report (RFC 3464 first, then the usual
 // senders, headers and subjects), or returns "".
-func bounceReason(fs []decode.Field, t *decode.Tree, h *Header) string {
+func bounceReason(m *message, h *Header) string {
+	fs, t := m.fields, m.tree
 	switch {
 	case t.ReportType == "delivery-status":
 		return "delivery status notification (multipart/report, RFC 3464)"
 	case len(t.DSN) > 0:
 		return "message/delivery-status part (RFC 3464)"
 	}
-	local, _, _ := strings.Cut(h.From, "@")
+	local, _, _ := strings.Cut(m.from, "@")
 	switch local {
 	case "mailer-daemon", "mailer_daemon", "mailerdaemon", "mail-daemon", "maildaemon", "postmaster":
 		return "sent by " + local
 	}
-	if strings.Contains(fold(h.FromName), "mail delivery") {
-		return "sent by " + h.FromName
+	if strings.Contains(fold(m.fromName), "mail delivery") {
+		return "sent by a mail delivery system (its From name)" // the name itself may be anyone's: it is logged
 	}
 	if decode.Has(fs, "x-failed-recipients") {
 		return "X-Failed-Recipients header"
@@ -58,10 +59,15 @@ func bounceReason(fs []decode.Field, t *decode.Tree, h *Header) string {
 
 // autoReason tells an automatic reply (RFC 3834 and the legacy marks), or
 // returns "".
-func autoReason(fs []decode.Field, t *decode.Tree, h *Header) string {
+func autoReason(m *message, h *Header) string {
+	fs, t := m.fields, m.tree
 	as := strings.ToLower(strings.TrimSpace(strings.Split(h.AutoSubmitted, ";")[0]))
-	if as != "" && as != "no" {
+	switch as {
+	case "", "no":
+	case "auto-generated", "auto-replied", "auto-notified": // RFC 3834 section 5, RFC 5436
 		return "Auto-Submitted: " + as
+	default: // the sender's own text, which is logged: not repeated
+		return "Auto-Submitted: another value than no"
 	}
 	if t.MDN || t.ReportType == "disposition-notification" {
 		return "read receipt (RFC 8098)"
@@ -85,7 +91,7 @@ func autoReason(fs []decode.Field, t *decode.Tree, h *Header) string {
 	if p := autoSubject(h.Subject); p != "" {
 		return "subject prefix " + p
 	}
-	local, _, _ := strings.Cut(h.From, "@")
+	local, _, _ := strings.Cut(m.from, "@")
 	switch strings.ReplaceAll(strings.ReplaceAll(local, "-", ""), "_", "") {
 	case "noreply", "donotreply":
 		return "no-reply sender"

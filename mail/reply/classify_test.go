@@ -117,7 +117,7 @@ func TestBounces(t *testing.T) {
 		}},
 		{"testdata/cases/postfix_dsn_rfc822_headers.eml", Bounce{
 			Recipients: []BounceRecipient{{
-				Address: "nobody@example.test", Action: "failed", Status: "5.1.1",
+				Address: "nobody@example.test", Original: "nobody@example.test", Action: "failed", Status: "5.1.1",
 				Diagnostic: "550 5.1.1 <nobody@example.test>: Recipient address rejected: User unknown in local recipient table",
 			}},
 			OriginalMessageID: "plan.20270309.0800.0a0b0c@mentord.example",

@@ -91,6 +91,7 @@ func parseDSN(body []byte, b *Bounce) (origID string) {
 		status, _, _ := strings.Cut(strings.TrimSpace(decode.Get(fs, "status")), " ")
 		b.Recipients = append(b.Recipients, BounceRecipient{
 			Address:    addr,
+			Original:   dsnAddress(decode.Get(fs, "original-recipient")),
 			Action:     strings.ToLower(strings.TrimSpace(decode.Get(fs, "action"))),
 			Status:     status,
 			Diagnostic: afterType(decode.Get(fs, "diagnostic-code")),

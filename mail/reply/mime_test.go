@@ -51,7 +51,8 @@ func TestHeader(t *testing.T) {
 	h := res.Header
 	want := Header{
 		From: "joaquin.nunez@example.org", FromName: "Joaquín Núñez",
-		To: []string{"mentoring+tok@mentord.example", "other@example.org"}, Cc: []string{"third@example.org"},
+		FromField: "=?iso-8859-1?Q?Joaqu=EDn_N=FA=F1ez?= <Joaquin.Nunez@Example.ORG>",
+		To:        []string{"mentoring+tok@mentord.example", "other@example.org"}, Cc: []string{"third@example.org"},
 		DeliveredTo: []string{"mentoring+tok@mentord.example"}, Subject: "Re: Planning för the session",
 		MessageID: "a1@example.org", InReplyTo: []string{"plan.1@mentord.example"},
 		References: []string{"x@y", "plan.1@mentord.example"}, ReturnPath: "bounce+x@mentord.example",
@@ -131,5 +132,31 @@ func TestLimits(t *testing.T) {
 	res, err = Parse([]byte(raw), Options{})
 	if err != nil || res.NewText != "Body text" {
 		t.Errorf("big header: NewText = %q, %v", res.NewText, err)
+	}
+}
+
+// From is read strictly: a field that is not exactly one mailbox gives no
+// sender and says why, while the message is still classified as before.
+func TestHeaderFromIsStrict(t *testing.T) {
+	for _, c := range []struct{ from, want, problem string }{
+		{"From: Bo <bo@example.org>\r\n", "bo@example.org", ""},
+		{"From: \"bo@example.org\" <evil@x.example\r\n", "", "From is not exactly one mailbox"},
+		{"From: bo@example.org, evil@x.example\r\n", "", "From is not exactly one mailbox: a list of 2"},
+		{"From: Friends: bo@example.org;\r\n", "", "From is a group"},
+		{"From: bo@example.org\r\nFrom: evil@x.example\r\n", "", "From is given more than once (2 times)"},
+		{"", "", "From is missing"},
+	} {
+		res, err := Parse([]byte(c.from+"To: mentoring@example.org\r\nSubject: Re: plan\r\n\r\n1. Yes\r\n"), Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if h := res.Header; h.From != c.want || !strings.HasPrefix(h.FromProblem, c.problem) || (c.problem == "") != (h.FromProblem == "") {
+			t.Errorf("%q: From %q, problem %q; want %q, %q", c.from, h.From, h.FromProblem, c.want, c.problem)
+		}
+	}
+	// A bounce from a mailer daemon without a domain is still a bounce.
+	res, err := Parse([]byte("From: Mail Delivery Subsystem <MAILER-DAEMON>\r\nSubject: Returned mail\r\n\r\nThe message could not be delivered.\r\n"), Options{})
+	if err != nil || res.Kind != KindBounce || res.Header.From != "" {
+		t.Errorf("bounce without a domain: %v %+v", err, res)
 	}
 }

@@ -6,7 +6,10 @@
 // The flow for one message (Parse); package decode does the reading in steps
 // 1, 2 and 4:
 //  1. Read the header block (at most 64 KiB, RFC 5322 section 2.2) and decode
-//     the fields mentord needs: RFC 2047 words, addresses, Message-IDs.
+//     the fields mentord needs: RFC 2047 words, addresses, Message-IDs. From
+//     is read strictly (one field, exactly one mailbox, decode.OneMailbox):
+//     Header.From is the sender mentord believes, or "" with the reason.
+//     Only the classification below reads it leniently.
 //  2. Walk the MIME tree (RFC 2045/2046; depth 10, 100 parts): collect the
 //     text/plain and text/html bodies, calendar parts, delivery-status reports
 //     and embedded originals. Attachments and message/rfc822 parts are never
@@ -58,6 +61,7 @@ import (
 	"fmt"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/mentord/mentord/mail/reply/decode"
 )
@@ -107,8 +111,14 @@ type Options struct {
 
 // Header holds the header fields mentord uses, decoded.
 type Header struct {
-	From          string // bare address, lower-cased
+	// From is the one mailbox of the From field (RFC 5322 section 3.6.2), read
+	// strictly: the bare address, lower-cased. It is "" when the field is not
+	// exactly one mailbox, and FromProblem says why; a message's sender is
+	// never guessed.
+	From          string
 	FromName      string
+	FromProblem   string // "From is missing", "From is given more than once (2 times)", ...; "" when From is one mailbox
+	FromField     string // the From field(s) as written (controls dropped, at most 256 bytes), for the record
 	To            []string
 	Cc            []string
 	DeliveredTo   []string // Delivered-To and X-Original-To
@@ -125,7 +135,13 @@ type Header struct {
 // buildHeader decodes the fields mentord uses.
 func buildHeader(fs []decode.Field) Header {
 	var h Header
-	h.From, h.FromName = decode.Mailbox(decode.Get(fs, "from"))
+	from := decode.All(fs, "from")
+	if addr, name, err := decode.OneMailbox(from); err != nil {
+		h.FromProblem = "From is " + err.Error()
+	} else {
+		h.From, h.FromName = addr, name
+	}
+	h.FromField = asWritten(from)
 	h.To = decode.Addresses(decode.All(fs, "to"))
 	h.Cc = decode.Addresses(decode.All(fs, "cc"))
 	h.DeliveredTo = decode.Addresses(append(decode.All(fs, "delivered-to"), decode.All(fs, "x-original-to")...))
@@ -144,6 +160,24 @@ func buildHeader(fs []decode.Field) Header {
 	return h
 }
 
+// asWritten joins field values for the record: control characters dropped,
+// at most 256 bytes, cut at a character boundary.
+func asWritten(vs []string) string {
+	s := strings.Map(func(r rune) rune {
+		if r < ' ' || r == 0x7f || r >= 0x80 && r < 0xa0 {
+			return -1
+		}
+		return r
+	}, strings.ToValidUTF8(strings.Join(vs, " | "), "\uFFFD"))
+	if len(s) > 256 {
+		s = s[:256]
+		for len(s) > 0 && !utf8.ValidString(s) {
+			s = s[:len(s)-1]
+		}
+	}
+	return s
+}
+
 // Bounce is what a delivery status notification reports (RFC 3464).
 type Bounce struct {
 	Recipients        []BounceRecipient
@@ -152,9 +186,12 @@ type Bounce struct {
 	Permanent         bool
 }
 
-// BounceRecipient is one per-recipient block of a DSN.
+// BounceRecipient is one per-recipient block of a DSN: Address is its
+// Final-Recipient (else its Original-Recipient), Original its
+// Original-Recipient, the address the message was sent to before any
+// forwarding (RFC 3464 section 2.3.1), "" when not given.
 type BounceRecipient struct {
-	Address, Action, Status, Diagnostic string
+	Address, Original, Action, Status, Diagnostic string
 }
 
 // CalendarPart is one text/calendar or application/ics part.
@@ -218,11 +255,12 @@ func parse(raw []byte, opts Options, htmlFirst bool) (res *Result, err error) {
 	}
 	m := &message{fields: fields}
 	m.tree = decode.Walk(fields, body)
+	m.from, m.fromName = decode.Mailbox(decode.Get(fields, "from"))
 	res = &Result{Header: buildHeader(fields)}
 	res.Calendar = calendarParts(m.tree.Calendar)
 	classify(m, res)
 	if res.Kind == KindReply || res.Kind == KindCalendar {
-		u := understand(m.tree.BodyText(htmlFirst), opts.Prompt, namesOf(res.Header))
+		u := understand(m.tree.BodyText(htmlFirst), opts.Prompt, &names{name: m.fromName, addr: m.from})
 		if res.Kind == KindReply && isOutOfOffice(&res.Header, u) {
 			res.Kind, res.Reason = KindAutoReply, "out-of-office text without a quote"
 			return res, nil
@@ -236,6 +274,10 @@ func parse(raw []byte, opts Options, htmlFirst bool) (res *Result, err error) {
 type message struct {
 	fields []decode.Field
 	tree   *decode.Tree
+	// from and fromName are a lenient reading of From (decode.Mailbox), for
+	// telling what kind of message it is and the sender's name in a
+	// signature, never for who sent it (that is Header.From).
+	from, fromName string
 }
 
 func isBlank(b []byte) bool {

@@ -11,7 +11,9 @@
 //     2.2): fields unfolded, names lower-cased, values raw. Get, Has and All
 //     look a field up; HeaderText decodes RFC 2047 words in any charset the
 //     table knows; Mailbox, Address, Addresses, MessageIDs and Date read the
-//     structured fields.
+//     structured fields. OneMailbox is the exception to leniency: it reads an
+//     originator field (From, Sender) as exactly one mailbox or says why not,
+//     since who sent a message must never be guessed.
 //  2. Walk walks the MIME tree (RFC 2045/2046; MaxDepth deep, MaxParts
 //     parts): it keeps the text/plain and text/html bodies, the calendar
 //     parts, the delivery-status reports and the header blocks of embedded
