@@ -145,12 +145,17 @@ func (r *reading) outboxText(t *testing.T, kind string) map[string]string {
 		Recipient string `db:"recipient"`
 		Payload   []byte `db:"payload"`
 	}
-	if err := r.db.R().Select(&rows, `SELECT recipient, payload FROM outbox WHERE kind = ?`, kind); err != nil {
+	if err := r.db.R().Select(&rows, `SELECT o.recipient, p.data AS payload FROM outbox o
+		JOIN outbox_payloads p ON p.outbox_id = o.id WHERE o.kind = ?`, kind); err != nil {
 		t.Fatal(err)
 	}
 	out := map[string]string{}
 	for _, row := range rows {
-		out[row.Recipient] = strings.Join(strings.Fields(textOf(t, row.Payload)), " ")
+		raw, err := store.Unpack(row.Payload)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out[row.Recipient] = strings.Join(strings.Fields(textOf(t, raw)), " ")
 	}
 	return out
 }

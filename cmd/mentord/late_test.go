@@ -39,8 +39,13 @@ func (h *harness) checklistReply(id string) string {
 	if _, err := compose.Plan(ctx, db, cfg, tpl, time.Date(2027, 1, 9, 9, 0, 0, 0, time.UTC), slog.New(slog.DiscardHandler)); err != nil {
 		h.t.Fatal(err)
 	}
-	var payload []byte
-	if err := db.R().Get(&payload, `SELECT payload FROM outbox WHERE kind = 'checklist'`); err != nil {
+	var packed []byte
+	if err := db.R().Get(&packed, `SELECT p.data FROM outbox o JOIN outbox_payloads p ON p.outbox_id = o.id
+		WHERE o.kind = 'checklist'`); err != nil {
+		h.t.Fatal(err)
+	}
+	payload, err := store.Unpack(packed)
+	if err != nil {
 		h.t.Fatal(err)
 	}
 	m, err := mail.ReadMessage(bytes.NewReader(payload))

@@ -54,7 +54,16 @@ func open(ctx context.Context, path string, ms []migration) (*DB, error) {
 	if err := createPrivate(path); err != nil {
 		return nil, fmt.Errorf("open database: %w", err)
 	}
-	w, err := sqlx.Open(driverName, dsn(path, false))
+	wdsn := dsn(path, false)
+	if fi, err := os.Stat(path); err == nil && fi.Size() == 0 {
+		// Pages freed by sent messages go back to the file system in steps
+		// (Reclaim). The mode can only be chosen before the file has its
+		// first page; one created before schema 6 keeps "none" until a VACUUM
+		// (README, Upgrading). Only then: setting it on each connection
+		// writes the file's header, waiting for the write lock each time.
+		wdsn += "&_auto_vacuum=" + newAutoVacuum
+	}
+	w, err := sqlx.Open(driverName, wdsn)
 	if err != nil {
 		return nil, fmt.Errorf("open database %s: %w", path, err)
 	}
@@ -99,8 +108,12 @@ var driverName = "sqlite3_mentord"
 const walLimit = 4 << 20
 
 // sqliteDriver is mattn/go-sqlite3, setting what the DSN cannot on each connection.
+// Temporary tables and sorts stay in memory (temp_store): mentord's are
+// small, as every hot query reads through an index, and the service may
+// write only to its state directory, not to /var/tmp where SQLite puts
+// its temporary files.
 var sqliteDriver = &sqlite3.SQLiteDriver{ConnectHook: func(c *sqlite3.SQLiteConn) error {
-	_, err := c.Exec(fmt.Sprintf("PRAGMA journal_size_limit = %d", walLimit), nil)
+	_, err := c.Exec(fmt.Sprintf("PRAGMA journal_size_limit = %d; PRAGMA temp_store = MEMORY", walLimit), nil)
 	return err
 }}
 
@@ -120,11 +133,6 @@ func dsn(path string, readOnly bool) string {
 	if readOnly {
 		v.Set("_query_only", "1")
 		v.Set("_txlock", "deferred")
-	} else {
-		// Pages freed by sent messages go back to the file system in steps
-		// (Reclaim). It takes effect for a database created with it; one
-		// created before keeps "none" until a VACUUM (README, Upgrading).
-		v.Set("_auto_vacuum", newAutoVacuum)
 	}
 	return "file:" + path + "?" + v.Encode()
 }
