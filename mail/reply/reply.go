@@ -219,6 +219,7 @@ type Result struct {
 	Header   Header
 	NewText  string         // what the sender typed in this message: no quote, attribution, signature, footer, disclaimer
 	Answers  map[int]string // question number -> answer; only answered questions; never from the quote
+	Ties     map[int]Tie    // question number -> how its answer was tied to it; the same keys as Answers
 	Bounce   *Bounce        // Kind == KindBounce
 	Calendar []CalendarPart // every text/calendar or application/ics part
 	Reason   string         // why an auto_reply/bounce/other/calendar was classified so
@@ -265,7 +266,7 @@ func parse(raw []byte, opts Options, htmlFirst bool) (res *Result, err error) {
 			res.Kind, res.Reason = KindAutoReply, "out-of-office text without a quote"
 			return res, nil
 		}
-		res.NewText, res.Answers = u.newText, u.answers
+		res.NewText, res.Answers, res.Ties = u.newText, u.answers, u.ties
 	}
 	return res, nil
 }
