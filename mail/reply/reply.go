@@ -105,7 +105,11 @@ type Prompt struct {
 
 // Options tune Parse.
 type Options struct {
-	Prompt   *Prompt
+	Prompt *Prompt
+	// Names are other names mentord knows for the sender (the roster's name
+	// for the person the prompt went to), beside From's display name: a
+	// line that is one of them ends the text as a signature, in any script.
+	Names    []string
 	MaxBytes int64 // default DefaultMaxBytes
 }
 
@@ -261,7 +265,7 @@ func parse(raw []byte, opts Options, htmlFirst bool) (res *Result, err error) {
 	res.Calendar = calendarParts(m.tree.Calendar)
 	classify(m, res)
 	if res.Kind == KindReply || res.Kind == KindCalendar {
-		u := understand(m.tree.BodyText(htmlFirst), opts.Prompt, &names{name: m.fromName, addr: m.from})
+		u := understand(m.tree.BodyText(htmlFirst), opts.Prompt, &names{name: m.fromName, addr: m.from, known: opts.Names})
 		if res.Kind == KindReply && isOutOfOffice(&res.Header, u) {
 			res.Kind, res.Reason = KindAutoReply, "out-of-office text without a quote"
 			return res, nil
