@@ -225,6 +225,9 @@ func numberedDrafts(ls []string, maxQ int, exact, firstSeg bool) []draft {
 	last, open, sub, style := 0, false, 0, ""
 	bare := bareNumbers(ls, maxQ)
 	for i, t := range ls {
+		if t == "" {
+			sub = 0 // a list inside an answer ends with its paragraph
+		}
 		limit := maxQ
 		if !exact && last > 0 {
 			limit = max(maxQ, maxUnknownQuestion)
