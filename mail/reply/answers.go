@@ -81,16 +81,21 @@ func segments(ls []line) []segment {
 }
 
 // ownerBefore returns the question quoted right above line i (blank lines
-// between are fine), or 0.
+// between are fine), or 0. The question may stand a few quoted lines higher
+// in the same quoted paragraph: its wrapped end, or the answer an
+// acknowledgement recorded under it.
 func ownerBefore(ls []line, i int) int {
-	for j := i - 1; j >= 0; j-- {
-		if ls[j].blank() {
-			continue
+	j := i - 1
+	for j >= 0 && ls[j].blank() {
+		j--
+	}
+	for k := 0; j >= 0 && k < 8; j, k = j-1, k+1 {
+		if ls[j].role != roleQuote || ls[j].blank() {
+			return 0
 		}
-		if ls[j].role == roleQuote {
+		if ls[j].q > 0 {
 			return ls[j].q
 		}
-		return 0
 	}
 	return 0
 }

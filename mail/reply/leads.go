@@ -83,8 +83,7 @@ func lateNumber(t string) (int, string, bool) {
 // cjkLateNumber reads the Chinese and Japanese forms: "关于第3题：", "补充问题3：",
 // "3番について：", "第3問：".
 func cjkLateNumber(s string) (int, string, bool) {
-	r := firstRune(s)
-	if r < 0x3000 {
+	if r := firstRune(s); r < 0x3000 && !(isDigit(s[0]) && hasCJK(s[:min(len(s), 8)])) {
 		return 0, "", false
 	}
 	for _, p := range []string{"另外", "还有", "補足", "补充", "忘了", "关于", "關於", "对于", "對於", "追加", "追記", "再"} {
