@@ -31,7 +31,9 @@
 //     unprefixed splitter is a soft quote.
 //  6. Match the lines against what mentord sent (Options.Prompt), ignoring
 //     prefixes, case, punctuation and wrapping: copies of the prompt are quote
-//     wherever they are, and what lies between them in a soft quote was typed.
+//     wherever they are, and what lies between them in a soft quote was typed;
+//     a soft quote that is not a copy of the prompt (mentord's
+//     acknowledgement, an earlier reply) holds nothing typed.
 //     Without a prompt, numbered lines in the quote stand for the questions.
 //  7. Cut from each typed block what the sender did not type for this
 //     message: a gateway banner above it; a signature after "-- ", a mobile
@@ -39,9 +41,13 @@
 //     lines stay: losing an answer is worse than keeping a "Regards".
 //  8. Map answers: a block typed under a quoted question answers it; other
 //     blocks are read for numbers opening a line ("1.", "2)", "Q3:", "#4",
-//     "(5)", "6 -"), each answer running to the next number. A reply that only
-//     quotes gets no text and no answers; a plain reply without a quote that
-//     reads like an out-of-office notice is taken for one.
+//     "(5)", "6 -"), in any order, and for leads naming a number out of
+//     turn ("Forgot 3:", "Zu 4:"), each answer running to the next. With the
+//     prompt known and no number anywhere, paragraphs led by a question's
+//     topic, or exactly one paragraph per question in order, answer them.
+//     Result.Ties says how each answer was tied. A reply that only quotes
+//     gets no text and no answers; a plain reply without a quote that reads
+//     like an out-of-office notice is taken for one.
 //
 // Decoding and understanding are two packages because the code's own calls
 // fall that way: the decoding functions call only each other, and this
