@@ -6,12 +6,16 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"sort"
+	"strconv"
+	"strings"
 
 	"github.com/mentord/mentord/daemon"
 	"github.com/mentord/mentord/daemon/admin"
 	"github.com/mentord/mentord/daemon/config"
 	"github.com/mentord/mentord/daemon/ingest"
 	"github.com/mentord/mentord/daemon/store"
+	"github.com/mentord/mentord/mail/reply"
 	"github.com/mentord/mentord/templates"
 )
 
@@ -45,6 +49,7 @@ func readMessage(e *env, c *cmdline, max int64) ([]byte, error) {
 }
 
 func setupInspect(fs *flag.FlagSet) func(*env, *cmdline) error {
+	text := fs.Bool("text", false, "print for a person to read, with how each answer was tied to its question, instead of JSON")
 	return func(e *env, c *cmdline) error {
 		// Without a configuration, inspect reads the message on its own; with
 		// one (--config or $MENTORD_CONFIG), it also ties a reply to the prompt
@@ -73,8 +78,75 @@ func setupInspect(fs *flag.FlagSet) func(*env, *cmdline) error {
 		if err != nil {
 			return err
 		}
+		if *text {
+			return printInspection(e.stdout, out)
+		}
 		return printJSON(e.stdout, out)
 	}
+}
+
+// tieWords say how an answer was tied to its question, for inspect --text.
+var tieWords = map[reply.Tie]string{
+	reply.TieNumber:     "opened by its number",
+	reply.TieInline:     "typed under the quoted question",
+	reply.TieLateNumber: "a lead names its number (\"Forgot 3: ...\")",
+	reply.TieTopic:      "led by the question's topic words",
+	reply.TieOrder:      "one paragraph for each question, in their order",
+}
+
+// printInspection writes what inspect found for a person to read: the kind,
+// what the sender typed, and each answer with how it was tied.
+func printInspection(w io.Writer, in ingest.Inspection) error {
+	var b strings.Builder
+	fmt.Fprintf(&b, "kind: %s\n", in.Kind)
+	if in.Reason != "" {
+		fmt.Fprintf(&b, "reason: %s\n", in.Reason)
+	}
+	if in.FromProblem != "" {
+		fmt.Fprintf(&b, "from: %s\n", in.FromProblem)
+	}
+	if p := in.Prompt; p != nil {
+		fmt.Fprintf(&b, "answers: the %s of session %d (matched by %s; sender as sent to: %v)\n", p.Purpose, p.Session, p.MatchedBy, p.SenderOK)
+	}
+	if it := in.ITIP; it != nil {
+		fmt.Fprintf(&b, "calendar: %s from %s, uid %s, sequence %d", it.Method, it.Attendee, it.UID, it.Sequence)
+		if it.Partstat != nil {
+			fmt.Fprintf(&b, ", %s", *it.Partstat)
+		}
+		b.WriteString("\n")
+	}
+	if in.Kind == string(reply.KindReply) {
+		b.WriteString("\nnew text:\n" + indentText(in.NewText) + "\n")
+		nums := make([]int, 0, len(in.Answers))
+		for k := range in.Answers {
+			n, _ := strconv.Atoi(k)
+			nums = append(nums, n)
+		}
+		sort.Ints(nums)
+		if len(nums) == 0 {
+			b.WriteString("\nno answer tied to a question\n")
+		}
+		for _, n := range nums {
+			k := strconv.Itoa(n)
+			tie := in.Tied[k]
+			fmt.Fprintf(&b, "\nanswer %d [tied by %s: %s]\n%s\n", n, cmpOr(string(tie), "?"), cmpOr(tieWords[tie], "not recorded"), indentText(in.Answers[k]))
+		}
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+func indentText(s string) string {
+	if strings.TrimSpace(s) == "" {
+		return "  (nothing)"
+	}
+	lines := strings.Split(s, "\n")
+	for i, l := range lines {
+		if l != "" {
+			lines[i] = "  " + l
+		}
+	}
+	return strings.Join(lines, "\n")
 }
 
 func setupIngest(fs *flag.FlagSet) func(*env, *cmdline) error {

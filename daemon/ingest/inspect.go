@@ -19,8 +19,13 @@ type Inspection struct {
 	Kind    string            `json:"kind"`
 	NewText string            `json:"new_text"`
 	Answers map[string]string `json:"answers"`
-	ITIP    *InspectedITIP    `json:"itip,omitempty"`
-	Reason  string            `json:"reason,omitempty"`
+	// Tied says for each answer how it was tied to its question: "number",
+	// "inline" (typed under the quoted question), "late-number" ("Forgot
+	// 3: ..."), "topic" (led by the question's topic) or "order" (one
+	// paragraph per question, in order), so an admin can see why.
+	Tied   map[string]reply.Tie `json:"tied,omitempty"`
+	ITIP   *InspectedITIP       `json:"itip,omitempty"`
+	Reason string               `json:"reason,omitempty"`
 	// FromProblem says why the From field is not exactly one mailbox: such
 	// a message is never taken for a participant's.
 	FromProblem string `json:"from_problem,omitempty"`
@@ -86,6 +91,12 @@ func inspection(res *reply.Result) Inspection {
 		out.NewText = res.NewText
 		for n, a := range res.Answers {
 			out.Answers[strconv.Itoa(n)] = a
+			if tie, ok := res.Ties[n]; ok {
+				if out.Tied == nil {
+					out.Tied = map[string]reply.Tie{}
+				}
+				out.Tied[strconv.Itoa(n)] = tie
+			}
 		}
 	}
 	for _, part := range res.Calendar {

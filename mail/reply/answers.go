@@ -15,6 +15,7 @@ type segment struct {
 type understood struct {
 	newText string
 	answers map[int]string
+	ties    map[int]Tie
 	quoted  bool // the body quotes something
 }
 
@@ -48,7 +49,9 @@ func understand(text string, p *Prompt, nm *names) understood {
 			parts = append(parts, strings.Join(segs[i].lines, "\n"))
 		}
 	}
-	return understood{newText: tidy(strings.Join(parts, "\n\n")), answers: mapAnswers(segs, qs), quoted: quoted}
+	u := understood{newText: tidy(strings.Join(parts, "\n\n")), quoted: quoted}
+	u.answers, u.ties = mapAnswers(segs, qs)
+	return u
 }
 
 // segments gathers the typed lines into blocks. Blank lines neither start nor
@@ -78,16 +81,21 @@ func segments(ls []line) []segment {
 }
 
 // ownerBefore returns the question quoted right above line i (blank lines
-// between are fine), or 0.
+// between are fine), or 0. The question may stand a few quoted lines higher
+// in the same quoted paragraph: its wrapped end, or the answer an
+// acknowledgement recorded under it.
 func ownerBefore(ls []line, i int) int {
-	for j := i - 1; j >= 0; j-- {
-		if ls[j].blank() {
-			continue
+	j := i - 1
+	for j >= 0 && ls[j].blank() {
+		j--
+	}
+	for k := 0; j >= 0 && k < 8; j, k = j-1, k+1 {
+		if ls[j].role != roleQuote || ls[j].blank() {
+			return 0
 		}
-		if ls[j].role == roleQuote {
+		if ls[j].q > 0 {
 			return ls[j].q
 		}
-		return 0
 	}
 	return 0
 }
@@ -119,8 +127,10 @@ func (qs questions) addQuoted(ls []line) {
 }
 
 // mapAnswers ties typed blocks to question numbers: a block under a quoted
-// question answers it; other blocks are read for numbered answers.
-func mapAnswers(segs []segment, qs questions) map[int]string {
+// question answers it; other blocks are read for numbered answers, and when
+// none has a number, for paragraphs led by a question's topic or one for
+// each question in order. It returns the answers and how each was tied.
+func mapAnswers(segs []segment, qs questions) (map[int]string, map[int]Tie) {
 	var drafts []draft
 	firstSeg := true
 	for _, s := range segs {
@@ -128,7 +138,7 @@ func mapAnswers(segs []segment, qs questions) map[int]string {
 			continue
 		}
 		if s.owner > 0 && distinctNumbers(s.lines, qs.max) < 2 {
-			drafts = append(drafts, inlineDraft(s))
+			drafts = append(drafts, inlineDrafts(s, qs.max)...)
 		} else {
 			drafts = append(drafts, numberedDrafts(s.lines, qs.max, qs.exact, firstSeg)...)
 		}
@@ -137,8 +147,11 @@ func mapAnswers(segs []segment, qs questions) map[int]string {
 	if qs.max == 0 {
 		drafts = filterUnknownRange(drafts)
 	}
+	if len(drafts) == 0 {
+		drafts = proseDrafts(segs, qs)
+	}
 	stripTags(drafts)
-	answers := map[int]string{}
+	answers, ties := map[int]string{}, map[int]Tie{}
 	for _, d := range drafts {
 		text := qs.dropEcho(d.num, tidy(strings.Join(d.lines, "\n")))
 		if text == "" {
@@ -146,13 +159,15 @@ func mapAnswers(segs []segment, qs questions) map[int]string {
 		}
 		if prev, ok := answers[d.num]; ok {
 			text = prev + "\n\n" + text
+		} else {
+			ties[d.num] = d.tie
 		}
 		answers[d.num] = text
 	}
 	if len(answers) == 0 {
-		return nil
+		return nil, nil
 	}
-	return answers
+	return answers, ties
 }
 
 // draft is an answer being gathered.
@@ -161,9 +176,13 @@ type draft struct {
 	lines  []string
 	strong bool // opened by "Q2:", "#2", "Question 2" or at the very start
 	inline bool // typed under the quoted question
+	tie    Tie
 }
 
-func inlineDraft(s segment) draft {
+// inlineDrafts reads a block typed under a quoted question: it answers that
+// question, up to a paragraph led by another question's number ("Forgot
+// 3: ...").
+func inlineDrafts(s segment, maxQ int) []draft {
 	ls := append([]string(nil), s.lines...)
 	if n, rest, _, ok := numberToken(ls[0]); ok && n == s.owner {
 		ls[0] = rest
@@ -175,7 +194,20 @@ func inlineDraft(s segment) draft {
 			break
 		}
 	}
-	return draft{num: s.owner, lines: ls, strong: true, inline: true}
+	out := []draft{{num: s.owner, strong: true, inline: true, tie: TieInline}}
+	for i, t := range ls {
+		if startsParagraph(ls, i) {
+			if n, rest, ok := lateNumber(t); ok && inRange(n, maxQ) && (i > 0 || n != s.owner) {
+				out = append(out, draft{num: n, strong: true, tie: TieLateNumber})
+				if rest != "" {
+					out[len(out)-1].lines = append(out[len(out)-1].lines, rest)
+				}
+				continue
+			}
+		}
+		out[len(out)-1].lines = append(out[len(out)-1].lines, t)
+	}
+	return out
 }
 
 // stripTags removes the initials Outlook users put in front of inline

@@ -29,6 +29,7 @@ type expectation struct {
 	NewText      string            `json:"new_text"`
 	Answers      map[string]string `json:"answers"`
 	Alternatives []string          `json:"new_text_alternatives"`
+	Tied         map[string]string `json:"tied"` // our cases: how each answer is tied (Result.Ties)
 	Note         string            `json:"note"`
 }
 
@@ -121,6 +122,12 @@ func mismatches(want expectation, got *Result) []string {
 	sort.Strings(extra)
 	if len(extra) > 0 {
 		why = append(why, "spurious answers: "+strings.Join(extra, ", "))
+	}
+	for k, v := range want.Tied {
+		n, _ := strconv.Atoi(k)
+		if string(got.Ties[n]) != v {
+			why = append(why, "answer "+k+" tied by "+strconv.Quote(string(got.Ties[n]))+", want "+strconv.Quote(v))
+		}
 	}
 	return why
 }

@@ -45,7 +45,8 @@ var valedictions = wordSet("best|best regards|best wishes|all best|all the best|
 	"pozdrawiam|z poważaniem|pozdrowienia|dzięki|dziękuję|serdecznie pozdrawiam|z pozdrowieniami|" +
 	"с уважением|спасибо|всего доброго|всего хорошего|с наилучшими пожеланиями|με εκτίμηση|ευχαριστώ|" +
 	"φιλικά|με φιλικούς χαιρετισμούς|χαιρετισμούς|谢谢|此致|此致敬礼|祝好|顺祝商祺|多谢|敬上|感谢|" +
-	"よろしくお願いします|よろしくお願いいたします")
+	"よろしくお願いします|よろしくお願いいたします|よろしくお願い致します|宜しくお願いします|宜しくお願い致します|" +
+	"よろしく|お願いします|以上|以上です|敬具|草々|顺颂商祺|祝工作顺利|감사합니다|고맙습니다|감사드립니다")
 
 // footerPrefixes begin the lines mobile clients add under the text.
 var footerPrefixes = []string{

@@ -32,6 +32,10 @@ type line struct {
 	soft   bool // inside an unprefixed quote (after a header block or separator)
 	prompt bool // matches the text mentord sent
 	typed  bool // typed for sure: the rest of a quoted question's line
+	// foreign is set in a soft quote of a message other than the prompt
+	// (an acknowledgement, an earlier reply): nothing in it was typed.
+	foreign bool
+	indent  uint8 // leading white space of an unprefixed line (a tab counts 4)
 }
 
 func (l *line) blank() bool { return l.text == "" }
@@ -62,6 +66,9 @@ func splitLines(text string) []line {
 		}
 		d, rest := quoteDepth(raw)
 		l := line{text: strings.TrimSpace(rest), depth: d}
+		if d == 0 {
+			l.indent = indentOf(raw)
+		}
 		if d > 0 {
 			l.role = roleQuote
 		}
@@ -69,6 +76,22 @@ func splitLines(text string) []line {
 	}
 	markTripleQuotes(ls, opens, closes)
 	return ls
+}
+
+// indentOf measures the white space that leads s, up to 255.
+func indentOf(s string) uint8 {
+	n := 0
+	for i := 0; i < len(s) && n < 255; i++ {
+		switch s[i] {
+		case ' ':
+			n++
+		case '\t':
+			n += 4
+		default:
+			return uint8(min(n, 255))
+		}
+	}
+	return 0
 }
 
 // quoteDepth counts the quote marks at the start of s: '>' marks with optional

@@ -207,44 +207,105 @@ func distinctNumbers(ls []string, maxQ int) int {
 }
 
 // numberedDrafts reads numbered answers in a block: each runs to the next
-// number, across paragraphs. Numbers must rise; a number that does not, or
-// that sits inside a wrapped sentence, is text. A number past the last
-// question ends the answer before it.
+// number, across paragraphs. Numbers may come in any order ("3. ...", "1.
+// ...", "2. ..."): a lower number than the last opens its answer when it
+// starts a paragraph, is written the same way as the first answer's number
+// and was not answered yet in the block; a list after a colon ("We did:",
+// "1. this", "2. that") stays text. A number that sits inside a wrapped
+// sentence is text. A number past the last question ends the answer before
+// it. A lead that names a question ("Forgot 3:", "Also on 2:", "Zu 4:") opens
+// its answer wherever it stands (tied by a late number).
 //
 // The range is 1..maxQ when the prompt says so (exact); numbers seen in the
 // quote are a floor only, as a quote may be cut short: once answers have
 // begun they may go on past it.
 func numberedDrafts(ls []string, maxQ int, exact, firstSeg bool) []draft {
 	var out []draft
-	last, open := 0, false
+	var seen numberSet
+	last, open, sub, style := 0, false, 0, ""
 	bare := bareNumbers(ls, maxQ)
 	for i, t := range ls {
-		n, rest, strong, ok := numberToken(t)
-		if !ok && bare {
-			n, rest, ok = bareNumber(t)
+		if t == "" {
+			sub = 0 // a list inside an answer ends with its paragraph
 		}
 		limit := maxQ
 		if !exact && last > 0 {
 			limit = max(maxQ, maxUnknownQuestion)
 		}
-		if ok && n > last && inRange(n, limit) && (last > 0 || startsParagraph(ls, i)) {
-			strong = strong || firstSeg && firstContent(ls, i)
-			d := draft{num: n, strong: strong}
-			if rest != "" {
-				d.lines = append(d.lines, rest)
+		n, rest, strong, ok := numberToken(t)
+		if !ok && bare {
+			n, rest, ok = bareNumber(t)
+		}
+		tie := TieNumber
+		switch {
+		case ok && n > last && inRange(n, limit) && (last > 0 || startsParagraph(ls, i)):
+			if style == "" {
+				style = markStyle(t, rest)
 			}
-			out = append(out, d)
-			last, open = n, true
+			sub = 0
+		case ok && n < last && inRange(n, limit) && !seen.has(n) && sub == 0 && startsParagraph(ls, i) &&
+			!strings.HasSuffix(prevContent(ls, i), ":") && markStyle(t, rest) == style:
+			// an answer out of order
+		default:
+			if ok && n <= last && strings.HasSuffix(prevContent(ls, i), ":") || ok && sub > 0 && n == sub+1 {
+				sub = n // a list inside the answer
+			}
+			if ln, lrest, lok := lateNumber(t); lok && inRange(ln, limit) && startsParagraph(ls, i) {
+				n, rest, strong, ok, tie = ln, lrest, true, true, TieLateNumber
+				break
+			}
+			if ok && exact && n > maxQ && n <= maxUnknownQuestion && startsParagraph(ls, i) {
+				open = false
+			}
+			if open {
+				out[len(out)-1].lines = append(out[len(out)-1].lines, t)
+			}
 			continue
 		}
-		if ok && exact && n > maxQ && n <= maxUnknownQuestion && startsParagraph(ls, i) {
-			open = false
+		strong = strong || firstSeg && firstContent(ls, i)
+		d := draft{num: n, strong: strong, tie: tie}
+		if rest != "" {
+			d.lines = append(d.lines, rest)
 		}
-		if open {
-			out[len(out)-1].lines = append(out[len(out)-1].lines, t)
-		}
+		out = append(out, d)
+		seen.add(n)
+		last, open = max(last, n), true
 	}
 	return out
+}
+
+// numberSet is a set of question numbers (1..63).
+type numberSet uint64
+
+func (s *numberSet) add(n int) {
+	if n > 0 && n < 64 {
+		*s |= 1 << n
+	}
+}
+
+func (s numberSet) has(n int) bool { return n > 0 && n < 64 && s&(1<<n) != 0 }
+
+// markStyle is how a number is written, without its digits and the text
+// after it: "3. Text" -> ".", "Q3: Text" -> "q:", "(3) Text" -> "()".
+func markStyle(t, rest string) string {
+	head := strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(t), rest))
+	var sb strings.Builder
+	for _, r := range strings.ToLower(head) {
+		if !unicode.IsDigit(r) && !unicode.IsSpace(r) && r != '*' && r != '_' {
+			sb.WriteRune(r)
+		}
+	}
+	return sb.String()
+}
+
+// prevContent is the last line before i that is not empty, or "".
+func prevContent(ls []string, i int) string {
+	for j := i - 1; j >= 0; j-- {
+		if ls[j] != "" {
+			return strings.TrimSpace(ls[j])
+		}
+	}
+	return ""
 }
 
 // bareNumber reads a number with no mark after it, "1 Finished the plan",

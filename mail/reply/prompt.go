@@ -161,9 +161,10 @@ func cutWords(s string, n int) (head, tail string) {
 // the prompt are quote; in a soft quote only what lies between the first and
 // the last copied line (or after a last copied question) was typed.
 func applyPrompt(ls []line) {
+	markForeign(ls)
 	first, last := -1, -1
 	for i := range ls {
-		if ls[i].soft && ls[i].prompt && ls[i].depth == 0 {
+		if ls[i].soft && ls[i].prompt && ls[i].depth == 0 && !ls[i].foreign {
 			if first < 0 {
 				first = i
 			}
@@ -185,6 +186,8 @@ func applyPrompt(ls []line) {
 			continue
 		}
 		switch {
+		case l.foreign:
+			l.role = roleQuote
 		case l.typed:
 			l.role = roleTyped
 		case l.prompt:
@@ -194,6 +197,47 @@ func applyPrompt(ls []line) {
 			l.role = roleTyped
 		default:
 			l.role = roleQuote
+		}
+	}
+}
+
+// markForeign marks the soft quotes that are not a copy of what mentord
+// sent: before their first question, more of their words differ from the
+// prompt than match it. Such a quote is another message the sender answers
+// (mentord's acknowledgement, the sender's own earlier reply): its header
+// block ends the new text, whatever follows, and its question lines with
+// what stands under them are no inline answers.
+func markForeign(ls []line) {
+	for i := 0; i < len(ls); {
+		if ls[i].role != roleMeta {
+			i++
+			continue
+		}
+		for i < len(ls) && ls[i].role == roleMeta {
+			i++
+		}
+		start, matched, other, preamble := i, 0, 0, true
+		for ; i < len(ls) && ls[i].role != roleMeta; i++ {
+			l := &ls[i]
+			if !l.soft || l.depth > 0 || l.blank() {
+				continue
+			}
+			preamble = preamble && l.q == 0
+			if !preamble {
+				continue
+			}
+			if n := wordCount(normWords(l.text)); l.prompt {
+				matched += n
+			} else {
+				other += n
+			}
+		}
+		if other >= 4 && other > matched {
+			for j := start; j < i; j++ {
+				if ls[j].soft && ls[j].depth == 0 {
+					ls[j].foreign = true
+				}
+			}
 		}
 	}
 }
@@ -284,7 +328,7 @@ func applySoft(ls []line) {
 		}
 		if prev >= 0 && l.q == ls[prev].q+1 && strings.Contains(ls[prev].text, "?") && strings.Contains(l.text, "?") {
 			for j := prev + 1; j < i; j++ {
-				if ls[j].soft && ls[j].depth == 0 && !ls[j].blank() && ls[j].role != roleMeta {
+				if ls[j].soft && ls[j].depth == 0 && !ls[j].blank() && ls[j].role != roleMeta && !layoutUnder(ls, prev, j) {
 					ls[j].role = roleTyped
 				}
 			}
@@ -294,13 +338,20 @@ func applySoft(ls []line) {
 	typedUnder(ls, prev)
 }
 
+// layoutUnder reports a line indented deeper than the question at q: the
+// original's own text under its question (an acknowledgement lists each
+// recorded answer indented under its question), not an answer typed into it.
+func layoutUnder(ls []line, q, j int) bool {
+	return ls[j].indent >= ls[q].indent+2
+}
+
 // typedUnder marks as typed the lines right under the question at q, up to
 // the next empty line.
 func typedUnder(ls []line, q int) {
 	if q < 0 || !strings.Contains(ls[q].text, "?") {
 		return
 	}
-	for j := q + 1; j < len(ls) && !ls[j].blank() && ls[j].soft && ls[j].depth == 0 && ls[j].role != roleMeta && ls[j].q == 0; j++ {
+	for j := q + 1; j < len(ls) && !ls[j].blank() && ls[j].soft && ls[j].depth == 0 && ls[j].role != roleMeta && ls[j].q == 0 && !layoutUnder(ls, q, j); j++ {
 		ls[j].role = roleTyped
 	}
 }

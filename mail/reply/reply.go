@@ -31,7 +31,9 @@
 //     unprefixed splitter is a soft quote.
 //  6. Match the lines against what mentord sent (Options.Prompt), ignoring
 //     prefixes, case, punctuation and wrapping: copies of the prompt are quote
-//     wherever they are, and what lies between them in a soft quote was typed.
+//     wherever they are, and what lies between them in a soft quote was typed;
+//     a soft quote that is not a copy of the prompt (mentord's
+//     acknowledgement, an earlier reply) holds nothing typed.
 //     Without a prompt, numbered lines in the quote stand for the questions.
 //  7. Cut from each typed block what the sender did not type for this
 //     message: a gateway banner above it; a signature after "-- ", a mobile
@@ -39,9 +41,13 @@
 //     lines stay: losing an answer is worse than keeping a "Regards".
 //  8. Map answers: a block typed under a quoted question answers it; other
 //     blocks are read for numbers opening a line ("1.", "2)", "Q3:", "#4",
-//     "(5)", "6 -"), each answer running to the next number. A reply that only
-//     quotes gets no text and no answers; a plain reply without a quote that
-//     reads like an out-of-office notice is taken for one.
+//     "(5)", "6 -"), in any order, and for leads naming a number out of
+//     turn ("Forgot 3:", "Zu 4:"), each answer running to the next. With the
+//     prompt known and no number anywhere, paragraphs led by a question's
+//     topic, or exactly one paragraph per question in order, answer them.
+//     Result.Ties says how each answer was tied. A reply that only quotes
+//     gets no text and no answers; a plain reply without a quote that reads
+//     like an out-of-office notice is taken for one.
 //
 // Decoding and understanding are two packages because the code's own calls
 // fall that way: the decoding functions call only each other, and this
@@ -105,7 +111,11 @@ type Prompt struct {
 
 // Options tune Parse.
 type Options struct {
-	Prompt   *Prompt
+	Prompt *Prompt
+	// Names are other names mentord knows for the sender (the roster's name
+	// for the person the prompt went to), beside From's display name: a
+	// line that is one of them ends the text as a signature, in any script.
+	Names    []string
 	MaxBytes int64 // default DefaultMaxBytes
 }
 
@@ -219,6 +229,7 @@ type Result struct {
 	Header   Header
 	NewText  string         // what the sender typed in this message: no quote, attribution, signature, footer, disclaimer
 	Answers  map[int]string // question number -> answer; only answered questions; never from the quote
+	Ties     map[int]Tie    // question number -> how its answer was tied to it; the same keys as Answers
 	Bounce   *Bounce        // Kind == KindBounce
 	Calendar []CalendarPart // every text/calendar or application/ics part
 	Reason   string         // why an auto_reply/bounce/other/calendar was classified so
@@ -260,12 +271,12 @@ func parse(raw []byte, opts Options, htmlFirst bool) (res *Result, err error) {
 	res.Calendar = calendarParts(m.tree.Calendar)
 	classify(m, res)
 	if res.Kind == KindReply || res.Kind == KindCalendar {
-		u := understand(m.tree.BodyText(htmlFirst), opts.Prompt, &names{name: m.fromName, addr: m.from})
+		u := understand(m.tree.BodyText(htmlFirst), opts.Prompt, &names{name: m.fromName, addr: m.from, known: opts.Names})
 		if res.Kind == KindReply && isOutOfOffice(&res.Header, u) {
 			res.Kind, res.Reason = KindAutoReply, "out-of-office text without a quote"
 			return res, nil
 		}
-		res.NewText, res.Answers = u.newText, u.answers
+		res.NewText, res.Answers, res.Ties = u.newText, u.answers, u.ties
 	}
 	return res, nil
 }

@@ -111,6 +111,11 @@ func cutDelimiter(ls []string, nm *names) []string {
 			}
 		case strings.HasPrefix(t, "-") && nameLike(strings.TrimLeft(t, "- "), nm, nameMatch) && shortTail(ls[i+1:], 6):
 			return ls[:i]
+		case (strings.HasPrefix(t, "/") || strings.HasPrefix(t, "~")) && shortTail(ls[i+1:], 6):
+			// "/Bjørn", "/B", "~Ana": a name or initial signed with a slash or tilde
+			if name := strings.TrimLeft(t, "/~ "); nameLike(name, nm, nameMatch) || nm.isInitial(name) {
+				return ls[:i]
+			}
 		}
 	}
 	return ls
@@ -305,7 +310,7 @@ func isValediction(t string, nm *names) bool {
 	}
 	words := strings.Fields(s)
 	for k := min(len(words)-1, 4); k >= 1; k-- {
-		if valedictions[strings.ToLower(strings.Join(words[:k], " "))] {
+		if valedictions[strings.ToLower(strings.TrimRight(strings.Join(words[:k], " "), ".,:;!"))] {
 			return nameLike(strings.Join(words[k:], " "), nm, nameMatch)
 		}
 	}
