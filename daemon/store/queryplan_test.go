@@ -128,7 +128,7 @@ func TestHotQueriesUseAnIndex(t *testing.T) {
 				errOf(ReplyAnswers(ctx, tx, acks[0].ID)), AckDone(ctx, tx, acks[0].ID),
 				errOf(GetPrompt(ctx, tx, fx.session, fx.mentee, PurposeChecklist)), EnsurePrompt(ctx, tx, &Prompt{SessionID: fx.session,
 					PersonID: fx.mentee, Purpose: PurposeChecklist, Language: "en", Questions: "[]", CreatedAt: now}),
-				InsertToken(ctx, tx, "f00d", fx.prompt, now), SetCalendarSent(ctx, tx, fx.session, fx.mentee, 1, "REQUEST", now, now),
+				InsertToken(ctx, tx, "f00d", fx.prompt, 1, now), SetCalendarSent(ctx, tx, fx.session, fx.mentee, 1, "REQUEST", now, now),
 				errOf(GetCalendarSent(ctx, tx, fx.session, fx.mentee)), errOf(FirstMessageID(ctx, tx, fx.prompt)),
 				errOf(OpenPromises(ctx, tx, fx.pair, now)), errOf(PlanAnswers(ctx, tx, fx.session, fx.mentee)),
 				errOf(PairAnswers(ctx, tx, fx.pair, fx.mentee)), errOf(PairPromises(ctx, tx, fx.pair)),
