@@ -499,7 +499,7 @@ func Record(ctx context.Context, tx *sqlx.Tx, out *Outgoing, now time.Time) (boo
 		}
 	}
 	if out.prompt != nil && out.tokenHash != "" {
-		if err := store.InsertToken(ctx, tx, out.tokenHash, out.prompt.ID, now); err != nil {
+		if err := store.InsertToken(ctx, tx, out.tokenHash, out.prompt.ID, out.Item.ID, now); err != nil {
 			return false, err
 		}
 	}
