@@ -192,3 +192,13 @@ func GetPerson(ctx context.Context, q Querier, id int64) (Person, error) {
 	err := sqlx.GetContext(ctx, q, &p, `SELECT * FROM people WHERE id = ?`, id)
 	return p, notFound(err, "person", id)
 }
+
+// InboundSubject returns the subject of a message read, "" when it is gone.
+func InboundSubject(ctx context.Context, q Querier, id int64) (string, error) {
+	var s string
+	err := sqlx.GetContext(ctx, q, &s, `SELECT subject FROM inbound WHERE id = ?`, id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", nil
+	}
+	return s, err
+}
