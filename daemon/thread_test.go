@@ -202,3 +202,164 @@ func TestCalendarAnswerForUnknownUIDIsForAPerson(t *testing.T) {
 		t.Error("a foreign calendar answer told someone")
 	}
 }
+
+// ackText is the text of the newest acknowledgement, on one line.
+func (r *reading) ackText(t *testing.T) string {
+	t.Helper()
+	r.step()
+	return strings.Join(strings.Fields(textOf(t, r.lastSent(t, "ack").Raw)), " ")
+}
+
+// tiedBy is how each answer in force was tied to its question.
+func (r *reading) tiedBy(t *testing.T) map[int]string {
+	t.Helper()
+	var es []store.Entry
+	if err := r.db.R().Select(&es, `SELECT * FROM progress_entries WHERE superseded_by IS NULL`); err != nil {
+		t.Fatal(err)
+	}
+	out := map[int]string{}
+	for _, e := range es {
+		out[e.QuestionNo] = e.TiedBy
+	}
+	return out
+}
+
+// Prose answers without numbers are placed where a careful reader would
+// place them, and never silently: the log records how, the acknowledgement
+// says so under each such answer and how to correct it, and a numbered
+// answer in a reply to the acknowledgement replaces the guess.
+func TestProseAnswersArePlacedVisiblyAndCorrected(t *testing.T) {
+	r := newReading(t, "")
+	prose := "Hi,\n\n" +
+		"Submitted the grant draft.\n\n" +
+		"The call with the department head.\n\n" +
+		"Too little time for my own research.\n\n" +
+		"How to delegate supervision.\n\n" +
+		"Book the room for the group day.\n\n" +
+		"Listen, and push back when I overcommit.\n\n" +
+		"Thanks,\nBo"
+	if out := r.ingest(r.replyMsg(menteeAddr, r.token, "prose@mail.example.org", prose)); out.Outcome != store.OutcomeLogged || out.Answers != 6 {
+		t.Fatalf("the prose reply: %+v, want six answers", out)
+	}
+	for n, tie := range r.tiedBy(t) {
+		if tie != "order" {
+			t.Errorf("answer %d tied by %q, want order", n, tie)
+		}
+	}
+	ack := r.ackText(t)
+	for _, want := range []string{
+		"2. What didn't get done? The call with the department head. (No number: placed here as your 2nd paragraph.)",
+		"If one is under the wrong question, send your answers again with numbers",
+	} {
+		if !strings.Contains(ack, want) {
+			t.Errorf("the acknowledgement lacks %q:\n%s", want, ack)
+		}
+	}
+	// The mentee corrects answer 2 by replying to the acknowledgement.
+	out := r.ingest(outlookReply(t, r.lastSent(t, "ack"), "prose.fix@mail.example.org", "2. Nothing: I did everything I planned."))
+	if out.Outcome != store.OutcomeLogged || out.Answers != 1 {
+		t.Fatalf("the correction: %+v", out)
+	}
+	got, ties := r.answers(), r.tiedBy(t)
+	if got[2] != "Nothing: I did everything I planned." || ties[2] != "number" || got[1] != "Submitted the grant draft." || ties[1] != "order" {
+		t.Errorf("after the correction: answers %v, ties %v", got, ties)
+	}
+	if ack := r.ackText(t); strings.Contains(ack, "No number") || strings.Contains(ack, "wrong question") {
+		t.Errorf("the acknowledgement of a numbered correction marks a guess:\n%s", ack)
+	}
+
+	// Paragraphs led by a question's topic are placed by it.
+	out = r.ingest(r.replyMsg(menteeAddr, r.token, "topics@mail.example.org", "Support: a second pair of eyes on my budget.\n\nBo"))
+	if out.Outcome != store.OutcomeLogged || out.Answers != 1 {
+		t.Fatalf("the reply by topic: %+v", out)
+	}
+	if got, ties := r.answers(), r.tiedBy(t); !strings.Contains(got[6], "budget") || ties[6] != "topic" {
+		t.Errorf("answer 6 = %q tied by %q, want the budget, by topic", got[6], ties[6])
+	}
+	if ack := r.ackText(t); !strings.Contains(ack, "(No number: placed here by the topic of your paragraph.)") {
+		t.Errorf("the acknowledgement does not mark the answer placed by topic:\n%s", ack)
+	}
+}
+
+// A sign-off with the roster's name ends the answer even when the From has
+// no display name (or another one): the names mentord knows are passed on.
+func TestRosterNameEndsTheAnswer(t *testing.T) {
+	r := newReading(t, "")
+	raw := r.replyMsg(menteeAddr, r.token, "signed@mail.example.org", "1. Sent the grant draft to the office.\n\nBo Jensen")
+	raw = withFrom(raw, "bo@example.org")
+	if out := r.ingest(raw); out.Outcome != store.OutcomeLogged {
+		t.Fatalf("the reply: %+v", out)
+	}
+	if got := r.answers()[1]; got != "Sent the grant draft to the office." {
+		t.Errorf("answer 1 = %q, want it without the sign-off", got)
+	}
+}
+
+// Nothing a reply's header carries is written into the acknowledgement's
+// header unless it is a msg-id: a hostile Message-ID leaves the
+// acknowledgement out of any thread, hostile References are left out.
+func TestHostileMessageIDsAreNotWrittenBack(t *testing.T) {
+	for _, c := range []struct {
+		name, msgID, refs string
+		wantIRT, wantRefs string
+	}{
+		{"overlong", "<" + strings.Repeat("a", 400) + "@mail.example.org>", "", "", ""},
+		{"quoted local part", `<"x> Bcc: victim@example.net <y"@mail.example.org>`, "", "", ""},
+		{"spaces", "<a b@mail.example.org>", "", "", ""},
+		{"folded with a header inside", "<ok1@mail.example.org\r\n X-Injected: yes>", "", "", ""},
+		{"hostile references", "<ok2@mail.example.org>", "<bad ref@x> <" + strings.Repeat("r", 300) + "@x> <fine@x>",
+			"<ok2@mail.example.org>", "<fine@x> <ok2@mail.example.org>"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			r := newReading(t, "")
+			raw := string(r.replyMsg(menteeAddr, r.token, "placeholder@mail.example.org", "1. An answer."))
+			raw = strings.Replace(raw, "Message-ID: <placeholder@mail.example.org>", "Message-ID: "+c.msgID, 1)
+			if c.refs != "" {
+				raw = regexp.MustCompile(`(?m)^References: [^\r\n]*`).ReplaceAllLiteralString(raw, "References: "+c.refs)
+			}
+			if out := r.ingest([]byte(raw)); out.Outcome != store.OutcomeLogged {
+				t.Fatalf("the reply: %+v", out)
+			}
+			r.step()
+			ack := r.lastSent(t, "ack")
+			if got := headerOf(t, ack.Raw, "In-Reply-To"); got != c.wantIRT {
+				t.Errorf("In-Reply-To = %q, want %q", got, c.wantIRT)
+			}
+			if got := headerOf(t, ack.Raw, "References"); got != c.wantRefs {
+				t.Errorf("References = %q, want %q", got, c.wantRefs)
+			}
+			head, _, _ := strings.Cut(string(ack.Raw), "\r\n\r\n")
+			if strings.Contains(head, "victim") || strings.Contains(head, "X-Injected") || strings.Contains(head, "bad ref") {
+				t.Errorf("the acknowledgement's header carries the hostile id:\n%s", head)
+			}
+			if c.wantIRT == "" && !strings.HasPrefix(headerOf(t, ack.Raw, "Subject"), "Recorded: ") {
+				t.Errorf("outside a thread the acknowledgement's subject = %q, want the template's", headerOf(t, ack.Raw, "Subject"))
+			}
+		})
+	}
+}
+
+// A nudge keeps its text too: answers typed inside an Outlook quote of it
+// are found, and none of its own words is taken for one.
+func TestOutlookReplyToNudge(t *testing.T) {
+	r := newReading(t, "")
+	r.runUntil(utc("2027-02-11T12:00Z"))
+	nudge := r.lastSent(t, "nudge")
+	var kept int
+	if err := r.db.R().Get(&kept, `SELECT COUNT(*) FROM sent_texts t JOIN outbox o ON o.id = t.outbox_id WHERE o.message_id = ?`,
+		strings.Trim(nudge.MessageID, "<>")); err != nil || kept != 1 {
+		t.Fatalf("the nudge's text is kept %d times (%v), want once", kept, err)
+	}
+	raw := string(outlookReply(t, nudge, "nudge.reply@mail.example.org", "Sorry for the delay, answers below."))
+	q4 := "4. What topics do I want to discuss?\r\n"
+	if !strings.Contains(raw, q4) {
+		t.Fatalf("the nudge does not ask question 4 on a line of its own:\n%s", raw)
+	}
+	raw = strings.Replace(raw, q4, q4+"\r\nHow to say no to more committee work.\r\n\r\n", 1)
+	if out := r.ingest([]byte(raw)); out.Outcome != store.OutcomeLogged || out.Answers != 1 {
+		t.Fatalf("the reply to the nudge: %+v, want one answer", out)
+	}
+	if got := r.answers(); len(got) != 1 || got[4] != "How to say no to more committee work." {
+		t.Errorf("answers = %v", got)
+	}
+}
