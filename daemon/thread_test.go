@@ -2,6 +2,7 @@ package daemon
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"net/mail"
 	"regexp"
@@ -9,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mentord/mentord/daemon/ingest"
 	"github.com/mentord/mentord/daemon/store"
 )
 
@@ -135,6 +137,11 @@ func TestInlineCorrectionInsideOutlookQuoteOfAcknowledgement(t *testing.T) {
 		t.Fatalf("the acknowledgement does not show answer 2 as expected:\n%s", raw)
 	}
 	raw = []byte(strings.Replace(string(raw), old, old+"\r\nBJ: Correction, I called him on Friday.\r\n", 1))
+	// mentord inspect reads it as the inbox will, and says how it tied it.
+	in, err := ingest.Inspect(context.Background(), raw, r.cfg, r.db.R())
+	if err != nil || !strings.Contains(in.Answers["2"], "I called him on Friday") || in.Tied["2"] != "inline" || len(in.Answers) != 1 {
+		t.Errorf("inspect: answers %q, tied %q (%v), want answer 2 typed inline", in.Answers, in.Tied, err)
+	}
 	out := r.ingest(raw)
 	if out.Outcome != store.OutcomeLogged {
 		t.Fatalf("the reply to the acknowledgement: %+v", out)
