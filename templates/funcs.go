@@ -20,6 +20,7 @@ type locale struct {
 	// cadence words: the named rhythms, then "every %d" days, weeks, months
 	cadences                           map[string]string
 	everyDays, everyWeeks, everyMonths string
+	ordinal                            func(n int) string // "2nd", "2."
 }
 
 // locales has one entry per embedded language; Load refuses a language
@@ -46,6 +47,20 @@ var locales = map[string]*locale{
 		everyDays:   "every %d days",
 		everyWeeks:  "every %d weeks",
 		everyMonths: "every %d months",
+		ordinal: func(n int) string {
+			suffix := "th"
+			if n%100 < 11 || n%100 > 13 {
+				switch n % 10 {
+				case 1:
+					suffix = "st"
+				case 2:
+					suffix = "nd"
+				case 3:
+					suffix = "rd"
+				}
+			}
+			return strconv.Itoa(n) + suffix
+		},
 	},
 	"da": {
 		days:        [7]string{"søndag", "mandag", "tirsdag", "onsdag", "torsdag", "fredag", "lørdag"},
@@ -72,6 +87,7 @@ var locales = map[string]*locale{
 		everyDays:   "hver %d. dag",
 		everyWeeks:  "hver %d. uge",
 		everyMonths: "hver %d. måned",
+		ordinal:     func(n int) string { return strconv.Itoa(n) + "." },
 	},
 }
 
@@ -133,6 +149,7 @@ func (l *locale) funcs() map[string]any {
 		"lines":     lines,
 		"isURL":     isURL,
 		"oneline":   oneLine,
+		"ordinal":   l.ordinal,
 	}
 }
 

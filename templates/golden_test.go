@@ -122,6 +122,13 @@ var goldenCases = []struct {
 		d.AckOf, d.Agenda = Reflection, nil
 		d.Reply = "A good session. I left with a clearer plan for the spring\nand two names to contact."
 	}},
+	// Prose without numbers: each answer says how it was placed, and how to
+	// correct a wrong one.
+	{"ack-placed", Ack, func(s *Set, d *Data) {
+		agenda := append([]Answer(nil), d.Agenda...)
+		agenda[1].Tied, agenda[2].Tied = TiedOrder, TiedTopic
+		d.Agenda = agenda
+	}},
 	{"declined", Declined, func(s *Set, d *Data) { d.Comment = "Away at a conference that week, sorry." }},
 	{"counter", Counter, nil},
 	{"counter-comment", Counter, func(s *Set, d *Data) {

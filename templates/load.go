@@ -372,7 +372,9 @@ func (s *Set) sample(lang string, k Kind, sessionKind string, full bool) Data {
 			Contact: "email", Progress: "a notebook", ReviewEvery: 4, Minutes: 60,
 		}
 		d.Promises = []string{"A promise"}
-		d.Agenda = []Answer{{Number: 1, Question: "A question?", Text: "An answer"}}
+		d.Agenda = []Answer{{Number: 1, Question: "A question?", Text: "An answer"},
+			{Number: 2, Question: "Another question?", Text: "A paragraph without a number", Tied: TiedOrder},
+			{Number: 3, Question: "A third question?", Text: "A paragraph on its topic", Tied: TiedTopic}}
 		prev := d.Session
 		prev.Start, prev.End = start.AddDate(0, 0, -7), start.AddDate(0, 0, -7).Add(time.Hour)
 		d.Previous = &prev

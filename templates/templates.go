@@ -27,7 +27,7 @@
 // is an error.
 //
 // Templates see Data and its methods (Other, ToMentor). Date functions follow
-// the language: longDate, shortDate, short, clock, when and genitive; indent,
+// the language: longDate, shortDate, short, clock, when, genitive and ordinal; indent,
 // lines and isURL are the same in every language.
 package templates
 
@@ -124,7 +124,17 @@ func Without(qs []Question, key string) []Question {
 type Answer struct {
 	Number         int
 	Question, Text string
+	// Tied is how the answer was read from the reply when it had no
+	// number: TiedTopic or TiedOrder (the acknowledgement says so); "" when
+	// it was numbered or typed under the question.
+	Tied string
 }
+
+// How an answer without a number was tied to its question (Answer.Tied).
+const (
+	TiedTopic = "topic" // a paragraph led by the question's topic
+	TiedOrder = "order" // one paragraph per question, in order: paragraph N answers question N
+)
 
 // Agreement is what mentor and mentee settled at the chemistry meeting.
 type Agreement struct {
@@ -180,6 +190,18 @@ type Promise struct {
 type AdminNotice struct {
 	Title string   // one line: the subject
 	Lines []string // what happened and what to do, a paragraph each
+}
+
+// Placed reports whether any answer in Agenda was read without a number
+// (by its topic or its order), for the acknowledgement to say how to
+// correct it.
+func (d Data) Placed() bool {
+	for _, a := range d.Agenda {
+		if a.Tied == TiedTopic || a.Tied == TiedOrder {
+			return true
+		}
+	}
+	return false
 }
 
 // ToMentor reports whether the recipient is the mentor (by address, else by name).

@@ -44,7 +44,27 @@ type Outgoing struct {
 	calendar  *store.CalendarSent // the calendar state this message announces
 	ackOf     int64               // an acknowledgement: the reply it acknowledges
 	failure   string              // why the message can never be built (unsendable): recorded failed
+	// sentText is the message's text/plain body, packed, when it is kept for
+	// reading replies that quote it (keepsText).
+	sentText []byte
+	// thread makes the message an answer to one received (an
+	// acknowledgement): its In-Reply-To, References and subject.
+	thread *thread
 }
+
+// thread is what makes a message an answer to one received: the ids of
+// mail.Thread (the last one the received message's own) and the subject.
+type thread struct {
+	references []string
+	subject    string // "" keeps the template's
+}
+
+// keepsText reports whether a message of kind k keeps its text while
+// replies about its session are taken: the nudges and acknowledgements of
+// checklists and reflections, whose replies are read into the log (the
+// checklist's or reflection's own text is its prompt's). A written reply to
+// anything else goes to a person whole, so its text is not needed.
+func keepsText(k schedule.ActionKind) bool { return k == schedule.ActNudge || k == actAck }
 
 // Composer turns due actions into messages. It reads the database (through
 // the read pool) and caches what several actions of one pass share.
@@ -270,6 +290,14 @@ func (c *Composer) message(ctx context.Context, out *Outgoing, p store.PairView,
 			msg.InReplyTo, msg.References = first, []string{first}
 		}
 	}
+	if th := out.thread; th != nil {
+		if n := len(th.references); n > 0 {
+			msg.InReplyTo, msg.References = th.references[n-1], th.references
+		}
+		if th.subject != "" {
+			msg.Subject = th.subject
+		}
+	}
 	if a.Kind == schedule.ActInvite || a.Kind == schedule.ActUpdate || a.Kind == schedule.ActCancel {
 		ics, err := c.ics(ctx, a, p, s, r)
 		if err != nil {
@@ -289,8 +317,11 @@ func (c *Composer) message(ctx context.Context, out *Outgoing, p store.PairView,
 	out.Item = store.OutboxItem{
 		Key: key, Kind: string(a.Kind), PairID: &p.ID, SessionID: &s.ID, Recipient: to.Email,
 		RecipientDomain: mail.Domain(to.Email), EnvelopeFrom: mail.BounceAddress(box.Address, box.PlusDelimiter, msg.MessageID),
-		MessageID: msg.MessageID, Subject: r.Subject, Payload: raw, NextAttemptAt: c.now, CreatedAt: c.now,
+		MessageID: msg.MessageID, Subject: msg.Subject, Payload: raw, NextAttemptAt: c.now, CreatedAt: c.now,
 		Packed: store.Pack(raw), // here, not in the write transaction that records it
+	}
+	if keepsText(a.Kind) && !c.Preview {
+		out.sentText = store.Pack([]byte(r.Text))
 	}
 	return nil
 }
@@ -499,7 +530,12 @@ func Record(ctx context.Context, tx *sqlx.Tx, out *Outgoing, now time.Time) (boo
 		}
 	}
 	if out.prompt != nil && out.tokenHash != "" {
-		if err := store.InsertToken(ctx, tx, out.tokenHash, out.prompt.ID, now); err != nil {
+		if err := store.InsertToken(ctx, tx, out.tokenHash, out.prompt.ID, out.Item.ID, now); err != nil {
+			return false, err
+		}
+	}
+	if out.sentText != nil && out.Item.SessionID != nil {
+		if err := store.InsertSentText(ctx, tx, out.Item.ID, *out.Item.SessionID, out.sentText); err != nil {
 			return false, err
 		}
 	}

@@ -68,11 +68,19 @@ func (a *apply) calendar(ctx context.Context) error {
 		a.set(store.OutcomeQuarantined, strings.Join(ignored, "; "))
 	case slices.ContainsFunc(ignored, func(r string) bool { return strings.HasPrefix(r, "late:") }):
 		a.set(store.OutcomeLate, strings.Join(ignored, "; "))
+	case slices.ContainsFunc(ignored, func(r string) bool { return strings.HasPrefix(r, unknownUID) }):
+		// Not about any session of the programme: mentord cannot tell what
+		// it answers, so a person reads it, as any other mail it does not
+		// know (RFC 5546 leaves an unknown UID to the organizer's judgement).
+		a.set(store.OutcomeUnrelated, strings.Join(append(ignored, "left for a person"), "; "))
 	default:
 		a.set(store.OutcomeIgnored, strings.Join(append(ignored, "no calendar answer to apply"), "; "))
 	}
 	return nil
 }
+
+// unknownUID opens the reason for a calendar answer about no session of ours.
+const unknownUID = "unknown UID "
 
 // maxClockSkew is how far ahead of mentord's clock a sender's DTSTAMP may be
 // (a client's clock set wrong, a zone written as UTC) and still count.
@@ -89,7 +97,7 @@ func recurrenceKey(t *time.Time) string {
 func (a *apply) calendarReply(ctx context.Context, rep calendar.Reply) (string, bool, error) {
 	s, err := store.SessionByUID(ctx, a.tx, rep.UID)
 	if errors.Is(err, store.ErrNotFound) {
-		return "unknown UID " + rep.UID, false, nil
+		return unknownUID + rep.UID, false, nil
 	}
 	if err != nil {
 		return "", false, err
