@@ -91,7 +91,8 @@ type Person struct{ Name, Email string }
 
 // Session is one meeting of a pair.
 type Session struct {
-	Number, Count int       // "session 3 of 12"
+	Number, Count int       // "session 3 of 12": its number for life, of the pair's highest
+	Cancelled     []int     // the numbers of the pair's other sessions that were cancelled, in order
 	Kind          string    // chemistry, regular, review, final
 	Start, End    time.Time // in the recipient's own zone; printed as given
 	Zone          string    // IANA name of that zone, e.g. Europe/Copenhagen
