@@ -170,8 +170,16 @@ func (c *Composer) load(ctx context.Context, a schedule.Action) (ab about, err e
 	if ab.to, err = c.person(ctx, ab.p, a.PersonID); err != nil {
 		return ab, err
 	}
-	ab.d, err = c.data(ab.p, ab.sessions, ab.s, ab.to)
-	return ab, err
+	if ab.d, err = c.data(ab.p, ab.sessions, ab.s, ab.to); err != nil {
+		return ab, err
+	}
+	if ab.to.ID != ab.p.Mentor.ID && ab.to.ID != ab.p.Mentee.ID {
+		// Someone taken off the session (a mentor replaced): to them, they
+		// were its mentor, not the one who took over.
+		ab.d.Mentor = templates.Person{Name: ab.to.Name, Email: ab.to.Email}
+		ab.d.Removed = ab.s.Status == store.SessionPlanned && ab.p.Status == store.PairActive
+	}
+	return ab, nil
 }
 
 // Compose renders the message for one action.
@@ -352,6 +360,7 @@ func (c *Composer) data(p store.PairView, sessions []store.Session, s store.Sess
 		Agreement: templates.Agreement{Objectives: a.Objectives, Cadence: a.Cadence, Location: a.Location, Contact: a.Contact,
 			Progress: a.ProgressRecording, ReviewEvery: a.ReviewEvery, Minutes: a.SessionMinutes},
 		MentorSeesPlan: c.cfg.BriefsEnabled() && p.SharePlans,
+		AdminMail:      c.cfg.Programme.AdminEmail != "",
 	}, nil
 }
 
