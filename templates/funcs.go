@@ -21,6 +21,7 @@ type locale struct {
 	cadences                           map[string]string
 	everyDays, everyWeeks, everyMonths string
 	ordinal                            func(n int) string // "2nd", "2."
+	and                                string             // the last joint of a list: "3, 5 and 7"
 }
 
 // locales has one entry per embedded language; Load refuses a language
@@ -61,6 +62,7 @@ var locales = map[string]*locale{
 			}
 			return strconv.Itoa(n) + suffix
 		},
+		and: " and ",
 	},
 	"da": {
 		days:        [7]string{"søndag", "mandag", "tirsdag", "onsdag", "torsdag", "fredag", "lørdag"},
@@ -88,6 +90,7 @@ var locales = map[string]*locale{
 		everyWeeks:  "hver %d. uge",
 		everyMonths: "hver %d. måned",
 		ordinal:     func(n int) string { return strconv.Itoa(n) + "." },
+		and:         " og ",
 	},
 }
 
@@ -150,7 +153,25 @@ func (l *locale) funcs() map[string]any {
 		"isURL":     isURL,
 		"oneline":   oneLine,
 		"ordinal":   l.ordinal,
+		"numbers":   l.numbers,
 	}
+}
+
+// numbers writes a list of session numbers as prose: "3", "3 and 7",
+// "3, 5 and 7".
+func (l *locale) numbers(ns []int) string {
+	var b strings.Builder
+	for i, n := range ns {
+		switch {
+		case i == 0:
+		case i == len(ns)-1:
+			b.WriteString(l.and)
+		default:
+			b.WriteString(", ")
+		}
+		b.WriteString(strconv.Itoa(n))
+	}
+	return b.String()
 }
 
 // indent puts prefix before every line of s but the first, so a multi-line

@@ -41,6 +41,11 @@ func fixture(t *testing.T, s *Set, lang string) Data {
 		},
 		MentorSeesPlan: true,
 		AckOf:          Checklist,
+		Proposer:       ase,
+		Decliner:       ase,
+		Held:           Checklist,
+		AdminMail:      true,
+		Ref:            Ref{Pair: 3, Session: 41},
 		Notice:         &AdminNotice{Title: "an address bounces", Lines: []string{"mentord stopped sending to it."}},
 	}
 	proposed := Session{Number: 4, Count: 12, Kind: SessionReview, Start: start.AddDate(0, 0, 2).Add(-4 * time.Hour),
@@ -85,9 +90,12 @@ var goldenCases = []struct {
 	edit func(s *Set, d *Data)
 }{
 	{"invite", Invite, nil},
+	{"invite-gap", Invite, func(s *Set, d *Data) { d.Session.Cancelled = []int{3} }},
+	{"invite-gaps", Invite, func(s *Set, d *Data) { d.Recipient, d.Session.Cancelled = d.Mentor, []int{2, 3, 9} }},
 	{"update", Update, func(s *Set, d *Data) { d.Recipient = d.Mentor }},
 	{"update-details", Update, func(s *Set, d *Data) { d.Previous = nil }},
 	{"cancel", Cancel, nil},
+	{"cancel-removed", Cancel, func(s *Set, d *Data) { d.Recipient, d.Removed = d.Mentor, true }},
 	{"checklist", Checklist, func(s *Set, d *Data) {
 		d.Questions = s.Questions(d.Lang, "checklist", d.Session.Kind, true)
 	}},
@@ -130,12 +138,24 @@ var goldenCases = []struct {
 		d.Agenda = agenda
 	}},
 	{"declined", Declined, func(s *Set, d *Data) { d.Comment = "Away at a conference that week, sorry." }},
+	{"declined-sent", Declined, func(s *Set, d *Data) { d.HeldSent, d.AdminMail = true, false }},
+	{"declined-mentee", Declined, func(s *Set, d *Data) { d.Recipient, d.Decliner, d.Held = d.Mentor, d.Mentee, Brief }},
+	{"delegated", Declined, func(s *Set, d *Data) { d.Delegated = true }},
+	{"declined-admin", Declined, func(s *Set, d *Data) {
+		d.Recipient, d.Decliner, d.Held = Person{Email: "mentoring-admin@example.dk"}, d.Mentee, ""
+		d.Comment = "Sick, sorry."
+	}},
+	{"delegated-admin", Declined, func(s *Set, d *Data) {
+		d.Recipient, d.Delegated, d.Held = Person{Email: "mentoring-admin@example.dk"}, true, ""
+	}},
 	{"counter", Counter, nil},
+	{"counter-mentee", Counter, func(s *Set, d *Data) { d.Recipient, d.Proposer, d.AdminMail = d.Mentor, d.Mentee, false }},
 	{"counter-comment", Counter, func(s *Set, d *Data) {
 		d.Comment = "Could we move it to Thursday? The faculty board meets on Tuesday\nafternoon, and <b>I chair it</b> this term."
 	}},
 	{"counter-admin", Counter, func(s *Set, d *Data) {
 		d.Recipient = Person{Name: "", Email: "mentoring-admin@example.dk"}
+		d.Ref.Move = "2027-01-14T10:00"
 	}},
 	{"digest", Digest, func(s *Set, d *Data) {
 		d.Session.Number, d.Session.Kind = 12, SessionFinal

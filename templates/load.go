@@ -364,7 +364,12 @@ func (s *Set) sample(lang string, k Kind, sessionKind string, full bool) Data {
 	proposed := d.Session
 	proposed.Start, proposed.End = start.AddDate(0, 0, 2), start.AddDate(0, 0, 2).Add(time.Hour)
 	d.Proposed = &proposed
+	d.Proposer, d.Decliner = mentee, mentee
+	d.Ref = Ref{Pair: 1, Session: 2}
 	if full {
+		d.Proposer, d.Decliner = mentor, mentor
+		d.Session.Cancelled = []int{1, 3}
+		d.Delegated, d.Held, d.HeldSent, d.AdminMail, d.Removed = true, Checklist, true, true, true
 		d.Recipient = mentee
 		d.Session.Location = "Room 1"
 		d.Agreement = Agreement{

@@ -14,7 +14,7 @@ import (
 // Messages that answer what came in rather than follow the schedule.
 const (
 	actAck      schedule.ActionKind = "ack"
-	ActDeclined schedule.ActionKind = "declined"
+	ActDeclined schedule.ActionKind = "declined" // also for an invitation passed on (DELEGATED)
 	ActCounter  schedule.ActionKind = "counter"
 )
 
@@ -72,6 +72,7 @@ func (c *Composer) ComposeAdmin(ctx context.Context, kind templates.Kind, key st
 			return nil, err
 		}
 		pairID = &p.ID
+		d.Ref = templates.Ref{Pair: p.ID, Session: s.ID}
 	}
 	edit(&d)
 	r, err := c.tpl.Render(kind, d)

@@ -190,8 +190,16 @@ func (c *Composer) load(ctx context.Context, a schedule.Action) (ab about, err e
 	if ab.to, err = c.person(ctx, ab.p, a.PersonID); err != nil {
 		return ab, err
 	}
-	ab.d, err = c.data(ab.p, ab.sessions, ab.s, ab.to)
-	return ab, err
+	if ab.d, err = c.data(ab.p, ab.sessions, ab.s, ab.to); err != nil {
+		return ab, err
+	}
+	if ab.to.ID != ab.p.Mentor.ID && ab.to.ID != ab.p.Mentee.ID {
+		// Someone taken off the session (a mentor replaced): to them, they
+		// were its mentor, not the one who took over.
+		ab.d.Mentor = templates.Person{Name: ab.to.Name, Email: ab.to.Email}
+		ab.d.Removed = ab.s.Status == store.SessionPlanned && ab.p.Status == store.PairActive
+	}
+	return ab, nil
 }
 
 // Compose renders the message for one action.
@@ -383,26 +391,28 @@ func (c *Composer) data(p store.PairView, sessions []store.Session, s store.Sess
 		Agreement: templates.Agreement{Objectives: a.Objectives, Cadence: a.Cadence, Location: a.Location, Contact: a.Contact,
 			Progress: a.ProgressRecording, ReviewEvery: a.ReviewEvery, Minutes: a.SessionMinutes},
 		MentorSeesPlan: c.cfg.BriefsEnabled() && p.SharePlans,
+		AdminMail:      c.cfg.Programme.AdminEmail != "",
 	}, nil
 }
 
-// sessionInfo numbers s among the pair's sessions still planned ("3 of 12").
+// sessionInfo is s as a message names it. A session keeps the number it was
+// planned with for life, as every message and calendar title already sent
+// names it: a cancellation or a move renumbers nothing. Count is the highest
+// number the pair has (sessions added later raise it); Cancelled names the
+// pair's other cancelled sessions, so "session 4 of 12" can say that
+// session 3 will not take place.
 func sessionInfo(s store.Session, sessions []store.Session, loc *time.Location) templates.Session {
-	n, count := 1, 0
+	count := s.Number
+	var cancelled []int
 	for _, o := range sessions {
-		if o.Status == store.SessionCancelled {
-			continue
-		}
-		count++
-		if o.StartsAt.Before(s.StartsAt) || o.StartsAt.Equal(s.StartsAt) && o.ID < s.ID {
-			n++
+		count = max(count, o.Number)
+		if o.Status == store.SessionCancelled && o.ID != s.ID {
+			cancelled = append(cancelled, o.Number)
 		}
 	}
-	if s.Status == store.SessionCancelled {
-		count++ // it still counts in its own cancellation notice
-	}
+	sort.Ints(cancelled)
 	return templates.Session{
-		Number: n, Count: max(count, n), Kind: s.Kind, Start: s.StartsAt.In(loc), End: s.End().In(loc),
+		Number: s.Number, Count: count, Cancelled: cancelled, Kind: s.Kind, Start: s.StartsAt.In(loc), End: s.End().In(loc),
 		Zone: loc.String(), Location: s.Location, Minutes: s.DurationMin,
 	}
 }
