@@ -81,7 +81,6 @@ type demoClient struct {
 	rng      *rand.Rand
 	pending  int             // answers planned, not sent yet
 	answered map[string]bool // "checklist 4": answered or about to be
-	replies  int             // written replies so far: picks the mail program
 }
 
 func (d *demo) startClients(ctx context.Context) []*demoClient {
@@ -287,12 +286,16 @@ func (c *demoClient) msgID(domain string) string {
 	return fmt.Sprintf("%016x@%s", c.rng.Uint64(), domain)
 }
 
-// reply answers a checklist or reflection from the next mail program in turn.
+// reply answers a checklist or reflection from the mail programs in turn:
+// the session's checklist, then its reflection, shifted every round. The
+// program follows from what is answered, not from the order the answers
+// happen to be written in, so a loaded machine tells the same story.
 func (c *demoClient) reply(ctx context.Context, m demoMail, sent demoSent, purpose string) {
-	c.mu.Lock()
-	prog := demoPrograms[(c.replies+c.replies/len(demoPrograms))%len(demoPrograms)] // each in turn, shifted every round
-	c.replies++
-	c.mu.Unlock()
+	turn := 2 * (sent.Session.Number - 1)
+	if purpose == "reflection" {
+		turn++
+	}
+	prog := demoPrograms[(turn+turn/len(demoPrograms))%len(demoPrograms)]
 	var as []demoAnswer
 	promised := len(demoListAfter(m.text, "Last time you promised to:"))
 	for _, q := range demoQuestionLine.FindAllStringSubmatch(m.text, -1) {
