@@ -163,7 +163,11 @@ func roughly(d time.Duration) string {
 }
 
 func setupBackup(fs *flag.FlagSet) func(*env, *cmdline) error {
+	beforeStart := fs.Bool("before-start", false, "the unit's ExecStartPre=: when this mentord will migrate the database, copy it first to backups/ beside it (the last 3 are kept); else do nothing")
 	return func(e *env, c *cmdline) error {
+		if *beforeStart {
+			return backupBeforeStart(e, c)
+		}
 		if len(c.args) != 1 {
 			return usagef("give the backup file to write (it must not exist)")
 		}
@@ -179,6 +183,31 @@ func setupBackup(fs *flag.FlagSet) func(*env, *cmdline) error {
 			return nil
 		})
 	}
+}
+
+// backupBeforeStart runs before every start of the service. It never stops a
+// start for a configuration error (serve reports that, with status 2, so that
+// systemd does not restart it in a loop), only when a needed backup failed:
+// then nothing is migrated.
+func backupBeforeStart(e *env, c *cmdline) error {
+	if len(c.args) > 0 {
+		return usagef("--before-start takes no file: it writes into backups/ beside the database")
+	}
+	cfg, err := e.loadConfig(c, false)
+	if err != nil {
+		fmt.Fprintf(e.stderr, "mentord backup: no backup before the start: the configuration is not usable (serve says why)\n")
+		return nil
+	}
+	file, why, err := admin.BackupBeforeStart(context.Background(), cfg.Database.Path, e.now())
+	switch {
+	case err != nil:
+		return err
+	case file == "":
+		fmt.Fprintf(e.stdout, "mentord backup: no backup needed before the start: %s\n", why)
+	default:
+		fmt.Fprintf(e.stdout, "mentord backup: the database will be migrated; a checked copy of it is in %s\n", file)
+	}
+	return nil
 }
 
 func setupSendTest(fs *flag.FlagSet) func(*env, *cmdline) error {

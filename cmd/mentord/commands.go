@@ -20,7 +20,7 @@ import (
 // commands is every subcommand, in the order help lists them.
 var commands = []command{
 	{name: "serve", summary: "run the daemon (under systemd: Type=notify; INT/TERM stop, HUP reloads)", setup: setupServe},
-	{name: "print-unit", summary: "print the systemd unit (mentord.service) to install", setup: setupPrintUnit, noConfig: true},
+	{name: "print-unit", summary: "print the systemd unit (mentord.service, or with --template mentord@.service) to install", setup: setupPrintUnit, noConfig: true},
 	{name: "check-config", summary: "load and validate the configuration, reporting every error with file, line and key", setup: setupCheckConfig, secrets: true},
 	{name: "pair add", summary: "add a mentoring pair with its agreement and planned sessions; prints the pair's id", setup: setupPairAdd},
 	{name: "pair list", summary: "list the pairs", setup: setupPairList},
@@ -57,11 +57,16 @@ func setupServe(fs *flag.FlagSet) func(*env, *cmdline) error {
 }
 
 func setupPrintUnit(fs *flag.FlagSet) func(*env, *cmdline) error {
+	template := fs.Bool("template", false, "print mentord@.service, the unit of one of several programmes on a host")
 	return func(e *env, c *cmdline) error {
 		if len(c.args) > 0 {
 			return usagef("print-unit takes no arguments")
 		}
-		_, err := fmt.Fprint(e.stdout, dist.Unit)
+		unit := dist.Unit
+		if *template {
+			unit = dist.Template
+		}
+		_, err := fmt.Fprint(e.stdout, unit)
 		return err
 	}
 }
