@@ -50,7 +50,6 @@ func complete(t *testing.T, script string, words ...string) []string {
 	return strings.Fields(string(out))
 }
 
-
 // The bash completion offers every command and, after one, its flags.
 func TestBashCompletion(t *testing.T) {
 	h := newHarness(t)
