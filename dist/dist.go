@@ -17,3 +17,10 @@ var Template string
 
 // Units are the unit files by the name they are installed under.
 var Units = map[string]string{"mentord.service": Unit, "mentord@.service": Template}
+
+// Config is the configuration the Debian package installs as
+// /etc/mentord/config.yaml: config.example.yaml for production (a test keeps
+// the two alike).
+//
+//go:embed config.yaml
+var Config string

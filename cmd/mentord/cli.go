@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"runtime/debug"
 	"sort"
 	"strings"
@@ -165,6 +166,8 @@ func (cl *cmdline) chooseConfig(e *env, fs *flag.FlagSet, programme string) erro
 		cl.configPath = e.getenv("MENTORD_CONFIG")
 	case e.getenv("MENTORD_PROGRAMME") != "":
 		cl.configPath, err = e.programmeConfig(e.getenv("MENTORD_PROGRAMME"))
+	default:
+		cl.configPath = filepath.Join(e.dirs().etc, "config.yaml") // config.DefaultPath
 	}
 	return err
 }
