@@ -80,6 +80,9 @@ type Daemon struct {
 	dev    *devserver.Server
 	http   *http.Server
 	lock   *instanceLock // this process's claim on the database
+	// started is the configuration the process started with: what the
+	// settings a reload cannot change (restartOnly) are running on.
+	started *config.Config
 
 	// reloaded is closed and replaced on every successful reload, so loops
 	// holding connections can reconnect with the new settings.
@@ -117,6 +120,7 @@ func Run(ctx context.Context, opts Options) error {
 	d := &Daemon{clock: opts.Clock, notify: opts.Notify, reloaded: make(chan struct{}), kick: make(chan struct{}, 1), changed: make(chan struct{}, 1),
 		watchdog: watchdogInterval(), faults: opts.Faults}
 	d.cfg.Store(cfg)
+	d.started = cfg
 	d.log = opts.Logger
 	if d.log == nil {
 		d.log = NewLogger(opts.LogOutput, cfg.Log.Level, cfg.Log.Format)
@@ -134,6 +138,7 @@ func Run(ctx context.Context, opts Options) error {
 		return err
 	}
 	defer d.close()
+	d.markStarting(ctx, cfg)
 
 	hard, cutWork := context.WithCancel(context.Background())
 	defer cutWork()
@@ -272,6 +277,20 @@ func (d *Daemon) start(ctx context.Context) error {
 	return nil
 }
 
+// markStarting marks every component "starting" and records it for
+// `mentord status`, so that status shows all of them from the start, each
+// until it reports its own state.
+func (d *Daemon) markStarting(ctx context.Context, cfg *config.Config) {
+	names := append(slices.Clone(loopNames), "smtp", "imap", "database")
+	if cfg.OAuth.Enabled() {
+		names = append(names, "oauth")
+	}
+	for _, n := range names {
+		d.health.Set(n, true, "starting", nil)
+	}
+	d.writeHealth(ctx)
+}
+
 // checkDatabase checks the whole database file (quick_check) after the
 // start, and reports it as the "database" component: a damaged file makes
 // /healthz fail and is logged, with what to do.
@@ -323,7 +342,8 @@ func (d *Daemon) reload(path string) {
 		d.log.Error("reload: the templates are invalid; keeping the old configuration", "err", err)
 		return
 	}
-	for _, key := range restartOnly(old, cfg) {
+	// Against what runs, not the last file read: a change taken back warns no more.
+	for _, key := range restartOnly(d.started, cfg) {
 		d.log.Warn("reload: this setting changes only at the next restart", "key", key)
 	}
 	if !sameOAuth(old, cfg) {

@@ -83,11 +83,7 @@ func printStatus(w io.Writer, st admin.Status) {
 		fmt.Fprintf(w, "  failed   %s %s to %s: %s\n", when(f.CreatedAt), f.Kind, f.Recipient, f.LastError)
 	}
 	printQuota(w, st, when)
-	fmt.Fprintf(w, "Next due   %d due now", st.DueNow)
-	if st.DueNow > 0 && (st.Daemon == nil || st.Daemon.Stale) {
-		fmt.Fprint(w, " (the daemon is not running: they go out when it starts)")
-	}
-	fmt.Fprintln(w)
+	printNext(w, st, when)
 	for _, u := range st.Upcoming {
 		at := "now"
 		if u.At.After(st.Now) {
@@ -115,6 +111,33 @@ func printStatus(w io.Writer, st admin.Status) {
 	for _, p := range st.Suspended {
 		fmt.Fprintf(w, "  %s <%s>, bounce score %.1f\n", p.Name, p.Email, p.BounceScore)
 	}
+}
+
+// printNext says how many messages are due now, or when none is, how long
+// nothing will be and what comes next.
+func printNext(w io.Writer, st admin.Status, when func(time.Time) string) {
+	next := st.Next
+	if len(st.Upcoming) > 0 {
+		next = &st.Upcoming[0]
+	}
+	switch {
+	case st.DueNow > 0:
+		fmt.Fprintf(w, "Next due   %d due now", st.DueNow)
+		if st.Daemon == nil || st.Daemon.Stale {
+			fmt.Fprint(w, " (the daemon is not running: they go out when it starts)")
+		}
+	case next == nil:
+		fmt.Fprint(w, "Next due   nothing due in the next year: no session is planned")
+	default:
+		gap := next.At.Sub(st.Now)
+		if days := int(gap / (24 * time.Hour)); days >= 1 {
+			fmt.Fprintf(w, "Next due   nothing due in the next %d days", days)
+		} else {
+			fmt.Fprint(w, "Next due   nothing due now")
+		}
+		fmt.Fprintf(w, "; next: %s %s to the %s, pair %d session %d (in %s)", when(next.At), next.Kind, next.To, next.Pair, next.Number, roughly(gap))
+	}
+	fmt.Fprintln(w)
 }
 
 // printQuota shows the sending quotas when one is set or the server paused
