@@ -16,16 +16,16 @@ import (
 // Status is `mentord status`: what the admin checks first. It holds no text a
 // mentee wrote (no answers, no reply text, no subjects of received mail).
 type Status struct {
-	Now         time.Time           `json:"now"`
-	Daemon      *health.Report      `json:"daemon"` // nil when the daemon never ran on this database
-	Outbox      OutboxStatus        `json:"outbox"`
-	Quota       QuotaStatus         `json:"quota"`
-	DueNow      int                 `json:"due_now"`  // messages the schedule would send at once (many: the daemon is not running)
-	Upcoming    []Upcoming          `json:"upcoming"` // the soonest 10, due now first
+	Now      time.Time      `json:"now"`
+	Daemon   *health.Report `json:"daemon"` // nil when the daemon never ran on this database
+	Outbox   OutboxStatus   `json:"outbox"`
+	Quota    QuotaStatus    `json:"quota"`
+	DueNow   int            `json:"due_now"`  // messages the schedule would send at once (many: the daemon is not running)
+	Upcoming []Upcoming     `json:"upcoming"` // the soonest 10, due now first
 	// Next is the first message to come when nothing is due within the
 	// schedule's horizon (Upcoming is empty): weeks away, say. Nil then when
 	// nothing is planned within a year.
-	Next *Upcoming `json:"next,omitempty"`
+	Next        *Upcoming           `json:"next,omitempty"`
 	Quarantined []store.Quarantined `json:"quarantined"`
 	Late        []store.Quarantined `json:"late"` // replies after their session's reply window: kept, not logged
 	Suspended   []store.Person      `json:"suspended"`
