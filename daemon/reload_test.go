@@ -56,9 +56,12 @@ func TestStatusSeesEveryComponentFromTheStart(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	rep, err := health.Load(context.Background(), db.R(), time.Now())
-	if err != nil || rep == nil {
-		t.Fatalf("health.Load = %v, %v", rep, err)
+	// The report is saved right after READY.
+	var rep *health.Report
+	for deadline := time.Now().Add(10 * time.Second); rep == nil; time.Sleep(10 * time.Millisecond) {
+		if rep, err = health.Load(context.Background(), db.R(), time.Now()); err != nil || (rep == nil && time.Now().After(deadline)) {
+			t.Fatalf("health.Load = %v, %v", rep, err)
+		}
 	}
 	seen := map[string]string{}
 	for _, part := range rep.Parts {

@@ -138,7 +138,7 @@ func Run(ctx context.Context, opts Options) error {
 		return err
 	}
 	defer d.close()
-	d.markStarting(ctx, cfg)
+	d.markStarting(cfg)
 
 	hard, cutWork := context.WithCancel(context.Background())
 	defer cutWork()
@@ -155,6 +155,9 @@ func Run(ctx context.Context, opts Options) error {
 	go d.checkDatabase(soft)
 
 	d.notify("READY=1\nSTATUS=running")
+	// Saved now, after READY (not to hold it up), rather than left to the
+	// schedule's first pass, which may take long on a large database.
+	d.writeHealth(soft)
 	d.log.Info("mentord running", "config", cfg.File, "database", cfg.Database.Path, "pid", pidOf())
 
 	// A reload runs beside this loop, one at a time, so that SIGTERM is
@@ -277,10 +280,10 @@ func (d *Daemon) start(ctx context.Context) error {
 	return nil
 }
 
-// markStarting marks every component "starting" and records it for
-// `mentord status`, so that status shows all of them from the start, each
+// markStarting marks every component "starting", so that status (once the
+// report is saved, right after READY) shows all of them from the start, each
 // until it reports its own state.
-func (d *Daemon) markStarting(ctx context.Context, cfg *config.Config) {
+func (d *Daemon) markStarting(cfg *config.Config) {
 	names := append(slices.Clone(loopNames), "smtp", "imap", "database")
 	if cfg.OAuth.Enabled() {
 		names = append(names, "oauth")
@@ -288,7 +291,6 @@ func (d *Daemon) markStarting(ctx context.Context, cfg *config.Config) {
 	for _, n := range names {
 		d.health.Set(n, true, "starting", nil)
 	}
-	d.writeHealth(ctx)
 }
 
 // checkDatabase checks the whole database file (quick_check) after the
