@@ -130,9 +130,12 @@ func printNext(w io.Writer, st admin.Status, when func(time.Time) string) {
 		fmt.Fprint(w, "Next due   nothing due in the next year: no session is planned")
 	default:
 		gap := next.At.Sub(st.Now)
-		if days := int(gap / (24 * time.Hour)); days >= 1 {
+		switch days := int(gap / (24 * time.Hour)); {
+		case days == 1:
+			fmt.Fprint(w, "Next due   nothing due in the next day")
+		case days > 1:
 			fmt.Fprintf(w, "Next due   nothing due in the next %d days", days)
-		} else {
+		default:
 			fmt.Fprint(w, "Next due   nothing due now")
 		}
 		fmt.Fprintf(w, "; next: %s %s to the %s, pair %d session %d (in %s)", when(next.At), next.Kind, next.To, next.Pair, next.Number, roughly(gap))
