@@ -80,6 +80,9 @@ type Daemon struct {
 	dev    *devserver.Server
 	http   *http.Server
 	lock   *instanceLock // this process's claim on the database
+	// started is the configuration the process started with: what the
+	// settings a reload cannot change (restartOnly) are running on.
+	started *config.Config
 
 	// reloaded is closed and replaced on every successful reload, so loops
 	// holding connections can reconnect with the new settings.
@@ -117,6 +120,7 @@ func Run(ctx context.Context, opts Options) error {
 	d := &Daemon{clock: opts.Clock, notify: opts.Notify, reloaded: make(chan struct{}), kick: make(chan struct{}, 1), changed: make(chan struct{}, 1),
 		watchdog: watchdogInterval(), faults: opts.Faults}
 	d.cfg.Store(cfg)
+	d.started = cfg
 	d.log = opts.Logger
 	if d.log == nil {
 		d.log = NewLogger(opts.LogOutput, cfg.Log.Level, cfg.Log.Format)
@@ -134,6 +138,7 @@ func Run(ctx context.Context, opts Options) error {
 		return err
 	}
 	defer d.close()
+	d.markStarting(cfg)
 
 	hard, cutWork := context.WithCancel(context.Background())
 	defer cutWork()
@@ -150,6 +155,9 @@ func Run(ctx context.Context, opts Options) error {
 	go d.checkDatabase(soft)
 
 	d.notify("READY=1\nSTATUS=running")
+	// Saved now, after READY (not to hold it up), rather than left to the
+	// schedule's first pass, which may take long on a large database.
+	d.writeHealth(soft)
 	d.log.Info("mentord running", "config", cfg.File, "database", cfg.Database.Path, "pid", pidOf())
 
 	// A reload runs beside this loop, one at a time, so that SIGTERM is
@@ -272,6 +280,19 @@ func (d *Daemon) start(ctx context.Context) error {
 	return nil
 }
 
+// markStarting marks every component "starting", so that status (once the
+// report is saved, right after READY) shows all of them from the start, each
+// until it reports its own state.
+func (d *Daemon) markStarting(cfg *config.Config) {
+	names := append(slices.Clone(loopNames), "smtp", "imap", "database")
+	if cfg.OAuth.Enabled() {
+		names = append(names, "oauth")
+	}
+	for _, n := range names {
+		d.health.Set(n, true, "starting", nil)
+	}
+}
+
 // checkDatabase checks the whole database file (quick_check) after the
 // start, and reports it as the "database" component: a damaged file makes
 // /healthz fail and is logged, with what to do.
@@ -323,7 +344,8 @@ func (d *Daemon) reload(path string) {
 		d.log.Error("reload: the templates are invalid; keeping the old configuration", "err", err)
 		return
 	}
-	for _, key := range restartOnly(old, cfg) {
+	// Against what runs, not the last file read: a change taken back warns no more.
+	for _, key := range restartOnly(d.started, cfg) {
 		d.log.Warn("reload: this setting changes only at the next restart", "key", key)
 	}
 	if !sameOAuth(old, cfg) {

@@ -4,7 +4,9 @@
 #  - python3-icalendar and Node.js with npm, and ical.js into calendar/testdata,
 #    the outside calendar parsers the calendar tests check every invite with;
 #  - systemd-analyze (package systemd), which checks the unit in dist/;
-#  - strace, which watches which files the service opens (cmd/mentord).
+#  - strace, which watches which files the service opens (cmd/mentord);
+#  - debootstrap, which makes the clean Debian system scripts/test-deb.sh
+#    installs the package into.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export DEBIAN_FRONTEND=noninteractive
@@ -17,6 +19,7 @@ command -v node >/dev/null 2>&1 || missing+=(nodejs)
 command -v npm >/dev/null 2>&1 || missing+=(npm)
 command -v systemd-analyze >/dev/null 2>&1 || missing+=(systemd)
 command -v strace >/dev/null 2>&1 || missing+=(strace)
+command -v debootstrap >/dev/null 2>&1 || missing+=(debootstrap)
 if [ ${#missing[@]} -gt 0 ]; then
 	echo "install-test-deps: installing ${missing[*]}" >&2
 	apt-get update -qq

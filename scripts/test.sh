@@ -4,7 +4,8 @@
 # parsers nobody here wrote (Debian's python3-icalendar, Mozilla's ical.js from
 # npm), and the end-to-end suite against a real Postfix + Dovecot on loopback
 # (e2e/mailstack.sh installs the Debian packages when missing and starts and
-# stops the stack). Installing needs root.
+# stops the stack), and the Debian package installed into a clean Debian
+# chroot (scripts/test-deb.sh). Installing needs root.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -14,4 +15,5 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 bash scripts/install-test-deps.sh
 go vet ./...
+bash scripts/test-deb.sh
 go test -race -count=1 ./...

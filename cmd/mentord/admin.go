@@ -83,11 +83,7 @@ func printStatus(w io.Writer, st admin.Status) {
 		fmt.Fprintf(w, "  failed   %s %s to %s: %s\n", when(f.CreatedAt), f.Kind, f.Recipient, f.LastError)
 	}
 	printQuota(w, st, when)
-	fmt.Fprintf(w, "Next due   %d due now", st.DueNow)
-	if st.DueNow > 0 && (st.Daemon == nil || st.Daemon.Stale) {
-		fmt.Fprint(w, " (the daemon is not running: they go out when it starts)")
-	}
-	fmt.Fprintln(w)
+	printNext(w, st, when)
 	for _, u := range st.Upcoming {
 		at := "now"
 		if u.At.After(st.Now) {
@@ -120,6 +116,36 @@ func printStatus(w io.Writer, st admin.Status) {
 	for _, p := range st.Suspended {
 		fmt.Fprintf(w, "  %s <%s>, bounce score %.1f\n", p.Name, p.Email, p.BounceScore)
 	}
+}
+
+// printNext says how many messages are due now, or when none is, how long
+// nothing will be and what comes next.
+func printNext(w io.Writer, st admin.Status, when func(time.Time) string) {
+	next := st.Next
+	if len(st.Upcoming) > 0 {
+		next = &st.Upcoming[0]
+	}
+	switch {
+	case st.DueNow > 0:
+		fmt.Fprintf(w, "Next due   %d due now", st.DueNow)
+		if st.Daemon == nil || st.Daemon.Stale {
+			fmt.Fprint(w, " (the daemon is not running: they go out when it starts)")
+		}
+	case next == nil:
+		fmt.Fprint(w, "Next due   nothing due in the next year: no session is planned")
+	default:
+		gap := next.At.Sub(st.Now)
+		switch days := int(gap / (24 * time.Hour)); {
+		case days == 1:
+			fmt.Fprint(w, "Next due   nothing due in the next day")
+		case days > 1:
+			fmt.Fprintf(w, "Next due   nothing due in the next %d days", days)
+		default:
+			fmt.Fprint(w, "Next due   nothing due now")
+		}
+		fmt.Fprintf(w, "; next: %s %s to the %s, pair %d session %d (in %s)", when(next.At), next.Kind, next.To, next.Pair, next.Number, roughly(gap))
+	}
+	fmt.Fprintln(w)
 }
 
 // printQuota shows the sending quotas when one is set or the server paused
@@ -168,7 +194,11 @@ func roughly(d time.Duration) string {
 }
 
 func setupBackup(fs *flag.FlagSet) func(*env, *cmdline) error {
+	beforeStart := fs.Bool("before-start", false, "the unit's ExecStartPre=: when this mentord will migrate the database, copy it first to backups/ beside it (the last 3 are kept); else do nothing")
 	return func(e *env, c *cmdline) error {
+		if *beforeStart {
+			return backupBeforeStart(e, c)
+		}
 		if len(c.args) != 1 {
 			return usagef("give the backup file to write (it must not exist)")
 		}
@@ -184,6 +214,31 @@ func setupBackup(fs *flag.FlagSet) func(*env, *cmdline) error {
 			return nil
 		})
 	}
+}
+
+// backupBeforeStart runs before every start of the service. It never stops a
+// start for a configuration error (serve reports that, with status 2, so that
+// systemd does not restart it in a loop), only when a needed backup failed:
+// then nothing is migrated.
+func backupBeforeStart(e *env, c *cmdline) error {
+	if len(c.args) > 0 {
+		return usagef("--before-start takes no file: it writes into backups/ beside the database")
+	}
+	cfg, err := e.loadConfig(c, false)
+	if err != nil {
+		fmt.Fprintf(e.stderr, "mentord backup: no backup before the start: the configuration is not usable (serve says why)\n")
+		return nil
+	}
+	file, why, err := admin.BackupBeforeStart(context.Background(), cfg.Database.Path, e.now())
+	switch {
+	case err != nil:
+		return err
+	case file == "":
+		fmt.Fprintf(e.stdout, "mentord backup: no backup needed before the start: %s\n", why)
+	default:
+		fmt.Fprintf(e.stdout, "mentord backup: the database will be migrated; a checked copy of it is in %s\n", file)
+	}
+	return nil
 }
 
 func setupSendTest(fs *flag.FlagSet) func(*env, *cmdline) error {

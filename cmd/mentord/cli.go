@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"runtime/debug"
 	"sort"
 	"strings"
@@ -32,6 +33,10 @@ type env struct {
 	getenv         func(string) string
 	now            func() time.Time
 	serve          func(e *env, configPath string) error
+	// euid is the effective user id (default os.Geteuid); etcDir and
+	// stateDir replace /etc/mentord and /var/lib/mentord in tests.
+	euid             func() int
+	etcDir, stateDir string
 }
 
 // cleaned returns e with standard output and error passed through a
@@ -54,10 +59,16 @@ type command struct {
 	setup   func(fs *flag.FlagSet) func(e *env, c *cmdline) error
 	// noConfig: the command reads no configuration file, so it takes no --config.
 	noConfig bool
+	// secrets: the command talks to a mail server, so it reads the secrets.
+	secrets bool
+	// hidden: a command for the build (man page, completion), not in help.
+	hidden bool
 }
 
 // cmdline is a parsed command line: common flags and positional arguments.
 type cmdline struct {
+	name       string // the command's name, for messages
+	secrets    bool   // the command reads the mailbox's secrets
 	configPath string
 	json       bool
 	args       []string
@@ -109,19 +120,21 @@ func run(args []string, e *env) int {
 func runCommand(cmd *command, args []string, e *env) int {
 	fs := flag.NewFlagSet("mentord "+cmd.name, flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
-	cl := &cmdline{}
-	defaultConfig := e.getenv("MENTORD_CONFIG")
-	if defaultConfig == "" {
-		defaultConfig = config.DefaultPath
-	}
+	cl := &cmdline{name: cmd.name, secrets: cmd.secrets}
+	var programme string
 	if !cmd.noConfig {
-		fs.StringVar(&cl.configPath, "config", defaultConfig, "configuration `file` (or $MENTORD_CONFIG)")
+		fs.StringVar(&cl.configPath, "config", config.DefaultPath, "configuration `file` (or $MENTORD_CONFIG)")
+		fs.StringVar(&programme, "programme", "", "the programme `NAME` run by the unit mentord@NAME: configuration "+
+			etcDir+"/NAME.yaml (or $MENTORD_PROGRAMME)")
 	}
 	action := cmd.setup(fs)
 	pos, err := parseInterspersed(fs, args)
 	if errors.Is(err, flag.ErrHelp) {
 		printUsage(e.stdout, cmd, fs)
 		return exitOK
+	}
+	if err == nil && !cmd.noConfig {
+		err = cl.chooseConfig(e, fs, programme)
 	}
 	if err != nil {
 		fmt.Fprintf(e.stderr, "mentord %s: %v\n", cmd.name, err)
@@ -135,6 +148,28 @@ func runCommand(cmd *command, args []string, e *env) int {
 	cl.set = map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { cl.set[f.Name] = true })
 	return report(e, cmd, action(e, cl))
+}
+
+// chooseConfig sets the configuration file: --config, else --programme's,
+// else $MENTORD_CONFIG, else $MENTORD_PROGRAMME's, else /etc/mentord/config.yaml.
+func (cl *cmdline) chooseConfig(e *env, fs *flag.FlagSet, programme string) error {
+	given := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
+	var err error
+	switch {
+	case given["config"] && given["programme"]:
+		return usagef("give --config or --programme, not both")
+	case given["config"]:
+	case given["programme"]:
+		cl.configPath, err = e.programmeConfig(programme)
+	case e.getenv("MENTORD_CONFIG") != "":
+		cl.configPath = e.getenv("MENTORD_CONFIG")
+	case e.getenv("MENTORD_PROGRAMME") != "":
+		cl.configPath, err = e.programmeConfig(e.getenv("MENTORD_PROGRAMME"))
+	default:
+		cl.configPath = filepath.Join(e.dirs().etc, "config.yaml") // config.DefaultPath
+	}
+	return err
 }
 
 // report prints err and maps it to an exit status.
@@ -229,10 +264,13 @@ Commands:
 		width = max(width, len(c.name))
 	}
 	for _, c := range commands {
-		fmt.Fprintf(w, "  %-*s  %s\n", width, c.name, c.summary)
+		if !c.hidden {
+			fmt.Fprintf(w, "  %-*s  %s\n", width, c.name, c.summary)
+		}
 	}
 	fmt.Fprint(w, `
 Every command takes --config FILE (default $MENTORD_CONFIG, else `+config.DefaultPath+`)
+or --programme NAME (`+etcDir+`/NAME.yaml, the unit mentord@NAME; or $MENTORD_PROGRAMME),
 and --help. Commands that list or create things take --json.
 Exit status: 0 success, 1 failure, 2 usage or configuration error.
 `)
@@ -277,8 +315,30 @@ func printUsage(w io.Writer, c *command, fs *flag.FlagSet) {
 func printJSON(w io.Writer, v any) error { return records.WriteJSON(w, v) }
 
 func version() string {
-	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" {
-		return bi.Main.Version
+	v, commit := stampedVersion, stampedCommit
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		if v == "" && bi.Main.Version != "" {
+			v = bi.Main.Version
+		}
+		for _, s := range bi.Settings {
+			if s.Key == "vcs.revision" && commit == "" {
+				commit = s.Value
+			}
+			if s.Key == "vcs.modified" && s.Value == "true" && stampedCommit == "" {
+				commit += "-dirty"
+			}
+		}
 	}
-	return "(devel)"
+	if v == "" {
+		v = "(devel)"
+	}
+	if commit != "" {
+		v += " (commit " + commit + ")"
+	}
+	return v
 }
+
+// stampedVersion and stampedCommit are set at release builds
+// (scripts/release.sh: -ldflags "-X main.stampedVersion=1.2.0 -X main.stampedCommit=...");
+// without them, version reads what the go command recorded in the binary.
+var stampedVersion, stampedCommit string

@@ -20,8 +20,8 @@ import (
 // commands is every subcommand, in the order help lists them.
 var commands = []command{
 	{name: "serve", summary: "run the daemon (under systemd: Type=notify; INT/TERM stop, HUP reloads)", setup: setupServe},
-	{name: "print-unit", summary: "print the systemd unit (mentord.service) to install", setup: setupPrintUnit, noConfig: true},
-	{name: "check-config", summary: "load and validate the configuration, reporting every error with file, line and key", setup: setupCheckConfig},
+	{name: "print-unit", summary: "print the systemd unit (mentord.service, or with --template mentord@.service) to install", setup: setupPrintUnit, noConfig: true},
+	{name: "check-config", summary: "load and validate the configuration, reporting every error with file, line and key", setup: setupCheckConfig, secrets: true},
 	{name: "pair add", summary: "add a mentoring pair with its agreement and planned sessions; prints the pair's id", setup: setupPairAdd},
 	{name: "pair list", summary: "list the pairs", setup: setupPairList},
 	{name: "pair show", args: "ID", summary: "show a pair: people, agreement and sessions", setup: setupPairShow},
@@ -37,9 +37,9 @@ var commands = []command{
 	{name: "ingest", args: "FILE.eml", summary: "read one saved message as if it came from the mailbox, and apply it", setup: setupIngest},
 	{name: "status", summary: "what the admin checks first: the daemon, the outbox, what is due, quarantine, bouncing addresses", setup: setupStatus},
 	{name: "backup", args: "FILE", summary: "write a consistent copy of the live database to FILE and check it", setup: setupBackup},
-	{name: "check-mail", summary: "sign in to SMTP and IMAP as the daemon would, make the folders, and prove a message to the mailbox arrives", setup: setupCheckMail},
-	{name: "oauth login", summary: "sign the mailbox in once with OAuth's device flow (grant refresh_token) and keep the refresh token", setup: setupOAuthLogin},
-	{name: "send-test", args: "ADDRESS", summary: "send a sample invite and planning checklist to ADDRESS now, to check delivery and looks", setup: setupSendTest},
+	{name: "check-mail", summary: "sign in to SMTP and IMAP as the daemon would, make the folders, and prove a message to the mailbox arrives", setup: setupCheckMail, secrets: true},
+	{name: "oauth login", summary: "sign the mailbox in once with OAuth's device flow (grant refresh_token) and keep the refresh token", setup: setupOAuthLogin, secrets: true},
+	{name: "send-test", args: "ADDRESS", summary: "send a sample invite and planning checklist to ADDRESS now, to check delivery and looks", setup: setupSendTest, secrets: true},
 	{name: "purge", summary: "apply the retention settings now (the daemon does it daily)", setup: setupPurge},
 	{name: "log", summary: "print one mentee's progress log, only their own words, to answer them (--mentee EMAIL [--format F])", setup: setupLog},
 	{name: "report", summary: "print the programme at a glance in counts, with no mentee's words: sessions, RSVPs, replies, pairs at risk", setup: setupReport},
@@ -57,11 +57,16 @@ func setupServe(fs *flag.FlagSet) func(*env, *cmdline) error {
 }
 
 func setupPrintUnit(fs *flag.FlagSet) func(*env, *cmdline) error {
+	template := fs.Bool("template", false, "print mentord@.service, the unit of one of several programmes on a host")
 	return func(e *env, c *cmdline) error {
 		if len(c.args) > 0 {
 			return usagef("print-unit takes no arguments")
 		}
-		_, err := fmt.Fprint(e.stdout, dist.Unit)
+		unit := dist.Unit
+		if *template {
+			unit = dist.Template
+		}
+		_, err := fmt.Fprint(e.stdout, unit)
 		return err
 	}
 }
@@ -71,9 +76,9 @@ func setupCheckConfig(fs *flag.FlagSet) func(*env, *cmdline) error {
 		if len(c.args) > 0 {
 			return usagef("check-config takes no arguments")
 		}
-		cfg, err := config.Load(c.configPath)
+		cfg, err := e.loadConfig(c, true)
 		if err != nil {
-			return &daemon.ConfigError{Err: err}
+			return err
 		}
 		// As serve, reload and preview load them: parsed, and rendered with sample data.
 		if _, err := templates.Load(cfg.Templates.Dir); err != nil {
@@ -131,9 +136,9 @@ func setupCheckConfig(fs *flag.FlagSet) func(*env, *cmdline) error {
 
 // openRoster loads the configuration and opens the database for a roster command.
 func openRoster(e *env, c *cmdline) (*admin.Roster, func(), error) {
-	cfg, err := config.Load(c.configPath)
+	cfg, err := e.loadConfig(c, c.secrets)
 	if err != nil {
-		return nil, nil, &daemon.ConfigError{Err: err}
+		return nil, nil, err
 	}
 	db, err := store.Open(context.Background(), cfg.Database.Path)
 	if err != nil {

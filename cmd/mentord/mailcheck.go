@@ -35,9 +35,9 @@ func setupCheckMail(fs *flag.FlagSet) func(*env, *cmdline) error {
 		if *wait < time.Second {
 			return usagef("--wait must be at least 1s")
 		}
-		cfg, err := config.Load(c.configPath)
+		cfg, err := e.loadConfig(c, true)
 		if err != nil {
-			return &daemon.ConfigError{Err: err}
+			return err
 		}
 		ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 		defer stop()
@@ -77,9 +77,9 @@ func setupOAuthLogin(fs *flag.FlagSet) func(*env, *cmdline) error {
 		if len(c.args) > 0 {
 			return usagef("oauth login takes no arguments")
 		}
-		cfg, err := config.Load(c.configPath)
+		cfg, err := e.loadConfig(c, true)
 		if err != nil {
-			return &daemon.ConfigError{Err: err}
+			return err
 		}
 		o := cfg.OAuth
 		if !o.Enabled() || o.Grant != config.GrantRefreshToken {

@@ -57,10 +57,10 @@ func setupInspect(fs *flag.FlagSet) func(*env, *cmdline) error {
 		var cfg *config.Config
 		var q store.Querier
 		max := int64(10 << 20)
-		if e.getenv("MENTORD_CONFIG") != "" || flagGiven(c, "config") {
+		if e.getenv("MENTORD_CONFIG") != "" || e.getenv("MENTORD_PROGRAMME") != "" || flagGiven(c, "config") || flagGiven(c, "programme") {
 			var err error
-			if cfg, err = config.Load(c.configPath); err != nil {
-				return &daemon.ConfigError{Err: err}
+			if cfg, err = e.loadConfig(c, false); err != nil {
+				return err
 			}
 			max = int64(cfg.IMAP.MaxMessageSize)
 			if db, err := store.OpenReadOnly(context.Background(), cfg.Database.Path); err == nil {

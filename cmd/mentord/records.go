@@ -8,8 +8,6 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/mentord/mentord/daemon"
-	"github.com/mentord/mentord/daemon/config"
 	"github.com/mentord/mentord/daemon/records"
 	"github.com/mentord/mentord/daemon/store"
 )
@@ -83,9 +81,9 @@ func recordFormat(c *cmdline, format string) (string, error) {
 // withRecords runs fn on the database opened read-only: reading the records
 // changes nothing, and works beside the running daemon.
 func withRecords(e *env, c *cmdline, fn func(ctx context.Context, q store.Querier) error) error {
-	cfg, err := config.Load(c.configPath)
+	cfg, err := e.loadConfig(c, false)
 	if err != nil {
-		return &daemon.ConfigError{Err: err}
+		return err
 	}
 	ctx := context.Background()
 	db, err := store.OpenReadOnly(ctx, cfg.Database.Path)

@@ -157,3 +157,21 @@ func TestStatusShowsTheToken(t *testing.T) {
 		t.Errorf("status --json: %+v %v", st.Daemon, err)
 	}
 }
+
+// When the next message is weeks away, status says so and names it, rather
+// than a bare "0 due now".
+func TestStatusSaysWhatComesNextWhenNothingIsDue(t *testing.T) {
+	h := newHarness(t)
+	h.mustRun("pair", "add", "--mentor-name", "Ada Lovelace", "--mentor-email", "ada@example.org",
+		"--mentee-name", "Bo Jensen", "--mentee-email", "bo@example.org", "--start", "2027-04-01T14:00", "--tz", "Europe/Copenhagen",
+		"--every", "monthly", "--sessions", "3", "--duration", "60m", "--location", "Room 1")
+	out := h.mustRun("status")
+	if !strings.Contains(out, "Next due   nothing due in the next 31 days; next: 2027-01-01 12:00Z invite to the ") ||
+		strings.Contains(out, "0 due now") {
+		t.Errorf("status =\n%s\nwant nothing due in the next 31 days and the invite next", out)
+	}
+	h.now = testNow.AddDate(2, 0, 0)
+	if out := h.mustRun("status"); !strings.Contains(out, "Next due   nothing due in the next year: no session is planned") {
+		t.Errorf("status with nothing planned =\n%s", out)
+	}
+}

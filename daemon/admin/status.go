@@ -17,13 +17,17 @@ import (
 // Status is `mentord status`: what the admin checks first. It holds no text a
 // mentee wrote (no answers, no reply text, no subjects of received mail).
 type Status struct {
-	Now         time.Time           `json:"now"`
-	Daemon      *health.Report      `json:"daemon"` // nil when the daemon never ran on this database
-	Outbox      OutboxStatus        `json:"outbox"`
-	Quota       QuotaStatus         `json:"quota"`
-	DueNow      int                 `json:"due_now"`  // messages the schedule would send at once (many: the daemon is not running)
-	Upcoming    []Upcoming          `json:"upcoming"` // the soonest 10, due now first
-	Held        []Held              `json:"held"`     // sessions whose prompts wait because someone declined or passed it on
+	Now      time.Time      `json:"now"`
+	Daemon   *health.Report `json:"daemon"` // nil when the daemon never ran on this database
+	Outbox   OutboxStatus   `json:"outbox"`
+	Quota    QuotaStatus    `json:"quota"`
+	DueNow   int            `json:"due_now"`  // messages the schedule would send at once (many: the daemon is not running)
+	Upcoming []Upcoming     `json:"upcoming"` // the soonest 10, due now first
+	Held     []Held         `json:"held"`     // sessions whose prompts wait because someone declined or passed it on
+	// Next is the first message to come when nothing is due within the
+	// schedule's horizon (Upcoming is empty): weeks away, say. Nil then when
+	// nothing is planned within a year.
+	Next        *Upcoming           `json:"next,omitempty"`
 	Quarantined []store.Quarantined `json:"quarantined"`
 	Late        []store.Quarantined `json:"late"` // replies after their session's reply window: kept, not logged
 	Suspended   []store.Person      `json:"suspended"`
@@ -107,8 +111,20 @@ func LoadStatus(ctx context.Context, db *store.DB, cfg *config.Config, now time.
 		return st, err
 	}
 	st.Quarantined, st.Late, st.Suspended, st.Waiting = orEmpty(st.Quarantined), orEmpty(st.Late), orEmpty(st.Suspended), orEmpty(st.Waiting)
-	up, held, due, err := upcoming(ctx, q, compose.Timings(cfg), now)
+	t := compose.Timings(cfg)
+	up, held, due, err := upcoming(ctx, q, t, now, compose.Window(t, now))
 	st.Upcoming, st.Held, st.DueNow = up, held, due
+	if err != nil || len(up) > 0 {
+		return st, err
+	}
+	// Nothing within the schedule's horizon: look a year ahead for the next.
+	wide := compose.Window(t, now)
+	wide.PromptTo = now.AddDate(1, 0, 0)
+	wide.InviteTo = wide.PromptTo
+	next, _, _, err := upcoming(ctx, q, t, now, wide)
+	if len(next) > 0 {
+		st.Next = &next[0]
+	}
 	return st, err
 }
 
@@ -171,8 +187,8 @@ func loadQuotaStatus(ctx context.Context, q store.Querier, cfg *config.Config, n
 // once first, then the prompts to come) and counts those due at once. The
 // prompts of a session someone declined are not to come: they are listed as
 // held.
-func upcoming(ctx context.Context, q store.Querier, t schedule.Timings, now time.Time) ([]Upcoming, []Held, int, error) {
-	st, err := compose.LoadPlanState(ctx, q, compose.Window(t, now))
+func upcoming(ctx context.Context, q store.Querier, t schedule.Timings, now time.Time, window store.Window) ([]Upcoming, []Held, int, error) {
+	st, err := compose.LoadPlanState(ctx, q, window)
 	if err != nil {
 		return nil, nil, 0, err
 	}
@@ -209,6 +225,10 @@ func upcoming(ctx context.Context, q store.Querier, t schedule.Timings, now time
 			case at.After(now):
 				add(kind, person, at)
 			}
+		}
+		for _, p := range []schedule.Person{s.Mentor, s.Mentee} { // an invite when the session comes within invite_ahead
+			_, sent := s.Sent[p.ID]
+			later(schedule.ActInvite, p.ID, s.Start.Add(-t.InviteAhead), sent)
 		}
 		later(schedule.ActChecklist, s.Mentee.ID, schedule.ChecklistAt(s, t), s.Checklist.Exists)
 		later(schedule.ActReflection, s.Mentee.ID, schedule.ReflectionAt(s, t), s.Reflection.Exists)

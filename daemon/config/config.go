@@ -48,6 +48,7 @@ type Config struct {
 	Filled []Filled `yaml:"-"`
 
 	lines map[string]int // key path → line, for errors found after parsing
+	opts  Options        // the fallbacks it was loaded with
 }
 
 // Programme names the mentoring programme in every message.

@@ -51,14 +51,35 @@ func (es Errors) Error() string {
 const MaxFileSize = 1 << 20
 
 // Load reads, parses and validates the file at path and reads its secrets.
-func Load(path string) (*Config, error) {
+func Load(path string) (*Config, error) { return LoadWith(path, Options{}) }
+
+// Options change where Load looks for what systemd hands the service, for the
+// admin's commands, which run beside the service without systemd's variables.
+type Options struct {
+	// NoSecrets reads no secret (passwords, OAuth keys) and no CA bundle: for
+	// the commands that never talk to a mail server.
+	NoSecrets bool
+	// StateDir is where a relative database.path lives when $STATE_DIRECTORY
+	// is not set: the unit's StateDirectory=.
+	StateDir string
+	// CredentialsDir is where *_credential secrets are read from when
+	// $CREDENTIALS_DIRECTORY is not set: the directory of the files the unit's
+	// LoadCredential= names (readable by root only).
+	CredentialsDir string
+}
+
+// LoadWith is Load with the fallbacks and choices of o.
+func LoadWith(path string, o Options) (*Config, error) {
 	data, err := readFile(path)
 	if err != nil {
 		return nil, err
 	}
-	cfg, err := Parse(path, data)
+	cfg, err := parse(path, data, o)
 	if err != nil {
 		return nil, err
+	}
+	if o.NoSecrets {
+		return cfg, nil
 	}
 	if err := cfg.loadSecrets(); err != nil {
 		return nil, err
@@ -85,13 +106,15 @@ func readFile(path string) ([]byte, error) {
 
 // Parse parses and validates a configuration read from file. It reads no
 // secrets; every error found is returned at once as Errors.
-func Parse(file string, data []byte) (*Config, error) {
+func Parse(file string, data []byte) (*Config, error) { return parse(file, data, Options{}) }
+
+func parse(file string, data []byte, o Options) (*Config, error) {
 	p := &parser{file: file, lines: map[string]int{}}
 	var root yaml.Node
 	if err := yaml.Unmarshal(data, &root); err != nil {
 		return nil, Errors{p.syntaxError(err)}
 	}
-	cfg := &Config{File: file, lines: p.lines}
+	cfg := &Config{File: file, lines: p.lines, opts: o}
 	if len(root.Content) == 0 {
 		return nil, Errors{{File: file, Msg: "the file is empty; start from config.example.yaml"}}
 	}

@@ -59,6 +59,9 @@ func (k *checker) loadSecret(key, file, cred string, multiLine bool, dst *Secret
 	case cred != "":
 		dir := os.Getenv("CREDENTIALS_DIRECTORY")
 		if dir == "" {
+			dir = k.c.opts.CredentialsDir
+		}
+		if dir == "" {
 			k.errorf(key+"_credential", "$CREDENTIALS_DIRECTORY is not set: run under systemd with LoadCredential=%s:/path/to/file, or use %s_file", cred, lastKey(key))
 			return false
 		}

@@ -127,6 +127,8 @@ func (c *Config) resolvePaths() {
 	dbBase := dir
 	if sd := os.Getenv("STATE_DIRECTORY"); sd != "" {
 		dbBase = strings.Split(sd, ":")[0]
+	} else if c.opts.StateDir != "" {
+		dbBase = c.opts.StateDir
 	}
 	c.Database.Path = rel(c.Database.Path, dbBase)
 	c.Templates.Dir = rel(c.Templates.Dir, dir)
