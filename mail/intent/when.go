@@ -1,0 +1,292 @@
+package intent
+
+import (
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	dps "github.com/markusmobius/go-dateparser"
+)
+
+// Dates and times in free text ("Tuesday the 14th at 3pm", "14/1 kl. 15",
+// "next Monday 10:00", "tirsdag den 14. januar kl. 15.00"), resolved in the
+// sender's zone. The flow of FindWhen:
+//  1. Find the time of day with our own patterns ("15:00", "15.00",
+//     "kl. 15", "3pm", "at 10"), and cut it out: the date parser reads
+//     "kl. 15" as the year 2015 and "at 3" as March.
+//  2. Find the date phrases (a weekday, a day with a month name, "the
+//     14th", "den 14.", "14/1", "tomorrow", "i morgen") and have the date
+//     parser (go-dateparser: CLDR month and weekday names in both
+//     languages, relative words) turn each into a date, preferring the
+//     future, day before month.
+//  3. Question what cannot be told for sure instead of guessing: a weekday
+//     that is not the date's ("Tuesday the 14th" when the 14th is a
+//     Thursday), an hour from 1 to 7 without am or pm, a day and month
+//     that may be either way round ("2/3" from an English writer), two
+//     different dates, a weekday alone for a session more than a week
+//     away, a date in the past.
+
+// When is a date and time found in a text.
+type When struct {
+	Start   time.Time // in the zone it was resolved in; the time of day is the session's when HasTime is false
+	HasDate bool
+	HasTime bool
+	Phrase  string // the words it was read from
+	// Unclear says why the text's date cannot be taken as it stands (ask
+	// back); "" when it is clear.
+	Unclear string
+}
+
+var (
+	clockRe   = regexp.MustCompile(`(?:^|[^\pL\pN/.])(?:(?:kl\.?|klokken|at|@|from|fra|om) ?)?([01]?\d|2[0-3])[:.]([0-5]\d)(?: ?(am|pm|a\.m\.|p\.m\.))?(?:$|[^\pN/.])`)
+	ampmRe    = regexp.MustCompile(`(?:^|[^\pL\pN])(?:at |@ ?)?(1[0-2]|0?[1-9]) ?(am|pm|a\.m\.|p\.m\.)(?:$|[^\pL])`)
+	hourRe    = regexp.MustCompile(`(?:^|[^\pL\pN])(?:kl\.?|klokken|at|@) ?([01]?\d|2[0-3])(?:$|[^\pL\pN:./])`)
+	weekdayRe = regexp.MustCompile(`(?:^|[^\pL])((?:next |this |on |coming |på |næste |kommende |på næste )?(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday|mandag|tirsdag|onsdag|torsdag|fredag|lørdag|søndag))(?:$|[^\pL])`)
+	months    = `jan(?:uary|uar)?|feb(?:ruary|ruar)?|mar(?:ch|ts)?|apr(?:il)?|may|maj|jun(?:e|i)?|jul(?:y|i)?|aug(?:ust)?|sep(?:t|tember)?|oct(?:ober)?|okt(?:ober)?|nov(?:ember)?|dec(?:ember)?`
+	dayMonRe  = regexp.MustCompile(`(?:^|[^\pL\pN])((?:the )?(?:[12]\d|3[01]|0?[1-9])(?:st|nd|rd|th|\.)? (?:of )?(?:` + months + `)(?: \d{4})?)(?:$|[^\pL])`)
+	monDayRe  = regexp.MustCompile(`(?:^|[^\pL\pN])((?:` + months + `) (?:[12]\d|3[01]|0?[1-9])(?:st|nd|rd|th)?(?:,? \d{4})?)(?:$|[^\pL\pN])`)
+	ordinalRe = regexp.MustCompile(`(?:^|[^\pL\pN])((?:the |den )(?:[12]\d|3[01]|0?[1-9])(?:st|nd|rd|th|\.)|(?:[12]\d|3[01]|0?[1-9])(?:st|nd|rd|th))(?:$|[^\pL\pN])`)
+	numericRe = regexp.MustCompile(`(?:^|[^\pN.:/])((?:[12]\d|3[01]|0?[1-9])([/.])(1[0-2]|0?[1-9])(?:[/.](\d{4}|\d{2}))?)\.?(?:$|[^\pN:/])`)
+	relDayRe  = regexp.MustCompile(`(?:^|[^\pL])(tomorrow|the day after tomorrow|i morgen|i overmorgen)(?:$|[^\pL])`)
+	vagueRe   = regexp.MustCompile(`(?:^|[^\pL])(next week|later this month|next month|sometime|some time|in a few weeks|næste uge|senere på måneden|næste måned|om et par uger)(?:$|[^\pL])`)
+)
+
+var weekdays = map[string]time.Weekday{
+	"monday": time.Monday, "tuesday": time.Tuesday, "wednesday": time.Wednesday, "thursday": time.Thursday,
+	"friday": time.Friday, "saturday": time.Saturday, "sunday": time.Sunday,
+	"mandag": time.Monday, "tirsdag": time.Tuesday, "onsdag": time.Wednesday, "torsdag": time.Thursday,
+	"fredag": time.Friday, "lørdag": time.Saturday, "søndag": time.Sunday,
+}
+
+// FindWhen looks for a new date and time for a session in text. now and loc
+// are the sender's clock and zone; session is the session's present start
+// (its date is not taken for a new one: "instead of the 12th, the 14th"),
+// whose time of day a date alone keeps. ok is false when the text names no
+// date or time at all.
+func FindWhen(text string, now time.Time, loc *time.Location, session time.Time, danish bool) (w When, ok bool) {
+	t := " " + strings.Join(strings.Fields(normalise(text)), " ") + " "
+	now, session = now.In(loc), session.In(loc)
+	hour, minute, timeUnclear, t := findClock(t)
+	w.HasTime = hour >= 0
+
+	type found struct {
+		date   time.Time
+		phrase string
+	}
+	var dates []found
+	var unclear []string
+	add := func(d time.Time, phrase string) {
+		d = time.Date(d.Year(), d.Month(), d.Day(), 0, 0, 0, 0, loc)
+		if sameDay(d, session) {
+			return // the session's present date, named to say what moves
+		}
+		for _, f := range dates {
+			if sameDay(f.date, d) {
+				return
+			}
+		}
+		dates = append(dates, found{d, phrase})
+	}
+	cfg := &dps.Configuration{CurrentTime: now, DefaultTimezone: loc, PreferredDateSource: dps.Future, DateOrder: dps.DMY,
+		Languages: []string{"en", "da"}}
+	if danish {
+		cfg.Languages = []string{"da", "en"}
+	}
+	parse := func(phrase string) (time.Time, bool) {
+		d, err := dps.Parse(cfg, phrase)
+		if err != nil || d.Time.IsZero() {
+			return time.Time{}, false
+		}
+		return d.Time.In(loc), true
+	}
+
+	var wd *time.Weekday
+	var wdPhrase string
+	if m := weekdayRe.FindStringSubmatch(t); m != nil {
+		f := strings.Fields(m[1])
+		d := weekdays[f[len(f)-1]]
+		wd, wdPhrase = &d, m[1]
+	}
+	used := false
+	for _, re := range []*regexp.Regexp{dayMonRe, monDayRe} {
+		for _, m := range re.FindAllStringSubmatch(t, 3) {
+			if d, ok := parse(strings.TrimPrefix(m[1], "the ")); ok {
+				add(d, m[1])
+				used = true
+			}
+		}
+	}
+	if !used {
+		for _, m := range numericRe.FindAllStringSubmatch(t, 3) {
+			day, _ := strconv.Atoi(m[1][:strings.IndexAny(m[1], "/.")])
+			mon, _ := strconv.Atoi(m[3])
+			if m[2] == "/" && !danish && day <= 12 && mon <= 12 && day != mon {
+				unclear = append(unclear, fmt.Sprintf("%q may be day/month or month/day", m[1]))
+			}
+			d := nextDate(now, time.Month(mon), day, m[4])
+			if d.IsZero() {
+				unclear = append(unclear, fmt.Sprintf("%q is not a date", m[1]))
+				continue
+			}
+			add(d, m[1])
+			used = true
+		}
+	}
+	if !used {
+		for _, m := range ordinalRe.FindAllStringSubmatch(t, 3) {
+			day := leadingNumber(m[1])
+			d := nextDayOfMonth(now, day)
+			if d.IsZero() {
+				continue
+			}
+			add(d, m[1])
+			used = true
+		}
+	}
+	if !used {
+		if m := relDayRe.FindStringSubmatch(t); m != nil {
+			if d, ok := parse(m[1]); ok {
+				add(d, m[1])
+				used = true
+			}
+		}
+	}
+	if !used && wd != nil {
+		d := now.AddDate(0, 0, 1)
+		for d.Weekday() != *wd {
+			d = d.AddDate(0, 0, 1)
+		}
+		if strings.HasPrefix(wdPhrase, "next ") && d.Sub(now) < 2*24*time.Hour {
+			unclear = append(unclear, fmt.Sprintf("%q may mean this one or the one after", wdPhrase))
+		}
+		if session.Sub(now) > 8*24*time.Hour && !strings.HasPrefix(wdPhrase, "next ") && !strings.HasPrefix(wdPhrase, "næste ") {
+			unclear = append(unclear, fmt.Sprintf("%q alone: which week?", wdPhrase))
+		}
+		add(d, wdPhrase)
+		wd = nil // it named the date itself
+	}
+	if !used && wd == nil && len(dates) == 0 {
+		if m := vagueRe.FindStringSubmatch(t); m != nil {
+			w.Phrase, w.Unclear = m[1], fmt.Sprintf("%q names no day", m[1])
+			return w, true
+		}
+	}
+	switch {
+	case len(dates) == 0 && hour < 0:
+		return w, false
+	case len(dates) > 1:
+		var ps []string
+		for _, f := range dates {
+			ps = append(ps, f.phrase)
+		}
+		unclear = append(unclear, "more than one date: "+strings.Join(ps, ", "))
+	}
+	day := session
+	if len(dates) > 0 {
+		day, w.HasDate, w.Phrase = dates[0].date, true, dates[0].phrase
+		if wd != nil && day.Weekday() != *wd {
+			unclear = append(unclear, fmt.Sprintf("%s is a %s, not a %s", dates[0].phrase, day.Weekday(), *wd))
+		}
+	}
+	h, mi := session.Hour(), session.Minute()
+	if w.HasTime {
+		h, mi = hour, minute
+		if timeUnclear != "" {
+			unclear = append(unclear, timeUnclear)
+		}
+	}
+	w.Start = time.Date(day.Year(), day.Month(), day.Day(), h, mi, 0, 0, loc)
+	if !w.Start.After(now) {
+		unclear = append(unclear, "it is in the past")
+	}
+	w.Unclear = strings.Join(unclear, "; ")
+	return w, true
+}
+
+// findClock finds the time of day (hour -1 when none) and returns the text
+// without it, with why it is unclear ("" when it is not).
+func findClock(t string) (hour, minute int, unclear, rest string) {
+	if m := clockRe.FindStringSubmatchIndex(t); m != nil {
+		h, _ := strconv.Atoi(t[m[2]:m[3]])
+		mi, _ := strconv.Atoi(t[m[4]:m[5]])
+		h, unclear = withHalf(h, t, m[6], m[7], t[m[0]:m[1]])
+		return h, mi, unclear, t[:m[0]] + " " + t[m[1]:]
+	}
+	if m := ampmRe.FindStringSubmatchIndex(t); m != nil {
+		h, _ := strconv.Atoi(t[m[2]:m[3]])
+		h, unclear = withHalf(h, t, m[4], m[5], t[m[0]:m[1]])
+		return h, 0, unclear, t[:m[0]] + " " + t[m[1]:]
+	}
+	if m := hourRe.FindStringSubmatchIndex(t); m != nil {
+		h, _ := strconv.Atoi(t[m[2]:m[3]])
+		h, unclear = withHalf(h, t, -1, -1, t[m[0]:m[1]])
+		return h, 0, unclear, t[:m[0]] + " " + t[m[1]:]
+	}
+	return -1, 0, "", t
+}
+
+// withHalf applies am or pm; an hour from 1 to 7 without either may be
+// morning or afternoon.
+func withHalf(h int, t string, from, to int, phrase string) (int, string) {
+	if from >= 0 {
+		switch half := strings.ReplaceAll(t[from:to], ".", ""); {
+		case half == "pm" && h < 12:
+			return h + 12, ""
+		case half == "am" && h == 12:
+			return 0, ""
+		}
+		return h, ""
+	}
+	if h >= 1 && h <= 7 {
+		return h, fmt.Sprintf("%q may be morning or afternoon", strings.TrimSpace(phrase))
+	}
+	return h, ""
+}
+
+func sameDay(a, b time.Time) bool {
+	return a.Year() == b.Year() && a.YearDay() == b.YearDay()
+}
+
+func leadingNumber(s string) int {
+	s = strings.TrimPrefix(strings.TrimPrefix(s, "the "), "den ")
+	n := 0
+	for _, c := range s {
+		if c < '0' || c > '9' {
+			break
+		}
+		n = n*10 + int(c-'0')
+	}
+	return n
+}
+
+// nextDate is day/mon in year (when given) or the next such date from now.
+func nextDate(now time.Time, mon time.Month, day int, year string) time.Time {
+	y := now.Year()
+	if year != "" {
+		y, _ = strconv.Atoi(year)
+		if y < 100 {
+			y += 2000
+		}
+	}
+	d := time.Date(y, mon, day, 0, 0, 0, 0, now.Location())
+	if d.Day() != day {
+		return time.Time{} // the 31st of a shorter month
+	}
+	if year == "" && d.Before(time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, now.Location())) {
+		d = d.AddDate(1, 0, 0)
+	}
+	return d
+}
+
+// nextDayOfMonth is the next date from today whose day of the month is day.
+func nextDayOfMonth(now time.Time, day int) time.Time {
+	for i := 0; i < 3; i++ {
+		d := time.Date(now.Year(), now.Month()+time.Month(i), day, 0, 0, 0, 0, now.Location())
+		if d.Day() == day && !d.Before(time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, now.Location())) {
+			return d
+		}
+	}
+	return time.Time{}
+}
