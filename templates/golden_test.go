@@ -42,6 +42,7 @@ func fixture(t *testing.T, s *Set, lang string) Data {
 		MentorSeesPlan: true,
 		AckOf:          Checklist,
 		Notice:         &AdminNotice{Title: "an address bounces", Lines: []string{"mentord stopped sending to it."}},
+		Talk:           &Talk{What: "checkin"},
 	}
 	proposed := Session{Number: 4, Count: 12, Kind: SessionReview, Start: start.AddDate(0, 0, 2).Add(-4 * time.Hour),
 		End: start.AddDate(0, 0, 2).Add(-3 * time.Hour), Zone: "Europe/Copenhagen", Minutes: 60}

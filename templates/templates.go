@@ -54,10 +54,11 @@ const (
 	Counter    Kind = "counter"    // to the mentee or the admin: the mentor proposed another time
 	Notice     Kind = "notice"     // to the admin: something needs a person (an address bounces, ...)
 	Digest     Kind = "digest"     // to the mentee before the final session: their year in review
+	TalkKind   Kind = "talk"       // the conversation: answers to what a participant wrote (talk.go)
 )
 
 // Kinds lists every kind, in the order a session meets them.
-var Kinds = []Kind{Invite, Update, Cancel, Checklist, Reflection, Nudge, Brief, Ack, Declined, Counter, Notice, Digest}
+var Kinds = []Kind{Invite, Update, Cancel, Checklist, Reflection, Nudge, Brief, Ack, Declined, Counter, Notice, Digest, TalkKind}
 
 // Calendar reports whether messages of kind k carry an iCalendar event and so
 // render Summary and Description.
@@ -159,6 +160,8 @@ type Data struct {
 	Proposed *Session        // counter: the time the mentor proposed
 	Notice   *AdminNotice    // notice: what the admin should know
 	Review   []ReviewSession // digest: the mentee's own log, session by session
+	Talk     *Talk           // talk: what mentord answers (talk.go)
+	CheckIns []CheckIn       // brief: the mentee's check-ins since the last session, when they share their plans
 }
 
 // ReviewSession is one past session in the year in review: what the mentee

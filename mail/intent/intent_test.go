@@ -41,7 +41,7 @@ func TestRead(t *testing.T) {
 
 func TestFindWhen(t *testing.T) {
 	cph, _ := time.LoadLocation("Europe/Copenhagen")
-	now := time.Date(2027, 1, 8, 10, 0, 0, 0, cph)     // a Friday
+	now := time.Date(2027, 1, 8, 10, 0, 0, 0, cph)      // a Friday
 	session := time.Date(2027, 1, 12, 14, 0, 0, 0, cph) // Tuesday 12 January, 14:00
 	at := func(m time.Month, d, h, mi int) time.Time { return time.Date(2027, m, d, h, mi, 0, 0, cph) }
 	for _, c := range []struct {
