@@ -58,7 +58,7 @@ type CheckIn struct {
 }
 
 // TalkWhats lists every Talk.What, for checking the templates.
-var TalkWhats = []string{"checkin", "kept", "pause-confirm", "resume-confirm", "stop-confirm", "paused", "resumed", "stop",
+var TalkWhats = []string{"checkin", "kept", "pause-confirm", "resume-confirm", "stop-confirm", "move-confirm", "paused", "resumed", "stop",
 	"log", "log-limit", "move-ask", "move-proposed", "move-declined", "move-question", "refused", "admin"}
 
 // validTalk checks a talk message's data: it needs a Talk, and a session

@@ -115,6 +115,7 @@ func printStatus(w io.Writer, st admin.Status) {
 	for _, p := range st.Suspended {
 		fmt.Fprintf(w, "  %s <%s>, bounce score %.1f\n", p.Name, p.Email, p.BounceScore)
 	}
+	printAttention(w, st)
 }
 
 // printQuota shows the sending quotas when one is set or the server paused

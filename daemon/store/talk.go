@@ -113,8 +113,17 @@ func InboundRaw(ctx context.Context, q Querier, inboundID int64) ([]byte, error)
 
 // SetInboundOutcome records what reading a message again decided.
 func SetInboundOutcome(ctx context.Context, q Querier, in *Inbound) error {
-	_, err := q.ExecContext(ctx, `UPDATE inbound SET outcome = ?, reason = ?, session_id = ?, person_id = ? WHERE id = ?`,
+	_, err := q.ExecContext(ctx, `UPDATE inbound SET outcome = ?, reason = ?, session_id = COALESCE(?, session_id), person_id = COALESCE(?, person_id) WHERE id = ?`,
 		in.Outcome, in.Reason, in.SessionID, in.PersonID, in.ID)
+	return err
+}
+
+// MarkReleased records that a message the admin released was read again
+// and is settled.
+func MarkReleased(ctx context.Context, q Querier, inboundID int64, now time.Time) error {
+	_, err := q.ExecContext(ctx, `INSERT INTO kept (inbound_id, person_id, why, status, created_at, settled_at)
+		SELECT id, person_id, 'released: ' || outcome, 'released', ?, ? FROM inbound WHERE id = ?
+		ON CONFLICT (inbound_id) DO UPDATE SET status = 'released', settled_at = excluded.settled_at`, UTC(now), UTC(now), inboundID)
 	return err
 }
 

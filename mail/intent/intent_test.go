@@ -75,3 +75,28 @@ func TestFindWhen(t *testing.T) {
 		t.Errorf("FindWhen found a date in a text without one")
 	}
 }
+
+func TestFindUntil(t *testing.T) {
+	cph, _ := time.LoadLocation("Europe/Copenhagen")
+	now := time.Date(2027, 1, 8, 10, 0, 0, 0, cph)
+	day := func(y int, m time.Month, d int) time.Time { return time.Date(y, m, d, 0, 0, 0, 0, cph) }
+	for _, c := range []struct {
+		text string
+		want time.Time
+	}{
+		{"please pause my mentoring, I'm on parental leave until March", day(2027, 3, 1)},
+		{"Jeg er på barsel indtil 1. april", day(2027, 4, 1)},
+		{"kan vi holde pause til udgangen af februar?", day(2027, 3, 1)},
+		{"pause until the 20th of January please", day(2027, 1, 20)},
+		{"Can we put it on hold for three months?", day(2027, 4, 8)},
+		{"sæt forløbet på pause i 6 uger", day(2027, 2, 19)},
+	} {
+		got, ok := FindUntil(c.text, now, cph, false)
+		if !ok || !got.Equal(c.want) {
+			t.Errorf("FindUntil(%q) = %v %v, want %v", c.text, got, ok, c.want)
+		}
+	}
+	if _, ok := FindUntil("please pause my mentoring", now, cph, false); ok {
+		t.Errorf("FindUntil found an end where none is written")
+	}
+}

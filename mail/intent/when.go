@@ -137,7 +137,7 @@ func FindWhen(text string, now time.Time, loc *time.Location, session time.Time,
 	if !used {
 		for _, m := range ordinalRe.FindAllStringSubmatch(t, 3) {
 			day := leadingNumber(m[1])
-			d := nextDayOfMonth(now, day)
+			d := nearestDayOfMonth(now, session, day)
 			if d.IsZero() {
 				continue
 			}
@@ -154,15 +154,19 @@ func FindWhen(text string, now time.Time, loc *time.Location, session time.Time,
 		}
 	}
 	if !used && wd != nil {
-		d := now.AddDate(0, 0, 1)
+		// A weekday alone: the next one; for a session more than a week
+		// away, the one in the session's week ("can we do Thursday
+		// instead?" means that week's Thursday).
+		from := now
+		if session.Sub(now) > 7*24*time.Hour {
+			from = session.AddDate(0, 0, -int((session.Weekday()+6)%7)-1) // the Sunday before the session's week
+		}
+		d := from.AddDate(0, 0, 1)
 		for d.Weekday() != *wd {
 			d = d.AddDate(0, 0, 1)
 		}
 		if strings.HasPrefix(wdPhrase, "next ") && d.Sub(now) < 2*24*time.Hour {
 			unclear = append(unclear, fmt.Sprintf("%q may mean this one or the one after", wdPhrase))
-		}
-		if session.Sub(now) > 8*24*time.Hour && !strings.HasPrefix(wdPhrase, "next ") && !strings.HasPrefix(wdPhrase, "næste ") {
-			unclear = append(unclear, fmt.Sprintf("%q alone: which week?", wdPhrase))
 		}
 		add(d, wdPhrase)
 		wd = nil // it named the date itself
@@ -280,13 +284,89 @@ func nextDate(now time.Time, mon time.Month, day int, year string) time.Time {
 	return d
 }
 
-// nextDayOfMonth is the next date from today whose day of the month is day.
-func nextDayOfMonth(now time.Time, day int) time.Time {
-	for i := 0; i < 3; i++ {
-		d := time.Date(now.Year(), now.Month()+time.Month(i), day, 0, 0, 0, 0, now.Location())
-		if d.Day() == day && !d.Before(time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, now.Location())) {
-			return d
+// nearestDayOfMonth is the date from today on whose day of the month is
+// day, nearest to the session ("the 14th" of a session on the 12th is its
+// month's); without a session, the next one.
+func nearestDayOfMonth(now, session time.Time, day int) time.Time {
+	today := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, now.Location())
+	ref := session
+	if ref.IsZero() || ref.Before(today) {
+		ref = today
+	}
+	var best time.Time
+	for i := -1; i <= 2; i++ {
+		d := time.Date(ref.Year(), ref.Month()+time.Month(i), day, 0, 0, 0, 0, now.Location())
+		if d.Day() != day || d.Before(today) {
+			continue
+		}
+		if best.IsZero() || absDur(d.Sub(ref)) < absDur(best.Sub(ref)) {
+			best = d
 		}
 	}
-	return time.Time{}
+	return best
+}
+
+func absDur(d time.Duration) time.Duration {
+	if d < 0 {
+		return -d
+	}
+	return d
+}
+
+var (
+	untilRe     = regexp.MustCompile(`(?:^|[^\pL])(?:until|till|til|indtil|through|to|frem til|ind i)\s+((?:the |den |start of |end of |the end of |the start of |slutningen af |udgangen af |starten af |begyndelsen af )?[\pL\pN./ ]{1,30})`)
+	monthOnlyRe = regexp.MustCompile(`^(?:the |den )?(start of |the start of |starten af |begyndelsen af |end of |the end of |slutningen af |udgangen af )?(` + months + `)(?: (\d{4}))?(?:$|[^\pL])`)
+	forRe       = regexp.MustCompile(`(?:^|[^\pL])(?:for|i|in)\s+(?:the next\s+|de næste\s+)?(\d{1,2}|two|three|four|five|six|to|tre|fire|fem|seks)\s+(weeks?|months?|uger?|måned(?:er)?)(?:$|[^\pL])`)
+)
+
+var monthNumbers = map[string]time.Month{"jan": 1, "feb": 2, "mar": 3, "apr": 4, "may": 5, "maj": 5, "jun": 6, "jul": 7, "aug": 8,
+	"sep": 9, "oct": 10, "okt": 10, "nov": 11, "dec": 12}
+
+var smallNumbers = map[string]int{"two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "to": 2, "tre": 3, "fire": 4, "fem": 5, "seks": 6}
+
+// FindUntil finds until when a pause is to run ("until March", "till 1
+// April", "indtil 1. marts", "til udgangen af februar", "for three
+// months"): the day it ends, at midnight in loc (the pause covers the days
+// before it). A month alone means its first day, "the end of" a month the
+// first day of the next.
+func FindUntil(text string, now time.Time, loc *time.Location, danish bool) (time.Time, bool) {
+	t := " " + strings.Join(strings.Fields(normalise(text)), " ") + " "
+	now = now.In(loc)
+	day := func(d time.Time) time.Time { return time.Date(d.Year(), d.Month(), d.Day(), 0, 0, 0, 0, loc) }
+	for _, m := range untilRe.FindAllStringSubmatch(t, 4) {
+		phrase := m[1]
+		if mo := monthOnlyRe.FindStringSubmatch(phrase); mo != nil {
+			month := monthNumbers[mo[2][:3]]
+			y := now.Year()
+			if mo[3] != "" {
+				y, _ = strconv.Atoi(mo[3])
+			} else if month < now.Month() || month == now.Month() && mo[1] == "" {
+				y++
+			}
+			first := time.Date(y, month, 1, 0, 0, 0, 0, loc)
+			if strings.Contains(mo[1], "end") || strings.Contains(mo[1], "slutning") || strings.Contains(mo[1], "udgang") {
+				first = first.AddDate(0, 1, 0)
+			}
+			if first.After(now) {
+				return first, true
+			}
+			continue
+		}
+		if w, ok := FindWhen(phrase, now, loc, time.Time{}, danish); ok && w.HasDate && w.Unclear == "" {
+			return day(w.Start), true
+		}
+	}
+	if m := forRe.FindStringSubmatch(t); m != nil {
+		n, err := strconv.Atoi(m[1])
+		if err != nil {
+			n = smallNumbers[m[1]]
+		}
+		if n > 0 {
+			if strings.HasPrefix(m[2], "week") || strings.HasPrefix(m[2], "uge") {
+				return day(now.AddDate(0, 0, 7*n)), true
+			}
+			return day(now.AddDate(0, n, 0)), true
+		}
+	}
+	return time.Time{}, false
 }
