@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/emersion/go-ical"
+	"github.com/jmoiron/sqlx"
 
 	"github.com/mentord/mentord/daemon/converse"
 	"github.com/mentord/mentord/daemon/records"
@@ -118,6 +119,15 @@ func TestTalkCheckIn(t *testing.T) {
 	if !strings.Contains(ci.Text, "the grant went in!") || strings.Contains(ci.Text, "-- ") || ci.SessionID == nil ||
 		*ci.SessionID != r.sessionID(2) || ci.Relayable {
 		t.Errorf("check-in row = %+v", ci)
+	}
+	l, err := records.LoadMenteeLog(context.Background(), r.db.R(), menteeAddr, r.now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var md bytes.Buffer
+	records.WriteMenteeLog(&md, l, "markdown")
+	if !strings.Contains(md.String(), "Check-in before this session") || !strings.Contains(md.String(), "the grant went in!") {
+		t.Errorf("the check-in is not in her log:\n%s", md.String())
 	}
 	r.step()
 	acks := r.sentSince(n, "talk", menteeAddr)
@@ -514,5 +524,48 @@ func TestTalkAdminDigest(t *testing.T) {
 	text := r.outboxText(t, "notice")["admin@example.org"]
 	if !strings.Contains(text, "Bo Jensen <bo@example.org>") || strings.Contains(text, "parking permit") {
 		t.Errorf("the digest should name who, and hold no content:\n%s", text)
+	}
+}
+
+// The admin releases a kept message after fixing its cause: it is read
+// again on the same row, and releasing it twice changes nothing twice.
+func TestTalkReleaseKept(t *testing.T) {
+	r := newReading(t, talkAdmin)
+	// From an address not yet on file: a stranger's, unrelated.
+	raw := talkFixture(t, "gmail-checkin-en.eml", map[string]string{"FROM": "bo.jensen@private.example", "MSGID": "r1@mail.gmail.com"})
+	out := r.ingest(raw)
+	if out.Outcome != store.OutcomeUnrelated {
+		t.Fatalf("unknown address: %+v", out)
+	}
+	if _, err := r.reader.Release(context.Background(), out.InboundID); err == nil {
+		t.Fatalf("a stranger's unrelated message was released")
+	}
+	// The same text, kept (a question), then released: still kept, told once.
+	q := r.ingest(talkFixture(t, "gmail-question-en.eml", map[string]string{"FROM": menteeAddr, "MSGID": "r2@mail.gmail.com"}))
+	if q.Outcome != store.OutcomeKept {
+		t.Fatalf("question: %+v", q)
+	}
+	before := r.mustCount(t, `SELECT COUNT(*) FROM outbox`)
+	for i := 0; i < 2; i++ {
+		res, err := r.reader.Release(context.Background(), q.InboundID)
+		if err != nil || res.Outcome != store.OutcomeKept {
+			t.Fatalf("release %d: %+v, %v", i, res, err)
+		}
+	}
+	if got := r.mustCount(t, `SELECT COUNT(*) FROM outbox`); got != before {
+		t.Errorf("releasing sent %d messages again", got-before)
+	}
+	if r.mustCount(t, `SELECT COUNT(*) FROM inbound`) != 2 {
+		t.Errorf("releasing made new inbound rows")
+	}
+	// Dismissed, it is no longer waiting.
+	if err := r.db.Tx(context.Background(), func(tx *sqlx.Tx) error { return store.DismissInbound(context.Background(), tx, q.InboundID, r.now) }); err != nil {
+		t.Fatal(err)
+	}
+	if items, _ := store.ListInbox(context.Background(), r.db.R(), false, 10); len(items) != 0 {
+		t.Errorf("inbox after dismiss = %+v", items)
+	}
+	if _, err := r.reader.Release(context.Background(), q.InboundID); err == nil {
+		t.Errorf("a dismissed message was released")
 	}
 }
