@@ -77,7 +77,12 @@ func (c *Composer) ComposeTalk(ctx context.Context, t Talk) (*Outgoing, error) {
 		d.Session.Kind = templates.SessionRegular
 	}
 	talk := t.Talk
-	talk.Until = talk.Until.In(loc)
+	// A pause's end is a day in the pair's zone: the same day for both.
+	pairLoc, err := time.LoadLocation(p.Agreement.Timezone)
+	if err != nil {
+		pairLoc = loc
+	}
+	talk.Until = talk.Until.In(pairLoc)
 	for i := range talk.Sessions {
 		talk.Sessions[i].Start, talk.Sessions[i].End = talk.Sessions[i].Start.In(loc), talk.Sessions[i].End.In(loc)
 		talk.Sessions[i].Zone = loc.String()

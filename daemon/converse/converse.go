@@ -260,7 +260,10 @@ func (c *Conversation) sendTalk(ctx context.Context, ct compose.Talk) error {
 	if err != nil {
 		return fmt.Errorf("compose %s: %w", ct.Key, err)
 	}
-	_, err = compose.Record(ctx, c.Tx, out, c.Now)
+	added, err := compose.Record(ctx, c.Tx, out, c.Now)
+	if added && c.Log != nil {
+		c.Log.Debug("enqueued", "kind", out.Item.Kind, "key", out.Item.Key, "msgid", out.Item.MessageID)
+	}
 	return err
 }
 

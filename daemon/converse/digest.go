@@ -82,7 +82,7 @@ func (a Attention) Lines(zone *time.Location) []string {
 			at(m.ProposedStart), m.Source, atOr(m.AnswerBy, zone)))
 	}
 	for _, p := range a.Paused {
-		out = append(out, fmt.Sprintf("pair %d is paused until %s", p.PairID, p.Until.In(zone).Format("Mon 2 Jan 2006")))
+		out = append(out, fmt.Sprintf("pair %d is paused until %s", p.PairID, p.Until.In(zone).Format("Mon 2 Jan 2006 15:04")))
 	}
 	for _, r := range a.Stops {
 		out = append(out, fmt.Sprintf("pair %d: someone asked to stop taking part, %s (request %d)", r.PairID, at(r.CreatedAt), r.ID))

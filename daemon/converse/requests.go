@@ -172,7 +172,8 @@ func (t *talk) pause(ctx context.Context, until time.Time, confirmed *store.Requ
 	} else if !errors.Is(err, store.ErrNotFound) {
 		return Result{}, err
 	}
-	return t.result(store.OutcomeLogged, "pause until "+until.Format(time.DateOnly), func(ctx context.Context, inboundID int64) error {
+	day := until.In(personZone(store.Person{Timezone: t.pair.Agreement.Timezone})).Format(time.DateOnly)
+	return t.result(store.OutcomeLogged, "pause until "+day, func(ctx context.Context, inboundID int64) error {
 		pid := t.m.Person.ID
 		_, cancelled, err := Pause(ctx, t.c.Tx, t.pair.ID, t.c.Now, until, t.c.Now, &pid)
 		if err != nil {
@@ -187,9 +188,9 @@ func (t *talk) pause(ctx context.Context, until time.Time, confirmed *store.Requ
 				return err
 			}
 		}
-		return t.c.tellAdmin(ctx, fmt.Sprintf("paused:%d", inboundID), fmt.Sprintf("pair %d paused until %s", t.pair.ID, until.Format(time.DateOnly)),
+		return t.c.tellAdmin(ctx, fmt.Sprintf("paused:%d", inboundID), fmt.Sprintf("pair %d paused until %s", t.pair.ID, day),
 			fmt.Sprintf("%s (%s) asked to pause the mentoring of pair %d (%s and %s) until %s.", t.m.Person.Name, t.role(), t.pair.ID,
-				t.pair.Mentor.Name, t.pair.Mentee.Name, until.Format(time.DateOnly)),
+				t.pair.Mentor.Name, t.pair.Mentee.Name, day),
 			fmt.Sprintf("%d sessions in that time were cancelled; they are planned again when the pause ends or on `mentord pair resume %d`.", len(cancelled), t.pair.ID))
 	}), nil
 }

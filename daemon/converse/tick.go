@@ -163,6 +163,6 @@ func digest(ctx context.Context, db *store.DB, cfg *config.Config, tpl *template
 	lines = append(lines, "`mentord status` shows the same; `mentord inbox list` the messages, `mentord inbox show ID` one of them.")
 	return next, true, db.Tx(ctx, func(tx *sqlx.Tx) error {
 		c := &Conversation{Cfg: cfg, Tpl: tpl, DB: db, Tx: tx, Now: now}
-		return c.tellAdmin(ctx, key, fmt.Sprintf("what needs a person: %d items", len(a.Lines(loc))), lines...)
+		return c.tellAdmin(ctx, key, fmt.Sprintf("what needs a person: %d %s", len(a.Lines(loc)), map[bool]string{true: "item", false: "items"}[len(a.Lines(loc)) == 1]), lines...)
 	})
 }
