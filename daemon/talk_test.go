@@ -3,6 +3,7 @@ package daemon
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"encoding/base64"
 	"io"
 	"mime"
@@ -537,8 +538,31 @@ func TestTalkReleaseKept(t *testing.T) {
 	if out.Outcome != store.OutcomeUnrelated {
 		t.Fatalf("unknown address: %+v", out)
 	}
+	// Released as it is, it is still a stranger's.
+	if res, err := r.reader.Release(context.Background(), out.InboundID); err != nil || res.Outcome != store.OutcomeUnrelated {
+		t.Fatalf("release of a stranger's message: %+v, %v", res, err)
+	}
+	// The admin learns it is Bo's new address and changes it: released, it is Bo's check-in.
+	if err := r.db.Tx(context.Background(), func(tx *sqlx.Tx) error {
+		_, err := tx.Exec(`UPDATE people SET email = 'bo.jensen@private.example' WHERE email = ?`, menteeAddr)
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if res, err := r.reader.Release(context.Background(), out.InboundID); err != nil || res.Reason != "check-in" {
+		t.Fatalf("release after the address changed: %+v, %v", res, err)
+	}
 	if _, err := r.reader.Release(context.Background(), out.InboundID); err == nil {
-		t.Fatalf("a stranger's unrelated message was released")
+		t.Fatalf("a message released and logged was released again")
+	}
+	if r.mustCount(t, `SELECT COUNT(*) FROM checkins`) != 1 {
+		t.Fatalf("check-ins after release = %d", r.mustCount(t, `SELECT COUNT(*) FROM checkins`))
+	}
+	if err := r.db.Tx(context.Background(), func(tx *sqlx.Tx) error {
+		_, err := tx.Exec(`UPDATE people SET email = ? WHERE email = 'bo.jensen@private.example'`, menteeAddr)
+		return err
+	}); err != nil {
+		t.Fatal(err)
 	}
 	// The same text, kept (a question), then released: still kept, told once.
 	q := r.ingest(talkFixture(t, "gmail-question-en.eml", map[string]string{"FROM": menteeAddr, "MSGID": "r2@mail.gmail.com"}))
@@ -555,7 +579,7 @@ func TestTalkReleaseKept(t *testing.T) {
 	if got := r.mustCount(t, `SELECT COUNT(*) FROM outbox`); got != before {
 		t.Errorf("releasing sent %d messages again", got-before)
 	}
-	if r.mustCount(t, `SELECT COUNT(*) FROM inbound`) != 2 {
+	if r.mustCount(t, `SELECT COUNT(*) FROM inbound`) != 2 { // the stranger's (now Bo's) and the question
 		t.Errorf("releasing made new inbound rows")
 	}
 	// Dismissed, it is no longer waiting.
@@ -567,5 +591,101 @@ func TestTalkReleaseKept(t *testing.T) {
 	}
 	if _, err := r.reader.Release(context.Background(), q.InboundID); err == nil {
 		t.Errorf("a dismissed message was released")
+	}
+}
+
+// A calendar's proposal for a session to come is asked of the mentee; her
+// no sends the mentor a DECLINECOUNTER and tells the admin. A written one
+// nobody answers is declined when timings.move_wait has passed.
+func TestTalkMoveDeclinedAndTimedOut(t *testing.T) {
+	r := newReading(t, talkAdmin)
+	s3 := r.sessionID(3)
+	var s store.Session
+	r.db.R().Get(&s, `SELECT * FROM sessions WHERE id = ?`, s3)
+	proposed := s.StartsAt.AddDate(0, 0, -1).Add(time.Hour) // Thursday 11 March, 15:00 in Copenhagen
+	const f = "20060102T150405Z"
+	inv := r.inviteOf(t, 3, mentorAddr)
+	_, ev := calendarOf(t, inv.Raw)
+	uid := ev.Props.Get(ical.PropUID).Value
+	counter := strings.ReplaceAll(fmt.Sprintf(`From: <%[1]s>
+To: mentoring@example.org
+Subject: New Time Proposed: Mentoring
+Message-ID: <counter.3@outlook.example>
+MIME-Version: 1.0
+Content-Type: text/calendar; charset=UTF-8; method=COUNTER
+
+BEGIN:VCALENDAR
+PRODID:Microsoft Exchange Server 2010
+VERSION:2.0
+METHOD:COUNTER
+BEGIN:VEVENT
+UID:%[2]s
+RECURRENCE-ID:%[3]s
+SEQUENCE:0
+DTSTAMP:%[4]s
+DTSTART:%[5]s
+DTEND:%[6]s
+ATTENDEE;PARTSTAT=TENTATIVE;CN=Ada:mailto:%[1]s
+COMMENT:At a conference on Friday\, sorry.
+END:VEVENT
+END:VCALENDAR
+`, mentorAddr, uid, s.StartsAt.UTC().Format(f), r.now.UTC().Format(f), proposed.UTC().Format(f), proposed.Add(time.Hour).UTC().Format(f)), "\n", "\r\n")
+	n := len(r.got)
+	if out := r.ingest([]byte(counter)); out.Outcome != store.OutcomeLogged {
+		t.Fatalf("counter: %+v", out)
+	}
+	r.step()
+	ask := r.sentSince(n, "talk", menteeAddr)
+	if len(ask) != 1 || !strings.Contains(flat(t, ask[0].Raw), "> At a conference on Friday, sorry.") {
+		t.Fatalf("the mentee was not asked, with the comment quoted")
+	}
+	n = len(r.got)
+	no := "From: Bo Jensen <{{FROM}}>\nTo: {{TO}}\nSubject: Re: {{SUBJECT}}\nMessage-ID: <{{MSGID}}>\nIn-Reply-To: <{{INREPLYTO}}>\n" +
+		"Date: Tue, 9 Feb 2027 10:00:00 +0100\nContent-Type: text/plain; charset=utf-8\n\nNo, sorry, Thursdays I teach all day.\n"
+	if out := r.ingest(fill(no, replyFields(t, ask[0], menteeAddr, "no1@example.org"))); !strings.Contains(out.Reason, "declined") {
+		t.Fatalf("no: %+v", out)
+	}
+	r.step()
+	m := r.sentSince(n, "talk", mentorAddr)
+	if len(m) != 1 {
+		t.Fatalf("answers to the mentor = %d", len(m))
+	}
+	if method, ev := calendarOf(t, m[0].Raw); method != "DECLINECOUNTER" || ev.Props.Get(ical.PropUID).Value != uid {
+		t.Errorf("the mentor's calendar gets %s", method)
+	}
+	if len(r.sentSince(n, "notice", "admin@example.org")) != 1 {
+		t.Errorf("the admin was not told")
+	}
+	var after store.Session
+	r.db.R().Get(&after, `SELECT * FROM sessions WHERE id = ?`, s3)
+	if !after.StartsAt.Equal(s.StartsAt) || after.Sequence != s.Sequence {
+		t.Errorf("a declined proposal moved the session")
+	}
+
+	// A written proposal nobody answers: declined after move_wait (3 days).
+	f2 := replyFields(t, r.inviteOf(t, 3, mentorAddr), mentorAddr, "m9@mail.gmail.com")
+	if out := r.ingest(talkFixture(t, "gmail-move-en.eml", f2)); !strings.Contains(out.Reason, "proposes") {
+		t.Fatalf("written proposal: %+v", out)
+	}
+	res, err := converse.Tick(context.Background(), r.db, r.cfg, r.tpl, r.now.Add(72*time.Hour+time.Minute), r.log)
+	if err != nil || res.Acted == 0 {
+		t.Fatalf("Tick = %+v, %v", res, err)
+	}
+	var reason string
+	r.db.R().Get(&reason, `SELECT settled_reason FROM moves ORDER BY proposal_id DESC LIMIT 1`)
+	if reason != "timeout" {
+		t.Errorf("the unanswered proposal was settled %q", reason)
+	}
+	n = len(r.got)
+	r.now = r.now.Add(72*time.Hour + time.Minute)
+	r.step()
+	told := 0
+	for _, m := range r.sentSince(n, "talk", mentorAddr) {
+		if strings.Contains(flat(t, m.Raw), "no answer came in time") {
+			told++
+		}
+	}
+	if told != 1 {
+		t.Errorf("the proposer was told %d times that it timed out", told)
 	}
 }

@@ -58,11 +58,16 @@ func Tick(ctx context.Context, db *store.DB, cfg *config.Config, tpl *templates.
 		log.Info("a proposed new time got no answer in time", "session", mv.SessionID, "proposal", mv.ID)
 		res.Acted++
 	}
-	if err := db.Tx(ctx, func(tx *sqlx.Tx) error {
-		_, err := store.ExpireRequests(ctx, tx, now.Add(-confirmWindow), now)
-		return err
-	}); err != nil {
+	// Only a pass with something to expire writes: the loop runs often.
+	if n, err := store.CountAskedBefore(ctx, db.R(), now.Add(-confirmWindow)); err != nil {
 		return res, err
+	} else if n > 0 {
+		if err := db.Tx(ctx, func(tx *sqlx.Tx) error {
+			_, err := store.ExpireRequests(ctx, tx, now.Add(-confirmWindow), now)
+			return err
+		}); err != nil {
+			return res, err
+		}
 	}
 	digestAt, sent, err := digest(ctx, db, cfg, tpl, now)
 	if err != nil {
@@ -145,7 +150,8 @@ func digest(ctx context.Context, db *store.DB, cfg *config.Config, tpl *template
 	if weekly {
 		period = 7 * 24 * time.Hour
 	}
-	if sent, err := store.Enqueued(ctx, db.R(), key); err != nil || sent {
+	// Looked at once a day (or week): the loop runs often.
+	if last, err := store.Setting(ctx, db.R(), "admin_digest_day"); err != nil || last == key {
 		return next, false, err
 	}
 	a, err := LoadAttention(ctx, db.R(), now, now.Add(-period))
@@ -153,7 +159,7 @@ func digest(ctx context.Context, db *store.DB, cfg *config.Config, tpl *template
 		return next, false, err
 	}
 	if a.Empty() {
-		return next, false, nil
+		return next, false, db.Tx(ctx, func(tx *sqlx.Tx) error { return store.SetSetting(ctx, tx, "admin_digest_day", key) })
 	}
 	lines := []string{fmt.Sprintf("These need a person (%s):", strings.TrimSpace(cfg.Programme.AdminDigest))}
 	lines = append(lines, a.Lines(loc)...)
@@ -162,6 +168,9 @@ func digest(ctx context.Context, db *store.DB, cfg *config.Config, tpl *template
 	}
 	lines = append(lines, "`mentord status` shows the same; `mentord inbox list` the messages, `mentord inbox show ID` one of them.")
 	return next, true, db.Tx(ctx, func(tx *sqlx.Tx) error {
+		if err := store.SetSetting(ctx, tx, "admin_digest_day", key); err != nil {
+			return err
+		}
 		c := &Conversation{Cfg: cfg, Tpl: tpl, DB: db, Tx: tx, Now: now}
 		return c.tellAdmin(ctx, key, fmt.Sprintf("what needs a person: %d %s", len(a.Lines(loc)), map[bool]string{true: "item", false: "items"}[len(a.Lines(loc)) == 1]), lines...)
 	})

@@ -80,7 +80,7 @@ func (a *apply) counterTalk(ctx context.Context, inboundID int64, s store.Sessio
 }
 
 // ErrNotKept: a message the admin asked to release is not waiting for them
-// (never kept or quarantined, or released or dismissed already).
+// (logged or ignored, or released or dismissed already).
 var ErrNotKept = errors.New("the message is not kept, quarantined or late")
 
 // Release reads a kept, quarantined or late message again from its stored
@@ -96,7 +96,9 @@ func (r *Reader) Release(ctx context.Context, inboundID int64) (Outcome, error) 
 		if err != nil {
 			return err
 		}
-		if it.KeptStatus != store.KeptOpen {
+		// Kept, quarantined or late and not settled; or unrelated (a
+		// participant writing from an address not yet on file).
+		if it.KeptStatus != store.KeptOpen && !(it.KeptStatus == "" && it.Outcome == store.OutcomeUnrelated) {
 			return fmt.Errorf("message %d (%s): %w", inboundID, it.Outcome, ErrNotKept)
 		}
 		packed, err := store.InboundRaw(ctx, tx, inboundID)
@@ -125,8 +127,8 @@ func (r *Reader) Release(ctx context.Context, inboundID int64) (Outcome, error) 
 			return err
 		}
 		switch out.Outcome {
-		case store.OutcomeQuarantined, store.OutcomeLate, store.OutcomeKept:
-			return nil // still for the admin (kept again with its new reason)
+		case store.OutcomeQuarantined, store.OutcomeLate, store.OutcomeKept, store.OutcomeUnrelated:
+			return nil // still for the admin (kept again with its new reason), or still a stranger's
 		}
 		err = store.MarkReleased(ctx, tx, inboundID, r.Now())
 		return err

@@ -241,6 +241,13 @@ func AskedRequest(ctx context.Context, q Querier, personID int64, since time.Tim
 	return r, err
 }
 
+// CountAskedBefore counts the requests still waiting for a confirmation asked before cut.
+func CountAskedBefore(ctx context.Context, q Querier, cut time.Time) (int, error) {
+	var n int
+	err := sqlx.GetContext(ctx, q, &n, `SELECT COUNT(*) FROM requests WHERE status = 'asked' AND created_at < ?`, UTC(cut))
+	return n, err
+}
+
 // ExpireRequests closes the requests asked before cut that nobody confirmed.
 func ExpireRequests(ctx context.Context, q Querier, cut, now time.Time) (int64, error) {
 	res, err := q.ExecContext(ctx, `UPDATE requests SET status = 'expired', settled_at = ? WHERE status = 'asked' AND created_at < ?`,

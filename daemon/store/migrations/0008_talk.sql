@@ -53,6 +53,7 @@ CREATE TABLE requests (
 CREATE INDEX requests_pair ON requests(pair_id, kind, created_at);
 CREATE INDEX requests_person ON requests(person_id, kind, created_at);
 CREATE INDEX requests_inbound ON requests(inbound_id);
+CREATE INDEX requests_asked ON requests(created_at) WHERE status = 'asked';
 
 -- A pair's pauses: its sessions from from_at to until are cancelled and
 -- listed in paused_sessions, to be planned again on resume.
