@@ -430,7 +430,7 @@ func MoveAskedOf(ctx context.Context, q Querier, personID int64) (OpenMove, erro
 // MovesDue returns the proposals whose wait for an answer is over.
 func MovesDue(ctx context.Context, q Querier, now time.Time) ([]OpenMove, error) {
 	var out []OpenMove
-	err := sqlx.SelectContext(ctx, q, &out, openMoveSelect+` WHERE m.settled_at IS NULL AND m.answer_by <= ? ORDER BY m.answer_by`, UTC(now))
+	err := sqlx.SelectContext(ctx, q, &out, openMoveSelect+` WHERE m.settled_at IS NULL AND pp.status = 'open' AND m.answer_by <= ? ORDER BY m.answer_by`, UTC(now))
 	return out, err
 }
 
@@ -444,7 +444,7 @@ func OpenMoves(ctx context.Context, q Querier) ([]OpenMove, error) {
 // NextMoveDue returns when the first wait for an answer ends.
 func NextMoveDue(ctx context.Context, q Querier) (*time.Time, error) {
 	var t NullTime
-	err := sqlx.GetContext(ctx, q, &t, `SELECT MIN(answer_by) FROM moves WHERE settled_at IS NULL`)
+	err := sqlx.GetContext(ctx, q, &t, `SELECT MIN(m.answer_by) FROM moves m JOIN proposals pp ON pp.id = m.proposal_id WHERE m.settled_at IS NULL AND pp.status = 'open'`)
 	return t.Ptr(), err
 }
 

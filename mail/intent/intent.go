@@ -18,6 +18,7 @@ package intent
 import (
 	"regexp"
 	"strings"
+	"sync"
 )
 
 // Request is something a person can ask mentord for by replying.
@@ -72,19 +73,22 @@ func p(req Request, danish bool, expr string) phrase {
 }
 
 // phrases are the words people use, gathered from how staff write to a
-// programme office; each is a whole phrase, not a keyword.
-var phrases = []phrase{
-	p(Pause, false, `pause|put (?:\pL+ ){0,3}on hold|on hold|take a (?:short |little |longer )?break|hold off (?:on |with )?|suspend|(?:parental|maternity|paternity|sick|study|long[- ]term) leave|on leave|away until|be away (?:from|until|till)`),
-	p(Pause, true, `pause|pausere|sæt(?:te)? (?:\pL+ ){0,3}på pause|hold(?:e)? (?:en )?pause|på (?:barsel|barselsorlov|orlov|forældreorlov)|barselsorlov|forældreorlov|orlov|sygemeldt|være væk (?:fra|til|indtil)`),
-	p(Resume, false, `resume|start (?:again|up again|back)|pick (?:it |things |this )?(?:back )?up again|back from (?:my |parental |maternity |paternity |sick )?leave|i'?m back|i am back|unpause|continue (?:the |my |our )?mentoring|restart (?:the |my |our )?mentoring|ready to (?:continue|start again)`),
-	p(Resume, true, `genoptag(?:e)?|start(?:e)? (?:op )?igen|komme i gang igen|i gang igen|tilbage fra (?:min |mit )?(?:barsel|barselsorlov|orlov|sygemelding)|jeg er tilbage|fortsætte (?:vores |mit |forløbet)?`),
-	p(Move, false, `move|moving|reschedule|re-schedule|postpone|push (?:it |the session |our session |the meeting )?(?:back|forward)|bring (?:it )?forward|another (?:time|day|date)|different (?:time|day|date)|(?:can|could|shall) we (?:do|meet|make it|have it|say)|would (?:\pL+ ){0,2}(?:work|suit) (?:instead|better)|instead|change the (?:time|date|day)|new time|propose`),
-	p(Move, true, `flyt(?:te)?|ryk(?:ke)?|udskyd(?:e)?|en anden (?:dag|tid|dato)|et andet tidspunkt|(?:kan|kunne) vi (?:tage|mødes|gøre|sige|ses)|i stedet|ændre (?:tidspunktet|datoen|dagen)|nyt tidspunkt|foreslå`),
-	p(Log, false, `send me (?:my|a copy|what i|everything|all (?:i|that i))|copy of (?:my|what i|everything)|what i(?:'ve| have)? (?:wrote|written|said|answered) (?:so far|until now|before)|(?:see|get|have|receive) (?:a copy of )?my (?:log|progress log|notes|answers|reflections|plans)|my progress log`),
-	p(Log, true, `send (?:mig|venligst) (?:\pL+ ){0,2}(?:min|mine|hvad|en kopi)|kopi af (?:min|mine|hvad)|hvad jeg har skrevet|min (?:log|logbog|fremskridtslog)|(?:se|få) mine (?:svar|noter|refleksioner|planer)`),
-	p(Stop, false, `stop (?:taking part|participating|my mentoring|our mentoring|the mentoring|being (?:a )?(?:mentor|mentee)|the programme|the program)|withdraw(?: from)?|leave the (?:programme|program|scheme|mentoring)|drop out|quit (?:the )?(?:programme|program|mentoring)|no longer (?:take part|participate|want to (?:take part|participate|continue|be))|opt out|unsubscribe|end (?:my|our|the) mentoring`),
-	p(Stop, true, `stoppe (?:i|med|mit|vores) (?:programmet|forløbet|mentorforløbet|mentorordningen|mentoring)|stop(?:pe)? (?:mit|vores) (?:mentorforløb|forløb)|melde mig ud|udmelde mig|trække mig(?: ud)?|træde ud|ikke længere (?:deltage|være med)|afmelde mig|afslutte (?:mit|vores) (?:forløb|mentorforløb)`),
-}
+// programme office; each is a whole phrase, not a keyword. They are
+// compiled on first use: every command links this package, few read mail.
+var phrases = sync.OnceValue(func() []phrase {
+	return []phrase{
+		p(Pause, false, `pause|put (?:\pL+ ){0,3}on hold|on hold|take a (?:short |little |longer )?break|hold off (?:on |with )?|suspend|(?:parental|maternity|paternity|sick|study|long[- ]term) leave|on leave|away until|be away (?:from|until|till)`),
+		p(Pause, true, `pause|pausere|sæt(?:te)? (?:\pL+ ){0,3}på pause|hold(?:e)? (?:en )?pause|på (?:barsel|barselsorlov|orlov|forældreorlov)|barselsorlov|forældreorlov|orlov|sygemeldt|være væk (?:fra|til|indtil)`),
+		p(Resume, false, `resume|start (?:again|up again|back)|pick (?:it |things |this )?(?:back )?up again|back from (?:my |parental |maternity |paternity |sick )?leave|i'?m back|i am back|unpause|continue (?:the |my |our )?mentoring|restart (?:the |my |our )?mentoring|ready to (?:continue|start again)`),
+		p(Resume, true, `genoptag(?:e)?|start(?:e)? (?:op )?igen|komme i gang igen|i gang igen|tilbage fra (?:min |mit )?(?:barsel|barselsorlov|orlov|sygemelding)|jeg er tilbage|fortsætte (?:vores |mit |forløbet)?`),
+		p(Move, false, `move|moving|reschedule|re-schedule|postpone|push (?:it |the session |our session |the meeting )?(?:back|forward)|bring (?:it )?forward|another (?:time|day|date)|different (?:time|day|date)|(?:can|could|shall) we (?:do|meet|make it|have it|say)|would (?:\pL+ ){0,2}(?:work|suit) (?:instead|better)|instead|change the (?:time|date|day)|new time|propose`),
+		p(Move, true, `flyt(?:te)?|ryk(?:ke)?|udskyd(?:e)?|en anden (?:dag|tid|dato)|et andet tidspunkt|(?:kan|kunne) vi (?:tage|mødes|gøre|sige|ses)|i stedet|ændre (?:tidspunktet|datoen|dagen)|nyt tidspunkt|foreslå`),
+		p(Log, false, `send me (?:my|a copy|what i|everything|all (?:i|that i))|copy of (?:my|what i|everything)|what i(?:'ve| have)? (?:wrote|written|said|answered) (?:so far|until now|before)|(?:see|get|have|receive) (?:a copy of )?my (?:log|progress log|notes|answers|reflections|plans)|my progress log`),
+		p(Log, true, `send (?:mig|venligst) (?:\pL+ ){0,2}(?:min|mine|hvad|en kopi)|kopi af (?:min|mine|hvad)|hvad jeg har skrevet|min (?:log|logbog|fremskridtslog)|(?:se|få) mine (?:svar|noter|refleksioner|planer)`),
+		p(Stop, false, `stop (?:taking part|participating|my mentoring|our mentoring|the mentoring|being (?:a )?(?:mentor|mentee)|the programme|the program)|withdraw(?: from)?|leave the (?:programme|program|scheme|mentoring)|drop out|quit (?:the )?(?:programme|program|mentoring)|no longer (?:take part|participate|want to (?:take part|participate|continue|be))|opt out|unsubscribe|end (?:my|our|the) mentoring`),
+		p(Stop, true, `stoppe (?:i|med|mit|vores) (?:programmet|forløbet|mentorforløbet|mentorordningen|mentoring)|stop(?:pe)? (?:mit|vores) (?:mentorforløb|forløb)|melde mig ud|udmelde mig|trække mig(?: ud)?|træde ud|ikke længere (?:deltage|være med)|afmelde mig|afslutte (?:mit|vores) (?:forløb|mentorforløb)`),
+	}
+})
 
 // negated: a phrase right after these words is not asked for.
 var negated = regexp.MustCompile(`(?:don'?t|do not|doesn'?t|not|never|no need to|ikke|aldrig|ingen grund til at)(?: \pL+){0,3} ?$`)
@@ -129,7 +133,7 @@ func Read(text string) Reading {
 		at  int
 	}
 	var hits []hit
-	for _, ph := range phrases {
+	for _, ph := range phrases() {
 		for _, loc := range ph.re.FindAllStringIndex(flat, -1) {
 			if negated.MatchString(flat[:loc[0]]) {
 				continue

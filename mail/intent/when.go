@@ -6,21 +6,20 @@ import (
 	"strconv"
 	"strings"
 	"time"
-
-	dps "github.com/markusmobius/go-dateparser"
 )
 
 // Dates and times in free text ("Tuesday the 14th at 3pm", "14/1 kl. 15",
 // "next Monday 10:00", "tirsdag den 14. januar kl. 15.00"), resolved in the
 // sender's zone. The flow of FindWhen:
-//  1. Find the time of day with our own patterns ("15:00", "15.00",
-//     "kl. 15", "3pm", "at 10"), and cut it out: the date parser reads
-//     "kl. 15" as the year 2015 and "at 3" as March.
+//  1. Find the time of day ("15:00", "15.00", "kl. 15", "3pm", "at 10")
+//     and cut it out, so "kl. 15" is never read as a year nor "at 3" as
+//     March.
 //  2. Find the date phrases (a weekday, a day with a month name, "the
-//     14th", "den 14.", "14/1", "tomorrow", "i morgen") and have the date
-//     parser (go-dateparser: CLDR month and weekday names in both
-//     languages, relative words) turn each into a date, preferring the
-//     future, day before month.
+//     14th", "den 14.", "14/1", "tomorrow", "i morgen") and turn each into
+//     a date, preferring the future, day before month, the day of the
+//     month nearest the session. The month and weekday names of both
+//     languages are in the tables here: a general date parser
+//     (go-dateparser) was measured and left out, see the commit that did.
 //  3. Question what cannot be told for sure instead of guessing: a weekday
 //     that is not the date's ("Tuesday the 14th" when the 14th is a
 //     Thursday), an hour from 1 to 7 without am or pm, a day and month
@@ -89,19 +88,6 @@ func FindWhen(text string, now time.Time, loc *time.Location, session time.Time,
 		}
 		dates = append(dates, found{d, phrase})
 	}
-	cfg := &dps.Configuration{CurrentTime: now, DefaultTimezone: loc, PreferredDateSource: dps.Future, DateOrder: dps.DMY,
-		Languages: []string{"en", "da"}}
-	if danish {
-		cfg.Languages = []string{"da", "en"}
-	}
-	parse := func(phrase string) (time.Time, bool) {
-		d, err := dps.Parse(cfg, phrase)
-		if err != nil || d.Time.IsZero() {
-			return time.Time{}, false
-		}
-		return d.Time.In(loc), true
-	}
-
 	var wd *time.Weekday
 	var wdPhrase string
 	if m := weekdayRe.FindStringSubmatch(t); m != nil {
@@ -112,7 +98,7 @@ func FindWhen(text string, now time.Time, loc *time.Location, session time.Time,
 	used := false
 	for _, re := range []*regexp.Regexp{dayMonRe, monDayRe} {
 		for _, m := range re.FindAllStringSubmatch(t, 3) {
-			if d, ok := parse(strings.TrimPrefix(m[1], "the ")); ok {
+			if d, ok := monthDay(m[1], now); ok {
 				add(d, m[1])
 				used = true
 			}
@@ -147,10 +133,12 @@ func FindWhen(text string, now time.Time, loc *time.Location, session time.Time,
 	}
 	if !used {
 		if m := relDayRe.FindStringSubmatch(t); m != nil {
-			if d, ok := parse(m[1]); ok {
-				add(d, m[1])
-				used = true
+			days := 1
+			if strings.Contains(m[1], "after") || strings.Contains(m[1], "over") {
+				days = 2
 			}
+			add(now.AddDate(0, 0, days), m[1])
+			used = true
 		}
 	}
 	if !used && wd != nil {
@@ -369,4 +357,27 @@ func FindUntil(text string, now time.Time, loc *time.Location, danish bool) (tim
 		}
 	}
 	return time.Time{}, false
+}
+
+// monthDay reads "14 january", "14. januar", "the 14th of march", "march
+// 14th, 2027": the next such date from today, or in the year written.
+func monthDay(phrase string, now time.Time) (time.Time, bool) {
+	var day int
+	var month time.Month
+	year := ""
+	for _, w := range strings.FieldsFunc(phrase, func(r rune) bool { return r == ' ' || r == ',' || r == '.' }) {
+		switch n := leadingNumber(w); {
+		case n >= 1000:
+			year = strconv.Itoa(n)
+		case n >= 1 && n <= 31 && day == 0:
+			day = n
+		case len(w) >= 3 && monthNumbers[w[:3]] != 0 && month == 0:
+			month = monthNumbers[w[:3]]
+		}
+	}
+	if day == 0 || month == 0 {
+		return time.Time{}, false
+	}
+	d := nextDate(now, month, day, year)
+	return d, !d.IsZero()
 }
