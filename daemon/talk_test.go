@@ -3,8 +3,8 @@ package daemon
 import (
 	"bytes"
 	"context"
-	"fmt"
 	"encoding/base64"
+	"fmt"
 	"io"
 	"mime"
 	"mime/multipart"
