@@ -276,10 +276,9 @@ func (c *Conversation) declineMove(ctx context.Context, mv store.OpenMove, reaso
 	ct := compose.Talk{To: proposer, Pair: pair, SessionID: s.ID, Key: fmt.Sprintf("talk:move-declined:%d:%d", mv.ID, proposer.ID),
 		Proposed: &mv.Proposal, Talk: templates.Talk{What: "move-declined", Reason: reason}}
 	if mv.Source == "counter" && s.Status == store.SessionPlanned {
-		ics, err := calendar.DeclineCounter(calendar.Event{UID: s.UID, Sequence: mv.Move.Sequence, Stamp: c.Now, Start: s.StartsAt, End: s.End(),
-			Summary: c.Cfg.Programme.Name, Location: s.Location,
+		ics, err := calendar.DeclineCounter(calendar.Event{UID: s.UID, Sequence: mv.Move.Sequence, Stamp: c.Now,
 			Organizer: calendar.Person{Name: c.Cfg.Mailbox.DisplayName, Email: c.Cfg.Mailbox.Address},
-			Attendees: []calendar.Attendee{{Person: calendar.Person{Name: proposer.Name, Email: proposer.Email}, Partstat: "NEEDS-ACTION"}}})
+			Attendees: []calendar.Attendee{{Person: calendar.Person{Name: proposer.Name, Email: proposer.Email}}}}, "")
 		if err != nil {
 			return err
 		}
