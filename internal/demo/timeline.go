@@ -305,7 +305,10 @@ people are simulated by mail clients that read over IMAP and answer over SMTP.
           quote), Outlook (on top of the unquoted original), Apple Mail
           (inline, under each question) and Thunderbird (below the quote)
   mentor  %s (%s) accepts invitations in Google Calendar,
-          but declines session %d
+          but declines session %d and asks in words to move the last one
+  both    also talk to mentord: a check-in, a pause around the declined
+          session, a yes to the new time; the admin reads the notices and
+          the weekly digest
   pair    %d monthly sessions from %s, %s
 
 Each line: the simulated time in that person's own zone, who wrote to whom, and what.
