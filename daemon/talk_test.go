@@ -689,3 +689,22 @@ END:VCALENDAR
 		t.Errorf("the proposer was told %d times that it timed out", told)
 	}
 }
+
+// Nothing a participant sends ends unseen in Unrelated: what mentord cannot
+// read as a reply is kept for the admin when its From is on the roster.
+func TestTalkParticipantsOtherMailIsKept(t *testing.T) {
+	r := newReading(t, talkAdmin)
+	report := "From: Bo Jensen <{{FROM}}>\nTo: mentoring@example.org\nSubject: Abuse report\nMessage-ID: <{{MSGID}}>\n" +
+		"MIME-Version: 1.0\nContent-Type: multipart/report; report-type=feedback-report; boundary=b\n\n--b\nContent-Type: text/plain\n\nA report.\n" +
+		"--b\nContent-Type: message/feedback-report\n\nFeedback-Type: abuse\n\n--b--\n"
+	if out := r.ingest(fill(report, map[string]string{"FROM": menteeAddr, "MSGID": "arf1@example.org"})); out.Outcome != store.OutcomeKept {
+		t.Fatalf("a participant's report: %+v", out)
+	}
+	if out := r.ingest(fill(report, map[string]string{"FROM": "abuse@isp.example", "MSGID": "arf2@isp.example"})); out.Outcome != store.OutcomeUnrelated {
+		t.Fatalf("a stranger's report: %+v", out)
+	}
+	items, err := store.ListInbox(context.Background(), r.db.R(), false, 10)
+	if err != nil || len(items) != 1 || items[0].From != menteeAddr {
+		t.Errorf("inbox = %+v, %v", items, err)
+	}
+}

@@ -64,3 +64,11 @@ func TestCanAskLine(t *testing.T) {
 		}
 	}
 }
+
+func init() {
+	goldenCases = append(goldenCases, struct {
+		name string
+		kind Kind
+		edit func(s *Set, d *Data)
+	}{"talk-checkin-mentor", TalkKind, func(s *Set, d *Data) { d.Talk, d.Recipient = &Talk{What: "checkin"}, d.Mentor }})
+}

@@ -67,6 +67,31 @@ func (a *apply) talk(ctx context.Context, p *store.PromptRef) error {
 	return nil
 }
 
+// other is a message mentord cannot read as a reply (unreadable, or
+// nothing it knows): unrelated, unless its From is a participant's, when it
+// is kept for the admin, who sees it in status, the digest and `mentord
+// inbox list` (nothing a participant sends ends unseen in Unrelated).
+func (a *apply) other(ctx context.Context) error {
+	h := a.res.Header
+	if h.FromProblem == "" && h.From != "" {
+		person, err := store.GetPersonByEmail(ctx, a.tx, h.From)
+		switch {
+		case err == nil:
+			a.in.PersonID = &person.ID
+			reason := "kept for the admin: " + a.res.Reason
+			a.set(store.OutcomeKept, reason)
+			a.later(func(ctx context.Context, inboundID int64) error {
+				return store.KeepMessage(ctx, a.tx, &store.Kept{InboundID: inboundID, PersonID: &person.ID, Why: a.res.Reason, CreatedAt: a.r.Now()})
+			})
+			return nil
+		case !errors.Is(err, store.ErrNotFound):
+			return err
+		}
+	}
+	a.set(store.OutcomeUnrelated, a.res.Reason)
+	return nil
+}
+
 // counterTalk puts a calendar's proposal (stored as prop) into the
 // conversation: asked of the other person, unless programme.rescheduling
 // keeps moves with the admin.
