@@ -44,15 +44,7 @@ func (r *Roster) PausePair(ctx context.Context, pairID int64, until string) (Pau
 		}
 		now := r.now()
 		res.Pause, res.Cancelled, err = converse.Pause(ctx, tx, pairID, now, day, now, nil)
-		if err != nil {
-			return err
-		}
-		for _, s := range res.Cancelled {
-			if err := store.SettleProposals(ctx, tx, s.ID, nil); err != nil {
-				return err
-			}
-		}
-		return nil
+		return err
 	})
 	if res.Cancelled == nil {
 		res.Cancelled = []store.Session{}
