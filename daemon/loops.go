@@ -176,6 +176,13 @@ func (d *Daemon) scheduleLoop(soft, hard context.Context) error {
 					d.log.Info("purged what retention allows no longer", "raw_messages", p.RawMessages, "pairs", p.Pairs, "entries", p.Entries)
 				}
 			}
+			// The texts kept to read replies that quote them go when replies
+			// about their session are no longer taken.
+			if n, err := store.DropSentTexts(hard, d.db, now, d.Config().Timings.ReplyWindow.D()); err != nil {
+				d.log.Error("drop the texts of messages no longer answered", "err", err)
+			} else if n > 0 {
+				d.log.Info("dropped the texts of messages no longer answered", "texts", n)
+			}
 		}
 		if res.Enqueued > 0 {
 			d.log.Info("messages enqueued", "count", res.Enqueued)

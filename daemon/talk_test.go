@@ -10,7 +10,6 @@ import (
 	"mime/multipart"
 	netmail "net/mail"
 	"os"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -81,8 +80,6 @@ func (r *reading) inviteOf(t *testing.T, n int, addr string) simMsg {
 	t.Fatalf("no invite of session %d to %s", n, addr)
 	return simMsg{}
 }
-
-func itoa(n int64) string { return strconv.FormatInt(n, 10) }
 
 func decodeB64(t *testing.T, b []byte) []byte {
 	t.Helper()

@@ -210,8 +210,8 @@ func TestRelayedWordsAreQuotedAndChecked(t *testing.T) {
 			for to, text := range r.outboxText(t, "counter") {
 				got["counter to "+to] = text
 			}
-			if len(got) != 3 {
-				t.Fatalf("told %d times, want the mentee of the decline, the mentee and the admin of the counter: %v", len(got), got)
+			if len(got) != 4 {
+				t.Fatalf("told %d times, want the mentee and the admin of the decline and of the counter: %v", len(got), got)
 			}
 			for what, text := range got {
 				switch {

@@ -20,6 +20,8 @@ type locale struct {
 	// cadence words: the named rhythms, then "every %d" days, weeks, months
 	cadences                           map[string]string
 	everyDays, everyWeeks, everyMonths string
+	ordinal                            func(n int) string // "2nd", "2."
+	and                                string             // the last joint of a list: "3, 5 and 7"
 }
 
 // locales has one entry per embedded language; Load refuses a language
@@ -46,6 +48,21 @@ var locales = map[string]*locale{
 		everyDays:   "every %d days",
 		everyWeeks:  "every %d weeks",
 		everyMonths: "every %d months",
+		ordinal: func(n int) string {
+			suffix := "th"
+			if n%100 < 11 || n%100 > 13 {
+				switch n % 10 {
+				case 1:
+					suffix = "st"
+				case 2:
+					suffix = "nd"
+				case 3:
+					suffix = "rd"
+				}
+			}
+			return strconv.Itoa(n) + suffix
+		},
+		and: " and ",
 	},
 	"da": {
 		days:        [7]string{"søndag", "mandag", "tirsdag", "onsdag", "torsdag", "fredag", "lørdag"},
@@ -72,6 +89,8 @@ var locales = map[string]*locale{
 		everyDays:   "hver %d. dag",
 		everyWeeks:  "hver %d. uge",
 		everyMonths: "hver %d. måned",
+		ordinal:     func(n int) string { return strconv.Itoa(n) + "." },
+		and:         " og ",
 	},
 }
 
@@ -133,7 +152,26 @@ func (l *locale) funcs() map[string]any {
 		"lines":     lines,
 		"isURL":     isURL,
 		"oneline":   oneLine,
+		"ordinal":   l.ordinal,
+		"numbers":   l.numbers,
 	}
+}
+
+// numbers writes a list of session numbers as prose: "3", "3 and 7",
+// "3, 5 and 7".
+func (l *locale) numbers(ns []int) string {
+	var b strings.Builder
+	for i, n := range ns {
+		switch {
+		case i == 0:
+		case i == len(ns)-1:
+			b.WriteString(l.and)
+		default:
+			b.WriteString(", ")
+		}
+		b.WriteString(strconv.Itoa(n))
+	}
+	return b.String()
 }
 
 // indent puts prefix before every line of s but the first, so a multi-line

@@ -41,6 +41,11 @@ func fixture(t *testing.T, s *Set, lang string) Data {
 		},
 		MentorSeesPlan: true,
 		AckOf:          Checklist,
+		Proposer:       ase,
+		Decliner:       ase,
+		Held:           Checklist,
+		AdminMail:      true,
+		Ref:            Ref{Pair: 3, Session: 41},
 		Notice:         &AdminNotice{Title: "an address bounces", Lines: []string{"mentord stopped sending to it."}},
 		Talk:           &Talk{What: "checkin"},
 	}
@@ -86,9 +91,12 @@ var goldenCases = []struct {
 	edit func(s *Set, d *Data)
 }{
 	{"invite", Invite, nil},
+	{"invite-gap", Invite, func(s *Set, d *Data) { d.Session.Cancelled = []int{3} }},
+	{"invite-gaps", Invite, func(s *Set, d *Data) { d.Recipient, d.Session.Cancelled = d.Mentor, []int{2, 3, 9} }},
 	{"update", Update, func(s *Set, d *Data) { d.Recipient = d.Mentor }},
 	{"update-details", Update, func(s *Set, d *Data) { d.Previous = nil }},
 	{"cancel", Cancel, nil},
+	{"cancel-removed", Cancel, func(s *Set, d *Data) { d.Recipient, d.Removed = d.Mentor, true }},
 	{"checklist", Checklist, func(s *Set, d *Data) {
 		d.Questions = s.Questions(d.Lang, "checklist", d.Session.Kind, true)
 	}},
@@ -123,13 +131,32 @@ var goldenCases = []struct {
 		d.AckOf, d.Agenda = Reflection, nil
 		d.Reply = "A good session. I left with a clearer plan for the spring\nand two names to contact."
 	}},
+	// Prose without numbers: each answer says how it was placed, and how to
+	// correct a wrong one.
+	{"ack-placed", Ack, func(s *Set, d *Data) {
+		agenda := append([]Answer(nil), d.Agenda...)
+		agenda[1].Tied, agenda[2].Tied = TiedOrder, TiedTopic
+		d.Agenda = agenda
+	}},
 	{"declined", Declined, func(s *Set, d *Data) { d.Comment = "Away at a conference that week, sorry." }},
+	{"declined-sent", Declined, func(s *Set, d *Data) { d.HeldSent, d.AdminMail = true, false }},
+	{"declined-mentee", Declined, func(s *Set, d *Data) { d.Recipient, d.Decliner, d.Held = d.Mentor, d.Mentee, Brief }},
+	{"delegated", Declined, func(s *Set, d *Data) { d.Delegated = true }},
+	{"declined-admin", Declined, func(s *Set, d *Data) {
+		d.Recipient, d.Decliner, d.Held = Person{Email: "mentoring-admin@example.dk"}, d.Mentee, ""
+		d.Comment = "Sick, sorry."
+	}},
+	{"delegated-admin", Declined, func(s *Set, d *Data) {
+		d.Recipient, d.Delegated, d.Held = Person{Email: "mentoring-admin@example.dk"}, true, ""
+	}},
 	{"counter", Counter, nil},
+	{"counter-mentee", Counter, func(s *Set, d *Data) { d.Recipient, d.Proposer, d.AdminMail = d.Mentor, d.Mentee, false }},
 	{"counter-comment", Counter, func(s *Set, d *Data) {
 		d.Comment = "Could we move it to Thursday? The faculty board meets on Tuesday\nafternoon, and <b>I chair it</b> this term."
 	}},
 	{"counter-admin", Counter, func(s *Set, d *Data) {
 		d.Recipient = Person{Name: "", Email: "mentoring-admin@example.dk"}
+		d.Ref.Move = "2027-01-14T10:00"
 	}},
 	{"digest", Digest, func(s *Set, d *Data) {
 		d.Session.Number, d.Session.Kind = 12, SessionFinal

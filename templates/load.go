@@ -365,7 +365,12 @@ func (s *Set) sample(lang string, k Kind, sessionKind string, full bool) Data {
 	proposed := d.Session
 	proposed.Start, proposed.End = start.AddDate(0, 0, 2), start.AddDate(0, 0, 2).Add(time.Hour)
 	d.Proposed = &proposed
+	d.Proposer, d.Decliner = mentee, mentee
+	d.Ref = Ref{Pair: 1, Session: 2}
 	if full {
+		d.Proposer, d.Decliner = mentor, mentor
+		d.Session.Cancelled = []int{1, 3}
+		d.Delegated, d.Held, d.HeldSent, d.AdminMail, d.Removed = true, Checklist, true, true, true
 		d.Recipient = mentee
 		d.Session.Location = "Room 1"
 		d.Agreement = Agreement{
@@ -373,7 +378,9 @@ func (s *Set) sample(lang string, k Kind, sessionKind string, full bool) Data {
 			Contact: "email", Progress: "a notebook", ReviewEvery: 4, Minutes: 60,
 		}
 		d.Promises = []string{"A promise"}
-		d.Agenda = []Answer{{Number: 1, Question: "A question?", Text: "An answer"}}
+		d.Agenda = []Answer{{Number: 1, Question: "A question?", Text: "An answer"},
+			{Number: 2, Question: "Another question?", Text: "A paragraph without a number", Tied: TiedOrder},
+			{Number: 3, Question: "A third question?", Text: "A paragraph on its topic", Tied: TiedTopic}}
 		prev := d.Session
 		prev.Start, prev.End = start.AddDate(0, 0, -7), start.AddDate(0, 0, -7).Add(time.Hour)
 		d.Previous = &prev

@@ -239,7 +239,7 @@ func clean(d Data) Data {
 	d.Promises = promises
 	agenda := make([]Answer, len(d.Agenda))
 	for i, a := range d.Agenda {
-		agenda[i] = Answer{Number: a.Number, Question: oneLine(a.Question), Text: block(a.Text)}
+		agenda[i] = Answer{Number: a.Number, Question: oneLine(a.Question), Text: block(a.Text), Tied: a.Tied}
 	}
 	d.Agenda = agenda
 	if d.Previous != nil {

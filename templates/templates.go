@@ -27,7 +27,7 @@
 // is an error.
 //
 // Templates see Data and its methods (Other, ToMentor). Date functions follow
-// the language: longDate, shortDate, short, clock, when and genitive; indent,
+// the language: longDate, shortDate, short, clock, when, genitive and ordinal; indent,
 // lines and isURL are the same in every language.
 package templates
 
@@ -50,8 +50,8 @@ const (
 	Nudge      Kind = "nudge"      // one reminder when a checklist or reflection got no answer
 	Brief      Kind = "brief"      // the mentee's plan for the mentor, the day before
 	Ack        Kind = "ack"        // to the mentee: what was recorded from their reply, and how to correct it
-	Declined   Kind = "declined"   // to the mentee: the mentor declined the session
-	Counter    Kind = "counter"    // to the mentee or the admin: the mentor proposed another time
+	Declined   Kind = "declined"   // to the other participant and the admin: one of them declined (or delegated) the session
+	Counter    Kind = "counter"    // to the other participant or the admin: one of them proposed another time
 	Notice     Kind = "notice"     // to the admin: something needs a person (an address bounces, ...)
 	Digest     Kind = "digest"     // to the mentee before the final session: their year in review
 	TalkKind   Kind = "talk"       // the conversation: answers to what a participant wrote (talk.go)
@@ -92,7 +92,8 @@ type Person struct{ Name, Email string }
 
 // Session is one meeting of a pair.
 type Session struct {
-	Number, Count int       // "session 3 of 12"
+	Number, Count int       // "session 3 of 12": its number for life, of the pair's highest
+	Cancelled     []int     // the numbers of the pair's other sessions that were cancelled, in order
 	Kind          string    // chemistry, regular, review, final
 	Start, End    time.Time // in the recipient's own zone; printed as given
 	Zone          string    // IANA name of that zone, e.g. Europe/Copenhagen
@@ -125,7 +126,17 @@ func Without(qs []Question, key string) []Question {
 type Answer struct {
 	Number         int
 	Question, Text string
+	// Tied is how the answer was read from the reply when it had no
+	// number: TiedTopic or TiedOrder (the acknowledgement says so); "" when
+	// it was numbered or typed under the question.
+	Tied string
 }
+
+// How an answer without a number was tied to its question (Answer.Tied).
+const (
+	TiedTopic = "topic" // a paragraph led by the question's topic
+	TiedOrder = "order" // one paragraph per question, in order: paragraph N answers question N
+)
 
 // Agreement is what mentor and mentee settled at the chemistry meeting.
 type Agreement struct {
@@ -155,9 +166,25 @@ type Data struct {
 	// Ack: what was recorded from the mentee's reply. Agenda holds the
 	// answers by question; Reply the text when it answered no numbered question.
 	Reply    string
-	AckOf    Kind            // ack: Checklist or Reflection
-	Comment  string          // declined, counter: the comment the mentor's calendar sent
-	Proposed *Session        // counter: the time the mentor proposed
+	AckOf    Kind     // ack: Checklist or Reflection
+	Comment  string   // declined, counter: the comment the calendar of the one who answered sent
+	Proposed *Session // counter: the time proposed
+	Proposer Person   // counter: who proposed it (the mentor or the mentee)
+	// Declined: who declined the session (or passed it on: Delegated), and
+	// what the recipient gets before a session that now waits: Held is
+	// Checklist (the mentee) or Brief (the mentor), empty when nothing;
+	// HeldSent says it went already (then only its reminder waits).
+	Decliner  Person
+	Delegated bool
+	Held      Kind
+	HeldSent  bool
+	// AdminMail: the programme team gets mentord's notices by mail
+	// (programme.admin_email), so a notice may say the team has been told.
+	AdminMail bool
+	// Removed (cancel): the recipient was taken off a session that goes
+	// ahead without them (a mentor replaced); Mentor is then the recipient.
+	Removed  bool
+	Ref      Ref             // to the admin: the ids the admin's commands take
 	Notice   *AdminNotice    // notice: what the admin should know
 	Review   []ReviewSession // digest: the mentee's own log, session by session
 	Talk     *Talk           // talk: what mentord answers (talk.go)
@@ -184,6 +211,34 @@ type AdminNotice struct {
 	Title string   // one line: the subject
 	Lines []string // what happened and what to do, a paragraph each
 }
+
+// Placed reports whether any answer in Agenda was read without a number
+// (by its topic or its order), for the acknowledgement to say how to
+// correct it.
+func (d Data) Placed() bool {
+	for _, a := range d.Agenda {
+		if a.Tied == TiedTopic || a.Tied == TiedOrder {
+			return true
+		}
+	}
+	return false
+}
+
+// Ref is how the admin's commands name a session: its pair and its id.
+type Ref struct {
+	Pair, Session int64
+	Move          string // counter: the proposed time as session move takes it (local to the pair's zone)
+}
+
+// ToMentee reports whether the recipient is the mentee (by address).
+func (d Data) ToMentee() bool {
+	return d.Recipient.Email != "" && strings.EqualFold(strings.TrimSpace(d.Recipient.Email), strings.TrimSpace(d.Mentee.Email))
+}
+
+// ToParticipant reports whether the recipient is the mentor or the mentee,
+// not the programme team: a message to a participant never shows an admin's
+// command.
+func (d Data) ToParticipant() bool { return d.ToMentor() || d.ToMentee() }
 
 // ToMentor reports whether the recipient is the mentor (by address, else by name).
 func (d Data) ToMentor() bool {

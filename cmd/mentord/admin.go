@@ -95,6 +95,11 @@ func printStatus(w io.Writer, st admin.Status) {
 		}
 		fmt.Fprintf(w, "  %-17s %-16s to the %-6s pair %d session %d\n", at, u.Kind, u.To, u.Pair, u.Number)
 	}
+	fmt.Fprintf(w, "Held       %d sessions whose prompts wait: someone declined or passed on the invitation\n", len(st.Held))
+	for _, h := range st.Held {
+		fmt.Fprintf(w, "  pair %d session %d %s (%s): %s wait until it is moved or accepted\n", h.Pair, h.Number, when(h.Start), h.By,
+			strings.Join(h.Kinds, ", "))
+	}
 	fmt.Fprintf(w, "Waiting    %d prompts without a reply\n", len(st.Waiting))
 	for _, wt := range st.Waiting {
 		sent := "not sent yet"

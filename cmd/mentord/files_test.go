@@ -139,7 +139,7 @@ Content-Type: text/plain; charset=UTF-8
 		t.Fatal(err)
 	}
 	waitForMail(t, srv, "mentoring@example.org", "Processed", "files-test-1@example.org")
-	waitForMail(t, srv, "bo@example.org", "INBOX", "Recorded: your plan")
+	waitForMail(t, srv, "bo@example.org", "INBOX", "In-Reply-To: <files-test-1@example.org>") // the acknowledgement, in the reply's thread
 	daemon.Signal(syscall.SIGHUP)
 	notify.waitFor(t, "READY=1", 2)
 	daemon.Signal(syscall.SIGTERM)

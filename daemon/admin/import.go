@@ -11,6 +11,7 @@ import (
 	"io"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/jmoiron/sqlx"
 
@@ -72,23 +73,13 @@ func (r *Roster) Import(ctx context.Context, src io.Reader, dryRun bool) (Import
 	if err != nil {
 		return rep, err
 	}
-	specs := make([]pairSpec, len(inputs))
-	for i, in := range inputs {
-		if rows[i].Action == "error" {
-			continue
-		}
-		sp, err := in.validate(r.Cfg, r.now())
-		if err != nil {
-			rows[i].Action = "error"
-			rows[i].Errors = fieldMessages(err)
-			continue
-		}
-		specs[i] = sp
-	}
 	// Every row is checked against one snapshot of the roster, without the
 	// write lock: a dry run, or a file with bad rows, keeps no one waiting
-	// (the daemon recording what it sent, an admin's command).
-	if err := r.checkImport(ctx, specs, rows); err != nil {
+	// (the daemon recording what it sent, an admin's command). A row's pair
+	// and its planned sessions are worked out again when it is written
+	// rather than kept: for 100,000 rows they would take a gigabyte.
+	now := r.now()
+	if err := r.checkImport(ctx, inputs, rows, now); err != nil {
 		return rep, fmt.Errorf("import: %w", err)
 	}
 	if rep.count(rows); rep.Failed > 0 || dryRun {
@@ -110,7 +101,12 @@ func (r *Roster) Import(ctx context.Context, src io.Reader, dryRun bool) (Import
 			return err
 		}
 		for i := range rows {
-			res, err := r.addPairSavepoint(ctx, tx, specs[i])
+			sp, err := inputs[i].validate(r.Cfg, now)
+			if err != nil { // cannot happen: checkImport validated it with the same clock
+				rows[i].Action, rows[i].Errors = "error", fieldMessages(err)
+				continue
+			}
+			res, err := r.addPairSavepoint(ctx, tx, sp)
 			if err != nil {
 				rows[i].Action, rows[i].Errors = "error", []string{err.Error()}
 				continue
@@ -159,22 +155,26 @@ func (rep *ImportReport) count(rows []ImportRow) {
 	}
 }
 
-// checkImport decides each valid row's outcome as the import would, in one
-// read-only transaction: against the database as it is, plus what the rows
-// before it add.
-func (r *Roster) checkImport(ctx context.Context, specs []pairSpec, rows []ImportRow) error {
+// checkImport validates each row and decides its outcome as the import
+// would, in one read-only transaction: against the database as it is, plus
+// what the rows before it add.
+func (r *Roster) checkImport(ctx context.Context, inputs []PairInput, rows []ImportRow, now time.Time) error {
 	tx, err := r.DB.R().BeginTxx(ctx, &sql.TxOptions{ReadOnly: true})
 	if err != nil {
 		return err
 	}
 	defer tx.Rollback()
 	view := &importView{db: txRoster{tx}, people: map[string]store.Person{}, pairs: map[[2]string]*pairRef{}}
-	now := r.now()
 	for i := range rows {
 		if rows[i].Action == "error" {
 			continue
 		}
-		pl, err := planPair(ctx, view, specs[i], now)
+		sp, err := inputs[i].validate(r.Cfg, now)
+		if err != nil {
+			rows[i].Action, rows[i].Errors = "error", fieldMessages(err)
+			continue
+		}
+		pl, err := planPair(ctx, view, sp, now)
 		switch {
 		case errors.Is(err, ErrPairExists), errors.Is(err, ErrInThePast):
 			rows[i].Action, rows[i].Errors = "error", []string{err.Error()}
@@ -184,7 +184,7 @@ func (r *Roster) checkImport(ctx context.Context, specs []pairSpec, rows []Impor
 			rows[i].Action, rows[i].PairID = "unchanged", pl.existing.id
 		default:
 			rows[i].Action, rows[i].Notes = "created", pl.notes
-			view.add(pl, specs[i], rows[i].Line)
+			view.add(pl, sp, rows[i].Line)
 		}
 	}
 	return nil

@@ -293,6 +293,9 @@ func (r *Roster) MoveSession(ctx context.Context, id int64, to string) (store.Se
 		if err := store.SettleProposals(ctx, tx, id, &start); err != nil {
 			return err
 		}
+		if err := r.settleFinal(ctx, tx, s.PairID); err != nil {
+			return err
+		}
 		s, err = store.GetSession(ctx, tx, id)
 		return err
 	})
@@ -313,8 +316,10 @@ func (r *Roster) CancelSession(ctx context.Context, id int64) (store.Session, er
 			return err
 		}
 		var err error
-		s, err = store.GetSession(ctx, tx, id)
-		return err
+		if s, err = store.GetSession(ctx, tx, id); err != nil {
+			return err
+		}
+		return r.settleFinal(ctx, tx, s.PairID)
 	})
 	return s, err
 }
@@ -360,9 +365,55 @@ func (r *Roster) AddSession(ctx context.Context, pairID int64, at, duration, loc
 			Timezone: p.Agreement.Timezone, Location: place, Status: store.SessionPlanned, UID: r.newUID(),
 			CreatedAt: now, UpdatedAt: now,
 		}
-		return store.InsertSession(ctx, tx, &s, p.MentorID, p.MenteeID)
+		if err := store.InsertSession(ctx, tx, &s, p.MentorID, p.MenteeID); err != nil {
+			return err
+		}
+		if err := r.settleFinal(ctx, tx, pairID); err != nil {
+			return err
+		}
+		s, err = store.GetSession(ctx, tx, s.ID)
+		return err
 	})
 	return s, err
+}
+
+// settleFinal makes the pair's last remaining session the final one, which
+// evaluates the programme (its checklist, its reflection, the year in review
+// before it), however the admin got there: cancelling the final session,
+// adding one after it, or moving one past it. A session that was final and no
+// longer is the last becomes what its number would have made it. The first
+// session stays the chemistry meeting. Sessions still to come whose kind
+// changed get a new SEQUENCE, so their invitations say it.
+func (r *Roster) settleFinal(ctx context.Context, tx *sqlx.Tx, pairID int64) error {
+	p, err := store.GetPair(ctx, tx, pairID)
+	if err != nil {
+		return err
+	}
+	ss, err := store.ListSessions(ctx, tx, pairID) // in time order
+	if err != nil {
+		return err
+	}
+	var planned []store.Session
+	for _, s := range ss {
+		if s.Status == store.SessionPlanned {
+			planned = append(planned, s)
+		}
+	}
+	for i, s := range planned {
+		want := s.Kind
+		switch {
+		case i == len(planned)-1 && s.Kind != store.KindChemistry:
+			want = store.KindFinal
+		case s.Kind == store.KindFinal: // no longer the last: as its number makes it, with no end in sight
+			want = string(schedule.KindOf(s.Number, 0, p.Agreement.ReviewEvery))
+		}
+		if want != s.Kind {
+			if err := store.SetSessionKind(ctx, tx, s.ID, want, r.now()); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // ReplaceMentor gives the pair a new mentor from now on: the sessions still to

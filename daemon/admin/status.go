@@ -3,6 +3,7 @@ package admin
 import (
 	"context"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/mentord/mentord/daemon/compose"
@@ -23,6 +24,7 @@ type Status struct {
 	Quota       QuotaStatus         `json:"quota"`
 	DueNow      int                 `json:"due_now"`  // messages the schedule would send at once (many: the daemon is not running)
 	Upcoming    []Upcoming          `json:"upcoming"` // the soonest 10, due now first
+	Held        []Held              `json:"held"`     // sessions whose prompts wait because someone declined or passed it on
 	Quarantined []store.Quarantined `json:"quarantined"`
 	Late        []store.Quarantined `json:"late"` // replies after their session's reply window: kept, not logged
 	Suspended   []store.Person      `json:"suspended"`
@@ -71,6 +73,18 @@ type Upcoming struct {
 	Number    int       `json:"number"` // the session's number in its pair
 }
 
+// Held is a session to come whose prompts (checklist, brief, reflection) wait
+// because the mentor or the mentee declined it or passed it on (DELEGATED):
+// they go only when the session is moved or the answer changes.
+type Held struct {
+	Pair      int64     `json:"pair"`
+	SessionID int64     `json:"session_id"`
+	Number    int       `json:"number"`
+	Start     time.Time `json:"start"`
+	By        string    `json:"by"`    // whose answer holds them: "mentor DECLINED", "mentee DELEGATED", or both
+	Kinds     []string  `json:"kinds"` // what waits: checklist, brief, digest
+}
+
 // LoadStatus gathers the status at now.
 func LoadStatus(ctx context.Context, db *store.DB, cfg *config.Config, now time.Time) (Status, error) {
 	q := db.R()
@@ -101,8 +115,8 @@ func LoadStatus(ctx context.Context, db *store.DB, cfg *config.Config, now time.
 	if st.Attention, err = converse.LoadAttention(ctx, q, now, now.Add(-7*24*time.Hour)); err != nil {
 		return st, err
 	}
-	up, due, err := upcoming(ctx, q, compose.Timings(cfg), now)
-	st.Upcoming, st.DueNow = up, due
+	up, held, due, err := upcoming(ctx, q, compose.Timings(cfg), now)
+	st.Upcoming, st.Held, st.DueNow = up, held, due
 	return st, err
 }
 
@@ -162,13 +176,16 @@ func loadQuotaStatus(ctx context.Context, q store.Querier, cfg *config.Config, n
 }
 
 // upcoming lists the soonest messages the schedule will send (what is due at
-// once first, then the prompts to come) and counts those due at once.
-func upcoming(ctx context.Context, q store.Querier, t schedule.Timings, now time.Time) ([]Upcoming, int, error) {
+// once first, then the prompts to come) and counts those due at once. The
+// prompts of a session someone declined are not to come: they are listed as
+// held.
+func upcoming(ctx context.Context, q store.Querier, t schedule.Timings, now time.Time) ([]Upcoming, []Held, int, error) {
 	st, err := compose.LoadPlanState(ctx, q, compose.Window(t, now))
 	if err != nil {
-		return nil, 0, err
+		return nil, nil, 0, err
 	}
 	var out []Upcoming
+	held := []Held{}
 	due := 0
 	for _, s := range compose.BuildSessions(st) {
 		add := func(kind schedule.ActionKind, person int64, at time.Time) {
@@ -189,8 +206,15 @@ func upcoming(ctx context.Context, q store.Querier, t schedule.Timings, now time
 		if s.Cancelled || !s.PairActive {
 			continue
 		}
+		var waiting []string // while the session can still be moved
 		later := func(kind schedule.ActionKind, person int64, at time.Time, done bool) {
-			if !done && at.After(now) {
+			switch {
+			case done:
+			case s.HeldBy() != "":
+				if s.Start.After(now) {
+					waiting = append(waiting, string(kind))
+				}
+			case at.After(now):
 				add(kind, person, at)
 			}
 		}
@@ -202,19 +226,38 @@ func upcoming(ctx context.Context, q store.Querier, t schedule.Timings, now time
 		if s.Final {
 			later(schedule.ActDigest, s.Mentee.ID, schedule.DigestAt(s, t), s.Digest.Exists)
 		}
+		if len(waiting) > 0 {
+			var by []string
+			for _, p := range []struct {
+				role string
+				p    schedule.Person
+			}{{"mentor", s.Mentor}, {"mentee", s.Mentee}} {
+				if schedule.Holds(p.p.Partstat) {
+					by = append(by, p.role+" "+p.p.Partstat)
+				}
+			}
+			held = append(held, Held{SessionID: s.ID, Start: s.Start, By: strings.Join(by, ", "), Kinds: waiting})
+		}
+	}
+	sort.Slice(held, func(i, j int) bool { return held[i].Start.Before(held[j].Start) })
+	for i := range held {
+		var err error
+		if held[i].Pair, held[i].Number, err = store.SessionRef(ctx, q, held[i].SessionID); err != nil {
+			return nil, nil, 0, err
+		}
 	}
 	sort.SliceStable(out, func(i, j int) bool { return out[i].At.Before(out[j].At) })
 	out = out[:min(len(out), 10)]
 	for i := range out { // the pair and number an admin knows the session by
 		var err error
 		if out[i].Pair, out[i].Number, err = store.SessionRef(ctx, q, out[i].SessionID); err != nil {
-			return nil, 0, err
+			return nil, nil, 0, err
 		}
 	}
 	if out == nil {
 		out = []Upcoming{}
 	}
-	return out, due, nil
+	return out, held, due, nil
 }
 
 // orEmpty makes a nil list an empty one, so JSON shows [] rather than null.

@@ -44,7 +44,27 @@ type Outgoing struct {
 	calendar  *store.CalendarSent // the calendar state this message announces
 	ackOf     int64               // an acknowledgement: the reply it acknowledges
 	failure   string              // why the message can never be built (unsendable): recorded failed
+	// sentText is the message's text/plain body, packed, when it is kept for
+	// reading replies that quote it (keepsText).
+	sentText []byte
+	// thread makes the message an answer to one received (an
+	// acknowledgement): its In-Reply-To, References and subject.
+	thread *thread
 }
+
+// thread is what makes a message an answer to one received: the ids of
+// mail.Thread (the last one the received message's own) and the subject.
+type thread struct {
+	references []string
+	subject    string // "" keeps the template's
+}
+
+// keepsText reports whether a message of kind k keeps its text while
+// replies about its session are taken: the nudges and acknowledgements of
+// checklists and reflections, whose replies are read into the log (the
+// checklist's or reflection's own text is its prompt's). A written reply to
+// anything else goes to a person whole, so its text is not needed.
+func keepsText(k schedule.ActionKind) bool { return k == schedule.ActNudge || k == actAck }
 
 // Composer turns due actions into messages. It reads the database (through
 // the read pool) and caches what several actions of one pass share.
@@ -170,8 +190,16 @@ func (c *Composer) load(ctx context.Context, a schedule.Action) (ab about, err e
 	if ab.to, err = c.person(ctx, ab.p, a.PersonID); err != nil {
 		return ab, err
 	}
-	ab.d, err = c.data(ab.p, ab.sessions, ab.s, ab.to)
-	return ab, err
+	if ab.d, err = c.data(ab.p, ab.sessions, ab.s, ab.to); err != nil {
+		return ab, err
+	}
+	if ab.to.ID != ab.p.Mentor.ID && ab.to.ID != ab.p.Mentee.ID {
+		// Someone taken off the session (a mentor replaced): to them, they
+		// were its mentor, not the one who took over.
+		ab.d.Mentor = templates.Person{Name: ab.to.Name, Email: ab.to.Email}
+		ab.d.Removed = ab.s.Status == store.SessionPlanned && ab.p.Status == store.PairActive
+	}
+	return ab, nil
 }
 
 // Compose renders the message for one action.
@@ -273,6 +301,14 @@ func (c *Composer) message(ctx context.Context, out *Outgoing, p store.PairView,
 			msg.InReplyTo, msg.References = first, []string{first}
 		}
 	}
+	if th := out.thread; th != nil {
+		if n := len(th.references); n > 0 {
+			msg.InReplyTo, msg.References = th.references[n-1], th.references
+		}
+		if th.subject != "" {
+			msg.Subject = th.subject
+		}
+	}
 	if a.Kind == schedule.ActInvite || a.Kind == schedule.ActUpdate || a.Kind == schedule.ActCancel {
 		ics, err := c.ics(ctx, a, p, s, r)
 		if err != nil {
@@ -292,8 +328,11 @@ func (c *Composer) message(ctx context.Context, out *Outgoing, p store.PairView,
 	out.Item = store.OutboxItem{
 		Key: key, Kind: string(a.Kind), PairID: &p.ID, SessionID: &s.ID, Recipient: to.Email,
 		RecipientDomain: mail.Domain(to.Email), EnvelopeFrom: mail.BounceAddress(box.Address, box.PlusDelimiter, msg.MessageID),
-		MessageID: msg.MessageID, Subject: r.Subject, Payload: raw, NextAttemptAt: c.now, CreatedAt: c.now,
+		MessageID: msg.MessageID, Subject: msg.Subject, Payload: raw, NextAttemptAt: c.now, CreatedAt: c.now,
 		Packed: store.Pack(raw), // here, not in the write transaction that records it
+	}
+	if keepsText(a.Kind) && !c.Preview {
+		out.sentText = store.Pack([]byte(r.Text))
 	}
 	return nil
 }
@@ -355,26 +394,28 @@ func (c *Composer) data(p store.PairView, sessions []store.Session, s store.Sess
 		Agreement: templates.Agreement{Objectives: a.Objectives, Cadence: a.Cadence, Location: a.Location, Contact: a.Contact,
 			Progress: a.ProgressRecording, ReviewEvery: a.ReviewEvery, Minutes: a.SessionMinutes},
 		MentorSeesPlan: c.cfg.BriefsEnabled() && p.SharePlans,
+		AdminMail:      c.cfg.Programme.AdminEmail != "",
 	}, nil
 }
 
-// sessionInfo numbers s among the pair's sessions still planned ("3 of 12").
+// sessionInfo is s as a message names it. A session keeps the number it was
+// planned with for life, as every message and calendar title already sent
+// names it: a cancellation or a move renumbers nothing. Count is the highest
+// number the pair has (sessions added later raise it); Cancelled names the
+// pair's other cancelled sessions, so "session 4 of 12" can say that
+// session 3 will not take place.
 func sessionInfo(s store.Session, sessions []store.Session, loc *time.Location) templates.Session {
-	n, count := 1, 0
+	count := s.Number
+	var cancelled []int
 	for _, o := range sessions {
-		if o.Status == store.SessionCancelled {
-			continue
-		}
-		count++
-		if o.StartsAt.Before(s.StartsAt) || o.StartsAt.Equal(s.StartsAt) && o.ID < s.ID {
-			n++
+		count = max(count, o.Number)
+		if o.Status == store.SessionCancelled && o.ID != s.ID {
+			cancelled = append(cancelled, o.Number)
 		}
 	}
-	if s.Status == store.SessionCancelled {
-		count++ // it still counts in its own cancellation notice
-	}
+	sort.Ints(cancelled)
 	return templates.Session{
-		Number: n, Count: max(count, n), Kind: s.Kind, Start: s.StartsAt.In(loc), End: s.End().In(loc),
+		Number: s.Number, Count: count, Cancelled: cancelled, Kind: s.Kind, Start: s.StartsAt.In(loc), End: s.End().In(loc),
 		Zone: loc.String(), Location: s.Location, Minutes: s.DurationMin,
 	}
 }
@@ -502,7 +543,12 @@ func Record(ctx context.Context, tx *sqlx.Tx, out *Outgoing, now time.Time) (boo
 		}
 	}
 	if out.prompt != nil && out.tokenHash != "" {
-		if err := store.InsertToken(ctx, tx, out.tokenHash, out.prompt.ID, now); err != nil {
+		if err := store.InsertToken(ctx, tx, out.tokenHash, out.prompt.ID, out.Item.ID, now); err != nil {
+			return false, err
+		}
+	}
+	if out.sentText != nil && out.Item.SessionID != nil {
+		if err := store.InsertSentText(ctx, tx, out.Item.ID, *out.Item.SessionID, out.sentText); err != nil {
 			return false, err
 		}
 	}

@@ -18,10 +18,12 @@ import (
 // calendar applies iTIP REPLY and COUNTER objects (RFC 5546 section 3.2.3
 // and 3.2.7): each UID and occurrence once, only from the attendee who sends
 // it (a From of exactly one mailbox, the attendee's own address, whose invite
-// went there; see trust.go), only if newer than what was applied; a decline
-// by the mentor tells the mentee (and holds the checklist: the schedule sees
-// the DECLINED), a counter-proposal is stored and passed on, never applied.
-// The calendar's note goes with them only when relayable.
+// went there; see trust.go), only if newer than what was applied. A decline,
+// or the invitation passed on to someone else (DELEGATED), by either of the
+// pair tells the other one and the admin, and holds the session's prompts (the
+// schedule sees the answer); a counter-proposal is stored and passed to the
+// other one and the admin, never applied. The calendar's note goes with them
+// only when relayable.
 func (a *apply) calendar(ctx context.Context) error {
 	if doubt := a.senderDoubt(); doubt != "" {
 		a.set(store.OutcomeQuarantined, doubt)
@@ -68,11 +70,19 @@ func (a *apply) calendar(ctx context.Context) error {
 		a.set(store.OutcomeQuarantined, strings.Join(ignored, "; "))
 	case slices.ContainsFunc(ignored, func(r string) bool { return strings.HasPrefix(r, "late:") }):
 		a.set(store.OutcomeLate, strings.Join(ignored, "; "))
+	case slices.ContainsFunc(ignored, func(r string) bool { return strings.HasPrefix(r, unknownUID) }):
+		// Not about any session of the programme: mentord cannot tell what
+		// it answers, so a person reads it, as any other mail it does not
+		// know (RFC 5546 leaves an unknown UID to the organizer's judgement).
+		a.set(store.OutcomeUnrelated, strings.Join(append(ignored, "left for a person"), "; "))
 	default:
 		a.set(store.OutcomeIgnored, strings.Join(append(ignored, "no calendar answer to apply"), "; "))
 	}
 	return nil
 }
+
+// unknownUID opens the reason for a calendar answer about no session of ours.
+const unknownUID = "unknown UID "
 
 // maxClockSkew is how far ahead of mentord's clock a sender's DTSTAMP may be
 // (a client's clock set wrong, a zone written as UTC) and still count.
@@ -89,7 +99,7 @@ func recurrenceKey(t *time.Time) string {
 func (a *apply) calendarReply(ctx context.Context, rep calendar.Reply) (string, bool, error) {
 	s, err := store.SessionByUID(ctx, a.tx, rep.UID)
 	if errors.Is(err, store.ErrNotFound) {
-		return "unknown UID " + rep.UID, false, nil
+		return unknownUID + rep.UID, false, nil
 	}
 	if err != nil {
 		return "", false, err
@@ -142,7 +152,7 @@ func (a *apply) calendarReply(ctx context.Context, rep calendar.Reply) (string, 
 	}
 	a.in.SessionID, a.in.PersonID = &s.ID, &who.PersonID
 	if rep.Method == "COUNTER" {
-		return a.counter(ctx, s, who, rep)
+		return a.counter(ctx, s, who, attendees, rep)
 	}
 	now := a.r.Now()
 	if err := store.SetPartstat(ctx, a.tx, s.ID, who.PersonID, rep.Partstat, rep.Sequence, rep.Stamp, now); err != nil {
@@ -154,16 +164,17 @@ func (a *apply) calendarReply(ctx context.Context, rep calendar.Reply) (string, 
 			Method: rep.Method, Partstat: rep.Partstat, Sequence: rep.Sequence, Stamp: &stamp, Comment: rep.Comment, ReceivedAt: now}); err != nil {
 			return err
 		}
-		if who.Role == store.RoleMentor && rep.Partstat == store.PartstatDeclined && who.Partstat != store.PartstatDeclined {
-			return a.tellMentee(ctx, inboundID, s, compose.ActDeclined, func(d *templates.Data) { d.Comment = a.relayed(rep.Comment) })
+		if schedule.Holds(rep.Partstat) && !schedule.Holds(who.Partstat) {
+			return a.declined(ctx, inboundID, s, who, attendees, rep)
 		}
 		return nil
 	})
 	return fmt.Sprintf("session %d: %s %s", s.ID, who.Role, rep.Partstat), true, nil
 }
 
-// counter stores a proposed new time and passes it to the mentee and the admin.
-func (a *apply) counter(ctx context.Context, s store.Session, who *store.AttendeeReply, rep calendar.Reply) (string, bool, error) {
+// counter stores a proposed new time and passes it to the other one of the
+// pair and the admin.
+func (a *apply) counter(ctx context.Context, s store.Session, who *store.AttendeeReply, attendees []store.AttendeeReply, rep calendar.Reply) (string, bool, error) {
 	if rep.Proposed == nil || rep.Sequence != s.Sequence {
 		return fmt.Sprintf("session %d: COUNTER without a proposal for the current version", s.ID), false, nil
 	}
@@ -184,10 +195,13 @@ func (a *apply) counter(ctx context.Context, s store.Session, who *store.Attende
 			if prop.Location != "" && a.relayable() { // the proposer's own words too
 				p.Location = prop.Location
 			}
-			d.Proposed, d.Comment = &p, a.relayed(rep.Comment)
+			d.Proposed, d.Comment, d.Proposer = &p, a.relayed(rep.Comment), roleOf(d, who.Role)
+			if zone, err := time.LoadLocation(s.Timezone); err == nil { // as session move takes it
+				d.Ref.Move = prop.ProposedStart.In(zone).Format("2006-01-02T15:04")
+			}
 		}
-		if who.Role == store.RoleMentor {
-			if err := a.tellMentee(ctx, inboundID, s, compose.ActCounter, proposed); err != nil {
+		if other := otherAttendee(attendees, who); other != nil {
+			if err := a.tell(ctx, inboundID, s, other.PersonID, compose.ActCounter, proposed); err != nil {
 				return err
 			}
 		}
@@ -203,17 +217,81 @@ func (a *apply) counter(ctx context.Context, s store.Session, who *store.Attende
 	return fmt.Sprintf("session %d: %s proposes %s", s.ID, who.Role, rep.Proposed.Start.UTC().Format(time.RFC3339)), true, nil
 }
 
-// tellMentee sends the mentee of a session a message about it.
-func (a *apply) tellMentee(ctx context.Context, inboundID int64, s store.Session, kind schedule.ActionKind, edit func(*templates.Data)) error {
+// declined tells the other one of the pair and the admin that who declined
+// the session or passed it on (DELEGATED), and what now waits.
+func (a *apply) declined(ctx context.Context, inboundID int64, s store.Session, who *store.AttendeeReply, attendees []store.AttendeeReply, rep calendar.Reply) error {
+	note := func(d *templates.Data) {
+		d.Decliner, d.Delegated = roleOf(d, who.Role), rep.Partstat == calendar.PartstatDelegated
+		d.Comment = a.relayed(rep.Comment)
+	}
+	if other := otherAttendee(attendees, who); other != nil {
+		held, sent, err := a.heldFor(ctx, s.ID, *other)
+		if err != nil {
+			return err
+		}
+		if err := a.tell(ctx, inboundID, s, other.PersonID, compose.ActDeclined, func(d *templates.Data) {
+			note(d)
+			d.Held, d.HeldSent = held, sent
+		}); err != nil {
+			return err
+		}
+	}
 	c := compose.New(a.r.Cfg, a.r.Tpl, a.r.DB, a.r.Now())
 	c.InTx(a.tx)
-	p, _, err := c.Pair(ctx, s.PairID)
-	if err != nil {
+	out, err := c.ComposeAdmin(ctx, templates.Declined, fmt.Sprintf("declined:%d:admin", inboundID), s.ID, note)
+	if err != nil || out == nil {
 		return err
 	}
-	out, err := c.ComposeNotice(ctx, schedule.Action{Kind: kind, SessionID: s.ID, PersonID: p.MenteeID, Due: a.r.Now()}, inboundID, edit, nil)
+	_, err = compose.Record(ctx, a.tx, out, a.r.Now())
+	return err
+}
+
+// heldFor is what the attendee gets before the session that now waits: the
+// mentee's checklist, or the mentor's brief when the programme sends them;
+// and whether it went already.
+func (a *apply) heldFor(ctx context.Context, sessionID int64, at store.AttendeeReply) (templates.Kind, bool, error) {
+	kind, purpose := templates.Checklist, store.PurposeChecklist
+	if at.Role == store.RoleMentor {
+		if !a.r.Cfg.BriefsEnabled() {
+			return "", false, nil
+		}
+		kind, purpose = templates.Brief, store.PurposeBrief
+	}
+	_, err := store.GetPrompt(ctx, a.tx, sessionID, at.PersonID, purpose)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return kind, false, nil
+	case err != nil:
+		return "", false, err
+	}
+	return kind, true, nil
+}
+
+// roleOf is the mentor or the mentee of a message's data.
+func roleOf(d *templates.Data, role string) templates.Person {
+	if role == store.RoleMentor {
+		return d.Mentor
+	}
+	return d.Mentee
+}
+
+// otherAttendee is the one of the pair who is not who.
+func otherAttendee(attendees []store.AttendeeReply, who *store.AttendeeReply) *store.AttendeeReply {
+	for i := range attendees {
+		if attendees[i].PersonID != who.PersonID {
+			return &attendees[i]
+		}
+	}
+	return nil
+}
+
+// tell sends a participant of a session a message about it.
+func (a *apply) tell(ctx context.Context, inboundID int64, s store.Session, personID int64, kind schedule.ActionKind, edit func(*templates.Data)) error {
+	c := compose.New(a.r.Cfg, a.r.Tpl, a.r.DB, a.r.Now())
+	c.InTx(a.tx)
+	out, err := c.ComposeNotice(ctx, schedule.Action{Kind: kind, SessionID: s.ID, PersonID: personID, Due: a.r.Now()}, inboundID, edit, nil)
 	if err != nil {
-		return fmt.Errorf("tell the mentee (%s): %w", kind, err)
+		return fmt.Errorf("tell person %d (%s): %w", personID, kind, err)
 	}
 	_, err = compose.Record(ctx, a.tx, out, a.r.Now())
 	return err

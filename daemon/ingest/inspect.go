@@ -2,7 +2,6 @@ package ingest
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"strconv"
 	"time"
@@ -62,16 +61,11 @@ func Inspect(ctx context.Context, raw []byte, cfg *config.Config, q store.Querie
 	}
 	if q != nil && cfg != nil && res.Kind == reply.KindReply {
 		if p, err := findPrompt(ctx, q, cfg, res.Header); err == nil {
-			prompt := &reply.Prompt{Body: p.SentText}
-			var qs []struct {
-				Number int    `json:"number"`
-				Text   string `json:"text"`
+			prompt, _, err := readAgainst(ctx, q, p)
+			if err != nil {
+				return Inspection{}, err
 			}
-			_ = json.Unmarshal([]byte(p.Questions), &qs)
-			for _, q := range qs {
-				prompt.Questions = append(prompt.Questions, reply.Question{Number: q.Number, Text: q.Text})
-			}
-			if again, err := reply.Parse(raw, reply.Options{Prompt: prompt}); err == nil {
+			if again, err := reply.Parse(raw, reply.Options{Prompt: prompt, Names: knownNames(p)}); err == nil {
 				res = again
 			}
 			out := inspection(res)

@@ -2,7 +2,6 @@ package ingest
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"regexp"
@@ -44,15 +43,11 @@ func (a *apply) reply(ctx context.Context) error {
 	if p.Purpose != store.PurposeChecklist && p.Purpose != store.PurposeReflection {
 		return a.talk(ctx, &p) // a written reply to an invite, brief, notice, ...: the conversation's
 	}
-	var qs []templates.Question
-	if err := json.Unmarshal([]byte(p.Questions), &qs); err != nil {
-		return fmt.Errorf("questions of prompt %d: %w", p.ID, err)
+	prompt, qs, err := readAgainst(ctx, a.tx, p)
+	if err != nil {
+		return err
 	}
-	prompt := &reply.Prompt{Body: p.SentText}
-	for _, q := range qs {
-		prompt.Questions = append(prompt.Questions, reply.Question{Number: q.Number, Text: q.Text})
-	}
-	res, err := reply.Parse(a.raw, reply.Options{Prompt: prompt, MaxBytes: int64(a.r.Cfg.IMAP.MaxMessageSize)})
+	res, err := reply.Parse(a.raw, reply.Options{Prompt: prompt, Names: knownNames(p), MaxBytes: int64(a.r.Cfg.IMAP.MaxMessageSize)})
 	if err != nil {
 		return fmt.Errorf("read the reply again with its prompt: %w", err)
 	}
@@ -69,7 +64,7 @@ func (a *apply) reply(ctx context.Context) error {
 func (a *apply) logReply(ctx context.Context, inboundID int64, p store.PromptRef, qs []templates.Question, res *reply.Result) error {
 	now := a.r.Now()
 	rep := &store.Reply{InboundID: inboundID, SessionID: p.SessionID, PersonID: p.PersonID, PromptKind: p.Purpose,
-		NewText: res.NewText, ReceivedAt: now, AckWanted: a.r.Cfg.AcknowledgeReplies()}
+		NewText: res.NewText, ReceivedAt: now, AckWanted: a.r.Cfg.AcknowledgeReplies(), Thread: threadOf(res.Header)}
 	if err := store.InsertReply(ctx, a.tx, rep); err != nil {
 		return err
 	}
@@ -79,7 +74,8 @@ func (a *apply) logReply(ctx context.Context, inboundID int64, p store.PromptRef
 			continue
 		}
 		e := &store.Entry{ReplyID: rep.ID, SessionID: p.SessionID, PersonID: p.PersonID, PromptKind: p.Purpose,
-			QuestionNo: q.Number, Question: q.Text, Answer: answer, ReceivedAt: now, SourceMsgID: a.res.Header.MessageID}
+			QuestionNo: q.Number, Question: q.Text, Answer: answer, ReceivedAt: now, SourceMsgID: a.res.Header.MessageID,
+			TiedBy: string(res.Ties[q.Number])}
 		if err := store.LogAnswer(ctx, a.tx, e); err != nil {
 			return err
 		}

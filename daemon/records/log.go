@@ -18,6 +18,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/mentord/mentord/daemon/schedule"
 	"github.com/mentord/mentord/daemon/store"
 )
 
@@ -217,9 +218,9 @@ func loadLogPair(ctx context.Context, q store.Querier, v store.PairView, now tim
 		byID[s.ID] = &lp.Sessions[i]
 	}
 	rows.fill(byID, v.Mentee.ID)
-	for i := range lp.Sessions { // a session someone declined was not held, unless the admin moved it
+	for i := range lp.Sessions { // a session someone declined (or passed on) was not held, unless the admin moved it
 		if s := &lp.Sessions[i]; s.Status == sessionHeld &&
-			(s.MentorRSVP.Current == store.PartstatDeclined || s.MenteeRSVP.Current == store.PartstatDeclined) {
+			(schedule.Holds(s.MentorRSVP.Current) || schedule.Holds(s.MenteeRSVP.Current)) {
 			s.Status = sessionDeclined
 		}
 	}

@@ -228,6 +228,7 @@ func (t *ReportTotals) add(p PairReport) {
 		t.Invitations.Declined += c.Declined
 		t.Invitations.Tentative += c.Tentative
 		t.Invitations.NoAnswer += c.NoAnswer
+		t.Invitations.Delegated += c.Delegated
 	}
 	for _, x := range []struct{ sum, c *PromptStats }{{&t.Checklists, &p.Checklists}, {&t.Reflections, &p.Reflections}} {
 		x.sum.Sent += x.c.Sent
@@ -290,7 +291,11 @@ func sessionsLine(c store.SessionCounts) string {
 }
 
 func invitesLine(c store.InviteCounts) string {
-	return fmt.Sprintf("%d accepted, %d declined, %d tentative, %d no answer", c.Accepted, c.Declined, c.Tentative, c.NoAnswer)
+	line := fmt.Sprintf("%d accepted, %d declined, %d tentative, %d no answer", c.Accepted, c.Declined, c.Tentative, c.NoAnswer)
+	if c.Delegated > 0 {
+		line += fmt.Sprintf(", %d passed on (delegated)", c.Delegated)
+	}
+	return line
 }
 
 func promptLine(s PromptStats, late bool) string {
@@ -310,7 +315,8 @@ func writeReportCSV(w io.Writer, r ProgrammeReport) error {
 		"mentor_accepted", "mentor_declined", "mentor_tentative", "mentor_no_answer",
 		"mentee_accepted", "mentee_declined", "mentee_tentative", "mentee_no_answer",
 		"checklists_sent", "checklists_answered", "checklist_reply_rate", "checklists_late", "checklists_missing",
-		"reflections_sent", "reflections_answered", "reflection_reply_rate", "reflections_missing", "at_risk", "risk_reasons"})
+		"reflections_sent", "reflections_answered", "reflection_reply_rate", "reflections_missing", "at_risk", "risk_reasons",
+		"mentor_delegated", "mentee_delegated"}) // new columns go last, so older readers keep their positions
 	n := strconv.Itoa
 	rate := func(s PromptStats) string {
 		if s.ReplyRate == nil {
@@ -324,7 +330,7 @@ func writeReportCSV(w io.Writer, r ProgrammeReport) error {
 			n(p.Sessions.Held), n(p.Sessions.Declined), n(p.Sessions.ToCome), n(p.Sessions.Cancelled),
 			n(m.Accepted), n(m.Declined), n(m.Tentative), n(m.NoAnswer), n(e.Accepted), n(e.Declined), n(e.Tentative), n(e.NoAnswer),
 			n(c.Sent), n(c.Answered), rate(c), n(c.Late), n(c.Missing), n(f.Sent), n(f.Answered), rate(f), n(f.Missing),
-			strconv.FormatBool(p.AtRisk), strings.Join(p.Risks, "; ")})
+			strconv.FormatBool(p.AtRisk), strings.Join(p.Risks, "; "), n(m.Delegated), n(e.Delegated)})
 	}
 	cw.Flush()
 	if err := cw.Error(); err != nil {

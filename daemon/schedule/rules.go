@@ -23,7 +23,9 @@ import (
 //     mentor's zone, when the programme sends briefs; it holds the mentee's
 //     plan only when the mentee chose to share it.
 //
-// Prompts are held while the mentor or the mentee has declined the session.
+// Prompts are held while the mentor or the mentee has declined the session,
+// or passed it on to someone else (DELEGATED: the sessions are for the two of
+// them, so it counts as a decline).
 
 // ActionKind is what an action sends.
 type ActionKind string
@@ -114,6 +116,24 @@ type Session struct {
 	Digest     Prompt // the year in review, before the final session
 }
 
+// Holds reports whether an answer holds a session's prompts: a decline, or
+// the invitation passed on to someone else.
+func Holds(partstat string) bool { return partstat == "DECLINED" || partstat == "DELEGATED" }
+
+// HeldBy says whose answer holds the session's prompts ("mentor", "mentee",
+// "mentor and mentee"), empty when nothing holds them.
+func (s Session) HeldBy() string {
+	switch m, e := Holds(s.Mentor.Partstat), Holds(s.Mentee.Partstat); {
+	case m && e:
+		return "mentor and mentee"
+	case m:
+		return "mentor"
+	case e:
+		return "mentee"
+	}
+	return ""
+}
+
 // Due returns the actions due for s at now.
 func Due(s Session, t Timings, now time.Time) []Action {
 	acts := calendarActions(s, t, now)
@@ -150,7 +170,7 @@ func calendarActions(s Session, t Timings, now time.Time) []Action {
 }
 
 func promptActions(s Session, t Timings, now time.Time) []Action {
-	if s.Cancelled || !s.PairActive || s.Mentor.Partstat == "DECLINED" || s.Mentee.Partstat == "DECLINED" {
+	if s.Cancelled || !s.PairActive || s.HeldBy() != "" {
 		return nil
 	}
 	var acts []Action
@@ -274,7 +294,7 @@ func Next(s Session, t Timings, now time.Time) (time.Time, bool) {
 				consider(s.Start.Add(-t.InviteAhead))
 			}
 		}
-		if s.Mentor.Partstat != "DECLINED" && s.Mentee.Partstat != "DECLINED" {
+		if s.HeldBy() == "" {
 			if !s.Checklist.Exists {
 				if at := ChecklistAt(s, t); at.Before(s.Start) {
 					consider(at)

@@ -195,7 +195,14 @@ func TestNothingForCancelledOrDeclined(t *testing.T) {
 	if got := kinds(Due(s, testTimings, at(t, "2027-05-10T09:00", cph))); got != "" {
 		t.Errorf("mentor declined: %s", got)
 	}
-	s.Mentor.Partstat = "ACCEPTED"
+	s.Mentor.Partstat, s.Mentee.Partstat = "ACCEPTED", "DELEGATED" // passed on to someone else: held as a decline
+	if got := kinds(Due(s, testTimings, at(t, "2027-05-10T09:00", cph))); got != "" || s.HeldBy() != "mentee" {
+		t.Errorf("mentee delegated: %s, held by %q", got, s.HeldBy())
+	}
+	if at, ok := Next(s, testTimings, at(t, "2027-05-01T09:00", cph)); ok && at.Before(s.Start) {
+		t.Errorf("mentee delegated: a prompt is due next at %s", at)
+	}
+	s.Mentee.Partstat = "NEEDS-ACTION"
 	noBriefs := testTimings
 	noBriefs.MentorBrief = false
 	if got := kinds(Due(s, noBriefs, at(t, "2027-05-10T09:00", cph))); got != "checklist@mentee" {

@@ -20,6 +20,9 @@ type Reply struct {
 	NewText    string    `db:"new_text"`
 	ReceivedAt time.Time `db:"received_at"`
 	AckWanted  bool      `db:"ack_wanted"`
+	// Thread is the reply's References and then its own Message-ID, each a
+	// valid msg-id, space-separated: its acknowledgement's References.
+	Thread string `db:"thread"`
 }
 
 // Entry is one answered question in the progress log.
@@ -35,13 +38,15 @@ type Entry struct {
 	ReceivedAt   time.Time `db:"received_at"`
 	SourceMsgID  string    `db:"source_msgid"`
 	SupersededBy *int64    `db:"superseded_by"`
+	TiedBy       string    `db:"tied_by"` // how the answer was tied to its question (mail/reply Tie); "" before schema 7
 }
 
 // InsertReply records a reply's whole text and sets its ID.
 func InsertReply(ctx context.Context, q Querier, r *Reply) error {
 	r.ReceivedAt = UTC(r.ReceivedAt)
 	res, err := sqlx.NamedExecContext(ctx, q, `INSERT INTO replies (inbound_id, session_id, person_id, prompt_kind, new_text,
-		received_at, ack_wanted) VALUES (:inbound_id, :session_id, :person_id, :prompt_kind, :new_text, :received_at, :ack_wanted)`, r)
+		received_at, ack_wanted, thread) VALUES (:inbound_id, :session_id, :person_id, :prompt_kind, :new_text, :received_at, :ack_wanted,
+		:thread)`, r)
 	if err != nil {
 		return fmt.Errorf("record reply: %w", err)
 	}
@@ -54,8 +59,9 @@ func InsertReply(ctx context.Context, q Querier, r *Reply) error {
 func LogAnswer(ctx context.Context, q Querier, e *Entry) error {
 	e.ReceivedAt = UTC(e.ReceivedAt)
 	res, err := sqlx.NamedExecContext(ctx, q, `INSERT INTO progress_entries (reply_id, session_id, person_id, prompt_kind,
-		question_no, question, answer, received_at, source_msgid)
-		VALUES (:reply_id, :session_id, :person_id, :prompt_kind, :question_no, :question, :answer, :received_at, :source_msgid)`, e)
+		question_no, question, answer, received_at, source_msgid, tied_by)
+		VALUES (:reply_id, :session_id, :person_id, :prompt_kind, :question_no, :question, :answer, :received_at, :source_msgid,
+		:tied_by)`, e)
 	if err != nil {
 		return fmt.Errorf("log answer: %w", err)
 	}

@@ -56,10 +56,15 @@ func GetPrompt(ctx context.Context, q Querier, sessionID, personID int64, purpos
 	return p, err
 }
 
-// InsertToken stores a reply token's digest for a prompt.
-func InsertToken(ctx context.Context, q Querier, hash string, promptID int64, now time.Time) error {
-	_, err := q.ExecContext(ctx, `INSERT INTO reply_tokens (token_hash, prompt_id, created_at) VALUES (?, ?, ?)`,
-		hash, promptID, UTC(now))
+// InsertToken stores a reply token's digest for a prompt and the message
+// that carries it (outboxID).
+func InsertToken(ctx context.Context, q Querier, hash string, promptID, outboxID int64, now time.Time) error {
+	var carrier any // NULL for none
+	if outboxID != 0 {
+		carrier = outboxID
+	}
+	_, err := q.ExecContext(ctx, `INSERT INTO reply_tokens (token_hash, prompt_id, outbox_id, created_at) VALUES (?, ?, ?, ?)`,
+		hash, promptID, carrier, UTC(now))
 	return err
 }
 

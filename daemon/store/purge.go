@@ -102,6 +102,7 @@ func purgePair(ctx context.Context, tx *sqlx.Tx, pairID int64) error {
 		`DELETE FROM proposals WHERE session_id IN ` + sessionsOf,
 		`DELETE FROM inbound WHERE session_id IN ` + sessionsOf,
 		`DELETE FROM outbox_payloads WHERE outbox_id IN (SELECT id FROM outbox WHERE session_id IN ` + sessionsOf + `)`,
+		`DELETE FROM sent_texts WHERE session_id IN ` + sessionsOf,
 		`UPDATE outbox SET prompt_id = NULL WHERE session_id IN ` + sessionsOf,
 		`DELETE FROM prompts WHERE session_id IN ` + sessionsOf,
 	} {

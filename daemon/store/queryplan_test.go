@@ -68,7 +68,7 @@ func init() { sql.Register("sqlite3_recorded", recordingDriver{}) }
 var bigTables = map[string]bool{
 	"people": true, "pairs": true, "agreements": true, "sessions": true, "session_attendees": true, "outbox": true,
 	"outbox_payloads": true, "inbound": true, "replies": true, "progress_entries": true, "action_items": true, "prompts": true,
-	"reply_tokens": true, "calendar_sent": true, "calendar_replies": true, "proposals": true, "bounces": true,
+	"reply_tokens": true, "calendar_sent": true, "calendar_replies": true, "proposals": true, "bounces": true, "sent_texts": true,
 }
 
 // The queries the daemon runs per message sent, per reply read, per pass of
@@ -128,12 +128,13 @@ func TestHotQueriesUseAnIndex(t *testing.T) {
 				errOf(ReplyAnswers(ctx, tx, acks[0].ID)), AckDone(ctx, tx, acks[0].ID),
 				errOf(GetPrompt(ctx, tx, fx.session, fx.mentee, PurposeChecklist)), EnsurePrompt(ctx, tx, &Prompt{SessionID: fx.session,
 					PersonID: fx.mentee, Purpose: PurposeChecklist, Language: "en", Questions: "[]", CreatedAt: now}),
-				InsertToken(ctx, tx, "f00d", fx.prompt, now), SetCalendarSent(ctx, tx, fx.session, fx.mentee, 1, "REQUEST", now, now),
+				InsertToken(ctx, tx, "f00d", fx.prompt, 1, now), SetCalendarSent(ctx, tx, fx.session, fx.mentee, 1, "REQUEST", now, now),
 				errOf(GetCalendarSent(ctx, tx, fx.session, fx.mentee)), errOf(FirstMessageID(ctx, tx, fx.prompt)),
 				errOf(OpenPromises(ctx, tx, fx.pair, now)), errOf(PlanAnswers(ctx, tx, fx.session, fx.mentee)),
 				errOf(PairAnswers(ctx, tx, fx.pair, fx.mentee)), errOf(PairPromises(ctx, tx, fx.pair)),
 				errOf(GetSession(ctx, tx, fx.session)), errOf(ListAttendees(ctx, tx, fx.session)), errOf(GetPair(ctx, tx, fx.pair)),
-				errOf(ListSessions(ctx, tx, fx.pair)), errOf(GetPerson(ctx, tx, fx.mentee)))
+				errOf(ListSessions(ctx, tx, fx.pair)), errOf(GetPerson(ctx, tx, fx.mentee)),
+				InsertSentText(ctx, tx, 1, fx.session, Pack([]byte("the text of a nudge"))), errOf(InboundSubject(ctx, tx, 1)))
 		}},
 		// Reading: each message read from the mailbox.
 		{"reading", func(tx *sqlx.Tx) error {
@@ -149,6 +150,7 @@ func TestHotQueriesUseAnIndex(t *testing.T) {
 			return firstErr(err, errOf(GetCursor(ctx, tx, "INBOX")), errOf(BounceCounted(ctx, tx, 1)),
 				SetCursor(ctx, tx, "INBOX", Cursor{UIDValidity: 1, LastUID: 99}), errOf(PromptByToken(ctx, tx, "f00d")),
 				errOf(PromptByMessageID(ctx, tx, "m0@example.org")), errOf(SentByMessageID(ctx, tx, "m0@example.org")),
+				errOf(SentText(ctx, tx, 1)),
 				errOf(SentByEnvelope(ctx, tx, "mentoring+bounce-00@example.org")), InsertInbound(ctx, tx, in),
 				func() error { r.InboundID = in.ID; return InsertReply(ctx, tx, r) }(),
 				func() error { e.ReplyID = r.ID; return LogAnswer(ctx, tx, e) }(),

@@ -111,8 +111,12 @@ func SetCursor(ctx context.Context, q Querier, mailbox string, c Cursor) error {
 type PromptRef struct {
 	Prompt
 	Email   string `db:"email"` // the address it was sent to
+	Name    string `db:"name"`  // the roster's name of the person it was sent to
 	PairID  int64  `db:"pair_id"`
 	Matched string `db:"-"` // "token" or "thread"
+	// OutboxID is the message the token or Message-ID names (nil for a
+	// token made before schema 7): a reply is read against its text.
+	OutboxID *int64 `db:"outbox_id"`
 	// The session's start, length, status and last change (its
 	// cancellation, when cancelled), and when its pair ended.
 	SessionStarts  time.Time  `db:"session_starts"`
@@ -122,14 +126,18 @@ type PromptRef struct {
 	PairEnded      *time.Time `db:"pair_ended"`
 }
 
-const promptRefSelect = `SELECT pr.*, pe.email, s.pair_id, s.starts_at AS session_starts, s.duration_min AS session_minutes,
-	s.status AS session_status, s.updated_at AS session_updated, pa.ended_at AS pair_ended FROM prompts pr
-	JOIN people pe ON pe.id = pr.person_id JOIN sessions s ON s.id = pr.session_id JOIN pairs pa ON pa.id = s.pair_id`
+const (
+	promptRefCols = `pr.*, pe.email, pe.name, s.pair_id, s.starts_at AS session_starts, s.duration_min AS session_minutes,
+	s.status AS session_status, s.updated_at AS session_updated, pa.ended_at AS pair_ended`
+	promptRefJoins = `JOIN people pe ON pe.id = pr.person_id JOIN sessions s ON s.id = pr.session_id JOIN pairs pa ON pa.id = s.pair_id`
+)
 
-// PromptByToken finds the prompt a reply token (by its digest) was made for.
+// PromptByToken finds the prompt a reply token (by its digest) was made for,
+// and the message that carried it.
 func PromptByToken(ctx context.Context, q Querier, tokenHash string) (PromptRef, error) {
 	var p PromptRef
-	err := sqlx.GetContext(ctx, q, &p, promptRefSelect+` WHERE pr.id = (SELECT prompt_id FROM reply_tokens WHERE token_hash = ?)`, tokenHash)
+	err := sqlx.GetContext(ctx, q, &p, `SELECT `+promptRefCols+`, t.outbox_id FROM reply_tokens t
+		JOIN prompts pr ON pr.id = t.prompt_id `+promptRefJoins+` WHERE t.token_hash = ?`, tokenHash)
 	if errors.Is(err, sql.ErrNoRows) {
 		return p, ErrNotFound
 	}
@@ -137,10 +145,12 @@ func PromptByToken(ctx context.Context, q Querier, tokenHash string) (PromptRef,
 	return p, err
 }
 
-// PromptByMessageID finds the prompt of a message mentord sent with this Message-ID.
+// PromptByMessageID finds the prompt of a message mentord sent with this
+// Message-ID, and that message.
 func PromptByMessageID(ctx context.Context, q Querier, messageID string) (PromptRef, error) {
 	var p PromptRef
-	err := sqlx.GetContext(ctx, q, &p, promptRefSelect+` WHERE pr.id = (SELECT prompt_id FROM outbox WHERE message_id = ?)`, messageID)
+	err := sqlx.GetContext(ctx, q, &p, `SELECT `+promptRefCols+`, o.id AS outbox_id FROM outbox o
+		JOIN prompts pr ON pr.id = o.prompt_id `+promptRefJoins+` WHERE o.message_id = ?`, messageID)
 	if errors.Is(err, sql.ErrNoRows) {
 		return p, ErrNotFound
 	}
@@ -181,4 +191,14 @@ func GetPerson(ctx context.Context, q Querier, id int64) (Person, error) {
 	var p Person
 	err := sqlx.GetContext(ctx, q, &p, `SELECT * FROM people WHERE id = ?`, id)
 	return p, notFound(err, "person", id)
+}
+
+// InboundSubject returns the subject of a message read, "" when it is gone.
+func InboundSubject(ctx context.Context, q Querier, id int64) (string, error) {
+	var s string
+	err := sqlx.GetContext(ctx, q, &s, `SELECT subject FROM inbound WHERE id = ?`, id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", nil
+	}
+	return s, err
 }

@@ -100,7 +100,8 @@ func PairPromises(ctx context.Context, q Querier, pairID int64) ([]Promise, erro
 
 // SessionCounts is how many of a pair's sessions were held (planned, ended by
 // now, and declined by nobody), passed declined (planned and ended, but the
-// mentor or mentee had declined it), are still to come (planned, not ended),
+// mentor or mentee had declined it or passed it on to someone else, DELEGATED),
+// are still to come (planned, not ended),
 // or were cancelled.
 type SessionCounts struct {
 	PairID    int64 `db:"pair_id" json:"-"`
@@ -115,7 +116,7 @@ func CountSessions(ctx context.Context, q Querier, now time.Time) ([]SessionCoun
 	var cs []SessionCounts
 	err := sqlx.SelectContext(ctx, q, &cs, `WITH s AS (SELECT pair_id, status,
 			CAST(strftime('%s', starts_at) AS INTEGER) + duration_min * 60 <= ? AS ended,
-			EXISTS (SELECT 1 FROM session_attendees a WHERE a.session_id = sessions.id AND a.partstat = 'DECLINED') AS declined
+			EXISTS (SELECT 1 FROM session_attendees a WHERE a.session_id = sessions.id AND a.partstat IN ('DECLINED', 'DELEGATED')) AS declined
 			FROM sessions)
 		SELECT pair_id, SUM(status = 'planned' AND ended AND NOT declined) AS held,
 			SUM(status = 'planned' AND ended AND declined) AS declined, SUM(status = 'planned' AND NOT ended) AS to_come,
@@ -137,6 +138,7 @@ type InviteCounts struct {
 	Declined  int    `db:"declined" json:"declined"`
 	Tentative int    `db:"tentative" json:"tentative"`
 	NoAnswer  int    `db:"no_answer" json:"no_answer"`
+	Delegated int    `db:"delegated" json:"delegated"` // passed on to someone else: held like a decline
 }
 
 // CountInvitations counts, per pair and role, the answers to invitations sent.
@@ -144,7 +146,8 @@ func CountInvitations(ctx context.Context, q Querier) ([]InviteCounts, error) {
 	var cs []InviteCounts
 	err := sqlx.SelectContext(ctx, q, &cs, `SELECT s.pair_id, a.role,
 			SUM(a.partstat = 'ACCEPTED') AS accepted, SUM(a.partstat = 'DECLINED') AS declined,
-			SUM(a.partstat = 'TENTATIVE') AS tentative, SUM(a.partstat = 'NEEDS-ACTION') AS no_answer
+			SUM(a.partstat = 'TENTATIVE') AS tentative, SUM(a.partstat = 'NEEDS-ACTION') AS no_answer,
+			SUM(a.partstat = 'DELEGATED') AS delegated
 		FROM session_attendees a JOIN sessions s ON s.id = a.session_id
 		WHERE s.status = 'planned' AND EXISTS (SELECT 1 FROM prompts pr JOIN outbox o ON o.prompt_id = pr.id
 			WHERE pr.session_id = a.session_id AND pr.person_id = a.person_id AND pr.purpose = 'invite'
@@ -170,7 +173,7 @@ func CountDeclines(ctx context.Context, q Querier) ([]Declines, error) {
 	var ds []Declines
 	err := sqlx.SelectContext(ctx, q, &ds, `SELECT s.pair_id, cr.person_id, pe.name, COUNT(DISTINCT cr.session_id) AS sessions
 		FROM calendar_replies cr JOIN sessions s ON s.id = cr.session_id JOIN people pe ON pe.id = cr.person_id
-		WHERE cr.partstat = 'DECLINED' GROUP BY s.pair_id, cr.person_id ORDER BY s.pair_id, cr.person_id`)
+		WHERE cr.partstat IN ('DECLINED', 'DELEGATED') GROUP BY s.pair_id, cr.person_id ORDER BY s.pair_id, cr.person_id`)
 	if err != nil {
 		return nil, fmt.Errorf("count declines: %w", err)
 	}

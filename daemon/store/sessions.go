@@ -159,3 +159,17 @@ func ReplaceMentor(ctx context.Context, q Querier, pairID, oldID, newID int64, n
 		WHERE pair_id = ? AND status = 'planned' AND starts_at > ?`, UTC(now), pairID, UTC(now))
 	return err
 }
+
+// SetSessionKind changes what a session is for. A session still to come gets
+// a higher SEQUENCE, so its invitation is sent again with the new description
+// ("this is your last session"); the answers given stand, as the time did not
+// change.
+func SetSessionKind(ctx context.Context, q Querier, id int64, kind string, now time.Time) error {
+	_, err := q.ExecContext(ctx, `UPDATE sessions SET kind = ?,
+		sequence = sequence + (CASE WHEN starts_at > ? THEN 1 ELSE 0 END), updated_at = ? WHERE id = ?`,
+		kind, UTC(now), UTC(now), id)
+	if err != nil {
+		return fmt.Errorf("set the kind of session %d: %w", id, err)
+	}
+	return nil
+}

@@ -84,12 +84,16 @@ func schema4(t *testing.T) (path string, sessionID int64) {
 				return err
 			}
 		}
-		r := &Reply{InboundID: 1, SessionID: s.ID, PersonID: mentee.ID, PromptKind: "checklist", NewText: "1. Yes", ReceivedAt: now}
-		if err := InsertReply(ctx, tx, r); err != nil {
+		// Written as schema 4 holds them (InsertReply and LogAnswer write
+		// the columns of the latest schema).
+		if _, err := tx.ExecContext(ctx, `INSERT INTO replies (id, inbound_id, session_id, person_id, prompt_kind, new_text,
+			received_at) VALUES (1, 1, ?, ?, 'checklist', '1. Yes', ?)`, s.ID, mentee.ID, UTC(now)); err != nil {
 			return err
 		}
-		return LogAnswer(ctx, tx, &Entry{ReplyID: r.ID, SessionID: s.ID, PersonID: mentee.ID, PromptKind: "checklist",
-			QuestionNo: 1, Question: "Q", Answer: "Yes", ReceivedAt: now, SourceMsgID: "r1@example.org"})
+		_, err := tx.ExecContext(ctx, `INSERT INTO progress_entries (reply_id, session_id, person_id, prompt_kind, question_no,
+			question, answer, received_at, source_msgid) VALUES (1, ?, ?, 'checklist', 1, 'Q', 'Yes', ?, 'r1@example.org')`,
+			s.ID, mentee.ID, UTC(now))
+		return err
 	})
 	if err != nil {
 		t.Fatal(err)

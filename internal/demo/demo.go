@@ -174,12 +174,41 @@ func (d *demo) waitForTheEnd(ctx context.Context, stopped <-chan struct{}, clien
 	t := compose.Timings(d.cfg)
 	end := d.sessions[len(d.sessions)-1].End().Add(t.ReflectionDelay + t.NudgeAfter + 6*time.Hour)
 	deadline := time.Now().Add(d.clock.real(end.Sub(demoStart)) + 2*time.Minute)
+	// A reply read and logged is in flight until its receipt is composed and
+	// sent: the timeline sees a message from the daemon's log line after it
+	// was enqueued, the database as it is committed.
+	db, err := store.OpenReadOnly(ctx, d.cfg.Database.Path)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	unsettled := func() (string, error) {
+		if what := d.tl.unsettled(clients); what != "" {
+			return what, nil
+		}
+		acks, err := store.PendingAcks(ctx, db.R(), 0, 1)
+		if err != nil {
+			return "", err
+		}
+		if len(acks) > 0 {
+			return fmt.Sprintf("no receipt composed yet for reply %d", acks[0].ID), nil
+		}
+		if n, err := store.CountWaiting(ctx, db.R()); err != nil || n > 0 {
+			return fmt.Sprintf("%d messages waiting in the outbox", n), err
+		}
+		return "", nil
+	}
 	tick := time.NewTicker(10 * time.Millisecond)
 	defer tick.Stop()
 	for {
 		d.tl.flush(d.clock.Now().Add(-d.clock.simulated(demoLag)))
-		if d.clock.Now().After(end) && d.tl.unsettled(clients) == "" {
-			return nil
+		if d.clock.Now().After(end) {
+			switch what, err := unsettled(); {
+			case err != nil:
+				return err
+			case what == "":
+				return nil
+			}
 		}
 		select {
 		case <-ctx.Done():
@@ -189,7 +218,8 @@ func (d *demo) waitForTheEnd(ctx context.Context, stopped <-chan struct{}, clien
 		case <-tick.C:
 		}
 		if time.Now().After(deadline) {
-			return fmt.Errorf("the simulated year did not settle: %s", d.tl.unsettled(clients))
+			what, _ := unsettled()
+			return fmt.Errorf("the simulated year did not settle: %s", what)
 		}
 	}
 }
