@@ -127,9 +127,10 @@ func TestMentorDeclines(t *testing.T) {
 	}
 }
 
-// A counter-proposal is stored and passed on, never applied.
+// A counter-proposal is stored and passed on, never applied (with
+// programme.rescheduling: admin; with pair, see talk_test.go).
 func TestCounterProposal(t *testing.T) {
-	r := newReading(t, "programme: {name: Staff Mentoring, admin_email: admin@example.org}\n")
+	r := newReading(t, "programme: {name: Staff Mentoring, admin_email: admin@example.org, rescheduling: admin}\n")
 	var before store.Session
 	r.db.R().Get(&before, `SELECT * FROM sessions WHERE number = 1`)
 	proposed := before.StartsAt.Add(48 * time.Hour)

@@ -14,6 +14,7 @@ import (
 	"github.com/mentord/mentord/daemon/compose"
 	"github.com/mentord/mentord/daemon/config"
 	"github.com/mentord/mentord/daemon/connect"
+	"github.com/mentord/mentord/daemon/converse"
 	"github.com/mentord/mentord/daemon/ingest"
 	"github.com/mentord/mentord/daemon/outbox"
 	"github.com/mentord/mentord/daemon/store"
@@ -142,6 +143,13 @@ func (d *Daemon) scheduleLoop(soft, hard context.Context) error {
 	for {
 		now := d.clock.Now()
 		kicked := 0
+		// The conversation's timed work first (pauses ending, proposals
+		// unanswered, the admin digest), so this pass invites to what it
+		// planned again.
+		talk, err := converse.Tick(hard, d.db, d.Config(), d.templates(), now, d.log)
+		if err != nil {
+			d.log.Error("the conversation's timed work", "err", err)
+		}
 		res, err := compose.Plan(hard, d.db, d.Config(), d.templates(), now, d.log, compose.PlanOptions{
 			Stop: soft,
 			// Each part committed is a sign of life, and can go out at once.
@@ -178,6 +186,12 @@ func (d *Daemon) scheduleLoop(soft, hard context.Context) error {
 		}
 		if res.Enqueued > 0 {
 			d.log.Info("messages enqueued", "count", res.Enqueued)
+			d.Kick()
+		}
+		if !talk.Next.IsZero() && (res.Next.IsZero() || talk.Next.Before(res.Next)) {
+			res.Next = talk.Next
+		}
+		if talk.Acted > 0 {
 			d.Kick()
 		}
 		wait := scheduleTick

@@ -29,9 +29,11 @@ const adminAddr = "admin@example.org"
 // read the given languages. withAdmin sets programme.admin_email.
 func newNotices(t *testing.T, mentorLang, menteeLang string, withAdmin bool) *reading {
 	t.Helper()
-	extra := ""
+	// The COUNTER notices are those of programme.rescheduling: admin; with
+	// pair (the default), the conversation asks the other one (talk_test.go).
+	extra := "programme: {name: Staff Mentoring, rescheduling: admin}\n"
 	if withAdmin {
-		extra = "programme: {name: Staff Mentoring, admin_email: " + adminAddr + "}\n"
+		extra = "programme: {name: Staff Mentoring, admin_email: " + adminAddr + ", rescheduling: admin}\n"
 	}
 	s := newSim(t, utc("2026-12-01T09:00Z"), extra)
 	pairID := addPair(t, s.roster, admin.PairInput{

@@ -181,7 +181,7 @@ func (r *reading) counter(t *testing.T, comment string) []byte {
 func TestRelayedWordsAreQuotedAndChecked(t *testing.T) {
 	const words = "Away at a conference, sorry. Re-register at http://evil.example/login"
 	const quoted = "> Away at a conference, sorry. Re-register at http://evil.example/login"
-	admin := "programme: {name: Staff Mentoring, admin_email: admin@example.org}\n"
+	admin := "programme: {name: Staff Mentoring, admin_email: admin@example.org, rescheduling: admin}\n"
 	pass := "Authentication-Results: mx.example.org; dkim=pass header.d=example.com; dmarc=pass (p=reject) header.from=example.com\n"
 	for _, c := range []struct {
 		name, config, header string

@@ -63,6 +63,16 @@ type Message struct {
 	Text       string
 	HTML       string
 	Calendar   *Calendar
+	// Attachments go after the body as files (base64): a mentee's log as
+	// Markdown.
+	Attachments []Attachment
+}
+
+// Attachment is a file attached to a message.
+type Attachment struct {
+	Name        string // a plain file name
+	ContentType string // e.g. text/markdown; charset=UTF-8
+	Data        []byte
 }
 
 // Bytes renders the message as RFC 5322 bytes with CRLF line ends.
@@ -114,6 +124,15 @@ func (m *Message) Bytes() ([]byte, error) {
 			return nil, fmt.Errorf("attach invite.ics: %w", err)
 		}
 	}
+	for _, a := range m.Attachments {
+		if err := CheckHeader(a.Name + a.ContentType); err != nil || strings.ContainsAny(a.Name, "/\\\"") {
+			return nil, fmt.Errorf("attachment %q: not a plain file name", a.Name)
+		}
+		if err := msg.AttachReader(a.Name, bytes.NewReader(a.Data), gomail.WithFileContentType(gomail.ContentType(a.ContentType)),
+			gomail.WithFileEncoding(gomail.EncodingB64)); err != nil {
+			return nil, fmt.Errorf("attach %s: %w", a.Name, err)
+		}
+	}
 	var buf bytes.Buffer
 	if _, err := msg.WriteTo(&buf); err != nil {
 		return nil, fmt.Errorf("render message: %w", err)
@@ -138,8 +157,8 @@ func (m *Message) check() error {
 	if m.MessageID == "" || m.Date.IsZero() || m.To.Email == "" || m.From.Email == "" {
 		return errors.New("message needs From, To, Date and Message-ID")
 	}
-	if c := m.Calendar; c != nil && c.Method != "REQUEST" && c.Method != "CANCEL" {
-		return fmt.Errorf("calendar method %q: only REQUEST and CANCEL are sent", c.Method)
+	if c := m.Calendar; c != nil && c.Method != "REQUEST" && c.Method != "CANCEL" && c.Method != "DECLINECOUNTER" {
+		return fmt.Errorf("calendar method %q: only REQUEST, CANCEL and DECLINECOUNTER are sent", c.Method)
 	}
 	return nil
 }

@@ -47,6 +47,7 @@ func fixture(t *testing.T, s *Set, lang string) Data {
 		AdminMail:      true,
 		Ref:            Ref{Pair: 3, Session: 41},
 		Notice:         &AdminNotice{Title: "an address bounces", Lines: []string{"mentord stopped sending to it."}},
+		Talk:           &Talk{What: "checkin"},
 	}
 	proposed := Session{Number: 4, Count: 12, Kind: SessionReview, Start: start.AddDate(0, 0, 2).Add(-4 * time.Hour),
 		End: start.AddDate(0, 0, 2).Add(-3 * time.Hour), Zone: "Europe/Copenhagen", Minutes: 60}

@@ -251,7 +251,7 @@ func parseLanguage(lang string, files map[string]file) (*language, error) {
 
 	text := ttemplate.New(lang).Funcs(loc.funcs()).Option("missingkey=error")
 	html := htemplate.New(lang).Funcs(loc.funcs()).Option("missingkey=error")
-	for _, p := range []string{"shared/partials", lang + "/partials"} {
+	for _, p := range []string{"shared/partials", lang + "/partials", lang + "/requests"} {
 		if f, err := get(p + ".txt.tmpl"); err != nil {
 			errs = append(errs, err)
 		} else if _, err := text.New(f.name).Parse(string(f.src)); err != nil {
@@ -334,7 +334,7 @@ func (s *Set) check() error {
 			}
 		}
 	}
-	return errors.Join(errs...)
+	return errors.Join(append(errs, s.checkTalk())...)
 }
 
 // sample is made-up data for check: full fills every optional field
@@ -360,6 +360,7 @@ func (s *Set) sample(lang string, k Kind, sessionKind string, full bool) Data {
 		AckOf:   Reflection,
 		Reply:   "What the mentee wrote.",
 		Notice:  &AdminNotice{Title: "Title", Lines: []string{"What happened.", "What to do."}},
+		Talk:    sampleTalk(start),
 	}
 	proposed := d.Session
 	proposed.Start, proposed.End = start.AddDate(0, 0, 2), start.AddDate(0, 0, 2).Add(time.Hour)

@@ -101,6 +101,15 @@ func (s *Set) render(k Kind, d Data, kt *kindTemplates, stop *atomic.Bool) (r Re
 	if r.Text, err = text("text"); err != nil {
 		return Rendered{}, err
 	}
+	if k == TalkKind && d.Talk != nil { // the HTML shows the text's body, a paragraph each
+		body, err := text("body")
+		if err != nil {
+			return Rendered{}, err
+		}
+		t := *d.Talk
+		t.Body = paragraphs(body)
+		d.Talk = &t
+	}
 	if r.HTML, err = exec("html", func(w io.Writer) error { return kt.html.ExecuteTemplate(w, "html", d) }); err != nil {
 		return Rendered{}, err
 	}
@@ -174,6 +183,9 @@ func (s *Set) validate(k Kind, d Data) error {
 			return bad("a notice needs a title")
 		}
 		return nil
+	}
+	if k == TalkKind {
+		return validTalk(d)
 	}
 	if k == Ack && d.AckOf != Checklist && d.AckOf != Reflection {
 		return bad("an acknowledgement is for a checklist or a reflection, not %q", d.AckOf)

@@ -54,10 +54,11 @@ const (
 	Counter    Kind = "counter"    // to the other participant or the admin: one of them proposed another time
 	Notice     Kind = "notice"     // to the admin: something needs a person (an address bounces, ...)
 	Digest     Kind = "digest"     // to the mentee before the final session: their year in review
+	TalkKind   Kind = "talk"       // the conversation: answers to what a participant wrote (talk.go)
 )
 
 // Kinds lists every kind, in the order a session meets them.
-var Kinds = []Kind{Invite, Update, Cancel, Checklist, Reflection, Nudge, Brief, Ack, Declined, Counter, Notice, Digest}
+var Kinds = []Kind{Invite, Update, Cancel, Checklist, Reflection, Nudge, Brief, Ack, Declined, Counter, Notice, Digest, TalkKind}
 
 // Calendar reports whether messages of kind k carry an iCalendar event and so
 // render Summary and Description.
@@ -182,10 +183,12 @@ type Data struct {
 	AdminMail bool
 	// Removed (cancel): the recipient was taken off a session that goes
 	// ahead without them (a mentor replaced); Mentor is then the recipient.
-	Removed bool
-	Ref     Ref             // to the admin: the ids the admin's commands take
-	Notice  *AdminNotice    // notice: what the admin should know
-	Review  []ReviewSession // digest: the mentee's own log, session by session
+	Removed  bool
+	Ref      Ref             // to the admin: the ids the admin's commands take
+	Notice   *AdminNotice    // notice: what the admin should know
+	Review   []ReviewSession // digest: the mentee's own log, session by session
+	Talk     *Talk           // talk: what mentord answers (talk.go)
+	CheckIns []CheckIn       // brief: the mentee's check-ins since the last session, when they share their plans
 }
 
 // ReviewSession is one past session in the year in review: what the mentee

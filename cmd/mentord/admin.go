@@ -116,6 +116,7 @@ func printStatus(w io.Writer, st admin.Status) {
 	for _, p := range st.Suspended {
 		fmt.Fprintf(w, "  %s <%s>, bounce score %.1f\n", p.Name, p.Email, p.BounceScore)
 	}
+	printAttention(w, st)
 }
 
 // printNext says how many messages are due now, or when none is, how long

@@ -8,6 +8,7 @@ import (
 
 	"github.com/mentord/mentord/daemon/compose"
 	"github.com/mentord/mentord/daemon/config"
+	"github.com/mentord/mentord/daemon/converse"
 	"github.com/mentord/mentord/daemon/health"
 	"github.com/mentord/mentord/daemon/outbox"
 	"github.com/mentord/mentord/daemon/schedule"
@@ -32,6 +33,10 @@ type Status struct {
 	Late        []store.Quarantined `json:"late"` // replies after their session's reply window: kept, not logged
 	Suspended   []store.Person      `json:"suspended"`
 	Waiting     []store.Waiting     `json:"waiting"`
+	// Attention is what needs a person (issue 13): kept messages, declines
+	// and proposals waiting, paused pairs, stop requests, bouncing addresses.
+	Attention converse.Attention `json:"attention"`
+	Zone      string             `json:"zone"` // defaults.timezone, for the days in Attention
 }
 
 // OutboxStatus counts the outbox.
@@ -87,7 +92,7 @@ type Held struct {
 // LoadStatus gathers the status at now.
 func LoadStatus(ctx context.Context, db *store.DB, cfg *config.Config, now time.Time) (Status, error) {
 	q := db.R()
-	st := Status{Now: now, Upcoming: []Upcoming{}}
+	st := Status{Now: now, Upcoming: []Upcoming{}, Zone: cfg.Defaults.Timezone}
 	var err error
 	if st.Daemon, err = health.Load(ctx, q, now); err != nil {
 		return st, err
@@ -111,6 +116,9 @@ func LoadStatus(ctx context.Context, db *store.DB, cfg *config.Config, now time.
 		return st, err
 	}
 	st.Quarantined, st.Late, st.Suspended, st.Waiting = orEmpty(st.Quarantined), orEmpty(st.Late), orEmpty(st.Suspended), orEmpty(st.Waiting)
+	if st.Attention, err = converse.LoadAttention(ctx, q, now, now.Add(-7*24*time.Hour)); err != nil {
+		return st, err
+	}
 	t := compose.Timings(cfg)
 	up, held, due, err := upcoming(ctx, q, t, now, compose.Window(t, now))
 	st.Upcoming, st.Held, st.DueNow = up, held, due

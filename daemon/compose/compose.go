@@ -242,6 +242,9 @@ func (c *Composer) Compose(ctx context.Context, a schedule.Action) (*Outgoing, e
 			if d.Agenda, err = c.agenda(ctx, s, p.Mentee.ID); err != nil {
 				return nil, err
 			}
+			if d.CheckIns, err = c.checkIns(ctx, s, p.Mentee.ID, to); err != nil {
+				return nil, err
+			}
 		}
 	case schedule.ActDigest:
 		kind, purpose = templates.Digest, store.PurposeDigest

@@ -63,6 +63,13 @@ type Programme struct {
 	// Acknowledge sends the mentee, after each logged reply, what was recorded
 	// and how to correct it. Nil means the default, true.
 	Acknowledge *bool `yaml:"acknowledge"`
+	// Rescheduling: who agrees a new time a participant proposes: "pair"
+	// (mentord asks the other person; the default) or "admin" (passed to
+	// the admin, who moves the session with `mentord session move`).
+	Rescheduling string `yaml:"rescheduling"`
+	// AdminDigest: how often the admin gets a list of what needs a person:
+	// daily (the default), weekly or off.
+	AdminDigest string `yaml:"admin_digest"`
 }
 
 // Mailbox is the programme's own address: invites come from it, replies go to it.
@@ -149,6 +156,7 @@ type Timings struct {
 	ReflectionWindow Duration   `yaml:"reflection_window"`
 	ReplyWindow      Duration   `yaml:"reply_window"` // replies about a session are taken until this long after it ends (earlier when it is cancelled or its pair ends)
 	QuietHours       QuietHours `yaml:"quiet_hours"`
+	MoveWait         Duration   `yaml:"move_wait"` // how long the other person has to answer a proposed new time (default 3d)
 }
 
 // QuietHours is a daily window, in each recipient's own time zone, in which no

@@ -78,6 +78,7 @@ func (c *Config) applyDefaults() {
 	t.NudgeAfter = cmpOr(t.NudgeAfter, Duration(48*time.Hour))
 	t.ReflectionWindow = cmpOr(t.ReflectionWindow, Duration(7*24*time.Hour))
 	t.ReplyWindow = cmpOr(t.ReplyWindow, Duration(60*24*time.Hour))
+	c.talkDefaults()
 	c.Log.Level = cmpOr(strings.ToLower(c.Log.Level), "info")
 	c.Log.Format = cmpOr(strings.ToLower(c.Log.Format), "text")
 	c.Service.ShutdownTimeout = cmpOr(c.Service.ShutdownTimeout, Duration(30*time.Second))
@@ -163,6 +164,7 @@ func (c *Config) validate() Errors {
 	if c.Programme.AdminEmail != "" {
 		k.address("programme.admin_email", c.Programme.AdminEmail)
 	}
+	k.talk()
 	if c.Mailbox.Address == "" {
 		k.errorf("mailbox.address", "required: the programme's own address (invites come from it, replies go to it)")
 	} else {

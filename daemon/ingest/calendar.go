@@ -185,6 +185,9 @@ func (a *apply) counter(ctx context.Context, s store.Session, who *store.Attende
 		if err := store.InsertProposal(ctx, a.tx, prop); err != nil {
 			return err
 		}
+		if a.r.Cfg.PairReschedules() {
+			return a.counterTalk(ctx, inboundID, s, who.PersonID, prop, a.relayed(rep.Comment))
+		}
 		proposed := func(d *templates.Data) {
 			p := d.Session
 			loc := p.Start.Location()

@@ -71,7 +71,7 @@ func folderFor(cfg *config.Config, outcome string) string {
 	switch outcome {
 	case store.OutcomeQuarantined, store.OutcomeLate:
 		return f.Quarantine
-	case store.OutcomeUnrelated:
+	case store.OutcomeUnrelated, store.OutcomeKept:
 		return f.Unrelated
 	default:
 		return f.Processed

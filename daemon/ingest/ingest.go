@@ -326,8 +326,7 @@ func (a *apply) run(ctx context.Context) error {
 	box := a.r.Cfg.Mailbox.Address
 	switch {
 	case a.res.Kind == reply.KindOther:
-		a.set(store.OutcomeUnrelated, a.res.Reason)
-		return nil
+		return a.other(ctx) // unrelated, or kept when a participant sent it
 	case sameAddress(a.res.Header.From, box) || isOurBounceAddress(a.res.Header.From, a.r.Cfg):
 		a.set(store.OutcomeIgnored, "sent by mentord itself")
 		return nil

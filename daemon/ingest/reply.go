@@ -18,8 +18,7 @@ import (
 func (a *apply) reply(ctx context.Context) error {
 	p, err := a.findPrompt(ctx)
 	if errors.Is(err, errNoPrompt) {
-		a.set(store.OutcomeUnrelated, "not a reply to mentord")
-		return nil
+		return a.talk(ctx, nil) // a new message: from a participant, or a stranger's
 	}
 	if err != nil {
 		return err
@@ -42,8 +41,7 @@ func (a *apply) reply(ctx context.Context) error {
 		return nil
 	}
 	if p.Purpose != store.PurposeChecklist && p.Purpose != store.PurposeReflection {
-		a.set(store.OutcomeUnrelated, "a written reply to a "+p.Purpose+": left for a person to read")
-		return nil
+		return a.talk(ctx, &p) // a written reply to an invite, brief, notice, ...: the conversation's
 	}
 	prompt, qs, err := readAgainst(ctx, a.tx, p)
 	if err != nil {

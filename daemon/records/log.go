@@ -95,6 +95,7 @@ type LogSession struct {
 	Reflection []LogAnswer  `json:"reflection"`
 	Replies    []LogReply   `json:"unnumbered_replies"` // replies that answered no numbered question
 	Promises   []LogPromise `json:"promises"`           // made at this session
+	CheckIns   []LogReply   `json:"check_ins"`          // what the mentee wrote between sessions, tied to this one (prompt: what it answered, "" a new message)
 }
 
 // LogRSVP is a person's current answer to a session's invite and every
@@ -171,6 +172,7 @@ type logRows struct {
 	answers  []store.LoggedAnswer
 	replies  []store.Reply
 	promises []store.Promise
+	checkIns []store.CheckIn
 }
 
 func loadLogRows(ctx context.Context, q store.Querier, v store.PairView) (logRows, error) {
@@ -191,7 +193,10 @@ func loadLogRows(ctx context.Context, q store.Querier, v store.PairView) (logRow
 	if r.replies, err = store.PairUnnumberedReplies(ctx, q, v.ID, v.Mentee.ID); err != nil {
 		return r, err
 	}
-	r.promises, err = store.PairPromises(ctx, q, v.ID)
+	if r.promises, err = store.PairPromises(ctx, q, v.ID); err != nil {
+		return r, err
+	}
+	r.checkIns, err = store.PairCheckIns(ctx, q, v.ID, v.Mentee.ID)
 	return r, err
 }
 
@@ -231,7 +236,7 @@ func newLogSession(s store.Session, now time.Time) LogSession {
 		Timezone: s.Timezone, StartsAt: s.StartsAt, Status: status,
 		MenteeRSVP: LogRSVP{Current: store.PartstatNeedsAction, History: []LogRSVPReceipt{}},
 		MentorRSVP: LogRSVP{Current: store.PartstatNeedsAction, History: []LogRSVPReceipt{}},
-		Checklist:  []LogAnswer{}, Reflection: []LogAnswer{}, Replies: []LogReply{}, Promises: []LogPromise{}}
+		Checklist:  []LogAnswer{}, Reflection: []LogAnswer{}, Replies: []LogReply{}, Promises: []LogPromise{}, CheckIns: []LogReply{}}
 }
 
 // fill puts each row into its session. Only the mentee's answers and replies
@@ -276,6 +281,14 @@ func (r logRows) fill(byID map[int64]*LogSession, menteeID int64) {
 	for _, p := range r.promises {
 		if s := byID[p.SessionID]; s != nil {
 			s.Promises = append(s.Promises, LogPromise{Text: p.Text, Status: p.Status, ReviewedAt: p.ReviewedNumber})
+		}
+	}
+	for _, c := range r.checkIns {
+		if c.SessionID == nil {
+			continue
+		}
+		if s := byID[*c.SessionID]; s != nil {
+			s.CheckIns = append(s.CheckIns, LogReply{Prompt: c.About, Text: c.Text, ReceivedAt: c.ReceivedAt})
 		}
 	}
 }
@@ -356,6 +369,10 @@ func sessionDoc(d *doc, s LogSession) {
 	for _, r := range s.Replies {
 		d.heading(4, fmt.Sprintf("Reply to the %s without numbered answers, %s", r.Prompt, local(r.ReceivedAt)))
 		d.answer("", r.Text, "")
+	}
+	for _, c := range s.CheckIns {
+		d.heading(4, fmt.Sprintf("Check-in before this session, %s", local(c.ReceivedAt)))
+		d.answer("", c.Text, "")
 	}
 	if len(s.Promises) > 0 {
 		d.heading(4, "Promised at this session")

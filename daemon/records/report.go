@@ -36,6 +36,7 @@ type PairReport struct {
 	Reflections PromptStats         `json:"reflections"`
 	AtRisk      bool                `json:"at_risk"`
 	Risks       []string            `json:"risk_reasons"`
+	PausedUntil *time.Time          `json:"paused_until,omitempty"` // paused now, until this day
 }
 
 // PromptStats is how one kind of prompt was answered.
@@ -50,6 +51,7 @@ type ReportTotals struct {
 	Active      int                 `json:"active"`
 	Ended       int                 `json:"ended"`
 	AtRisk      int                 `json:"at_risk"`
+	Paused      int                 `json:"paused"`
 	Sessions    store.SessionCounts `json:"sessions"`
 	Invitations store.InviteCounts  `json:"invitations"` // mentors' and mentees' together
 	Checklists  PromptStats         `json:"checklists"`
@@ -118,9 +120,21 @@ func LoadReport(ctx context.Context, q store.Querier, now time.Time) (ProgrammeR
 	if err != nil {
 		return ProgrammeReport{}, fmt.Errorf("report: %w", err)
 	}
+	pauses, err := store.OpenPauses(ctx, q)
+	if err != nil {
+		return ProgrammeReport{}, fmt.Errorf("report: pauses: %w", err)
+	}
+	paused := map[int64]time.Time{}
+	for _, pa := range pauses {
+		paused[pa.PairID] = pa.Until
+	}
 	r := ProgrammeReport{GeneratedAt: store.UTC(now), Pairs: make([]PairReport, len(pairs))}
 	for i, v := range pairs {
 		r.Pairs[i] = rows.pair(v)
+		if until, ok := paused[v.ID]; ok {
+			r.Pairs[i].PausedUntil = &until
+			r.Totals.Paused++
+		}
 		r.Totals.add(r.Pairs[i])
 	}
 	r.Totals.Checklists.rate()
@@ -246,6 +260,9 @@ func reportDoc(r ProgrammeReport) doc {
 	t := r.Totals
 	d.heading(2, "Programme")
 	d.field("Pairs", fmt.Sprintf("%d (%d active, %d ended), %d at risk", t.Pairs, t.Active, t.Ended, t.AtRisk))
+	if t.Paused > 0 {
+		d.field("Paused", fmt.Sprintf("%d pairs paused now", t.Paused))
+	}
 	d.field("Sessions", sessionsLine(t.Sessions))
 	d.field("Invitations", invitesLine(t.Invitations))
 	d.field("Checklists", promptLine(t.Checklists, true))

@@ -44,15 +44,18 @@ type demoPerson struct {
 
 // demoCast is the pair and what they will do.
 type demoCast struct {
-	mentee, mentor *demoPerson
-	sessions       int
-	skip, decline  int // the session whose checklist the mentee lets lie, the one the mentor declines
+	mentee, mentor, admin *demoPerson
+	sessions              int
+	skip, decline         int // the session whose checklist the mentee lets lie, the one the mentor declines
+	move                  int // the session the mentor asks, in words, to move (talk.go)
 }
 
 func newDemoCast(n int) demoCast {
 	c := demoCast{sessions: n, skip: 3, decline: n / 2,
 		mentee: &demoPerson{Name: "Bo Jensen", First: "Bo", Email: "bo@example.org", Role: "mentee", Loc: demoZone("Europe/Copenhagen")},
-		mentor: &demoPerson{Name: "Ada Lovelace", First: "Ada", Email: "ada@example.com", Role: "mentor", Loc: demoZone("America/New_York")}}
+		mentor: &demoPerson{Name: "Ada Lovelace", First: "Ada", Email: "ada@example.com", Role: "mentor", Loc: demoZone("America/New_York")},
+		admin:  &demoPerson{Name: "Programme admin", First: "the admin", Email: demoAdmin, Role: "admin", Loc: demoZone("Europe/Copenhagen")},
+		move:   n}
 	if n < 6 {
 		c.skip, c.decline = 2, 3
 	}
@@ -62,6 +65,9 @@ func newDemoCast(n int) demoCast {
 func (c demoCast) byEmail(addr string) *demoPerson {
 	if strings.EqualFold(addr, c.mentor.Email) {
 		return c.mentor
+	}
+	if strings.EqualFold(addr, c.admin.Email) {
+		return c.admin
 	}
 	return c.mentee
 }
@@ -98,7 +104,7 @@ func (d *demo) startClients(ctx context.Context) []*demoClient {
 	smtp := sender.New(sender.Config{Host: s.Host, Port: s.Port, Security: sender.TLSNone, Auth: sender.AuthNone,
 		Timeout: 10 * time.Second}, slog.New(slog.DiscardHandler))
 	var clients []*demoClient
-	for i, p := range []*demoPerson{d.cast.mentee, d.cast.mentor} {
+	for i, p := range []*demoPerson{d.cast.mentee, d.cast.mentor, d.cast.admin} {
 		c := &demoClient{p: p, d: d, smtp: smtp, keys: keys, rng: rand.New(rand.NewPCG(7, uint64(i))), answered: map[string]bool{},
 			up: make(chan struct{})}
 		cfg := connect.IMAPConfig(d.cfg, nil)
@@ -141,6 +147,10 @@ func (c *demoClient) read(ctx context.Context, raw []byte) {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if sent.Kind == "talk" || sent.Kind == "notice" { // the conversation, and the admin's notices (talk.go)
+		c.d.tl.deliveredWhat(sent, m.date, demoTalkWhat(sent, m.subject), c.talk(ctx, m, sent))
+		return
+	}
 	n, detail, note := sent.Session.Number, "", ""
 	defer func() { c.d.tl.delivered(sent, m.date, detail, note) }()
 	purpose := sent.Kind
@@ -155,7 +165,13 @@ func (c *demoClient) read(ctx context.Context, raw []byte) {
 		detail = ", but no plan from " + mentee + " yet"
 	case sent.Kind == "brief":
 		detail = ", without " + mentee + "'s plan, which " + mentee + " keeps private"
+	case sent.Kind == "invite" && c.p.Role == "mentor" && n == c.d.cast.move:
+		note = c.p.First + " is away that day and will propose another time"
+		c.later(ctx, func() { c.proposeMove(ctx, m, sent) })
 	case sent.Kind == "invite" || sent.Kind == "update":
+		if sent.Kind == "update" && c.p.Role == "mentee" {
+			c.d.tl.moved(sent.Session.Number, demoICSFields(m.ics)["DTSTART"])
+		}
 		c.later(ctx, func() { c.rsvp(ctx, m, sent) })
 	case c.p.Role != "mentee" || purpose != "checklist" && purpose != "reflection" || c.answered[purpose+" "+strconv.Itoa(n)]:
 		// nothing to do, or answered already: the reminder says to ignore it then

@@ -128,9 +128,13 @@ func (d *demo) run(ctx context.Context) error {
 	case <-stopped:
 		return fmt.Errorf("the daemon did not start: %w", runErr)
 	}
+	lookup, closeLookup := sessionLookup(ctx, d.cfg.Database.Path)
+	defer closeLookup()
+	d.tl.setLookup(lookup)
 	clientCtx, stopClients := context.WithCancel(ctx)
 	clients := d.startClients(clientCtx)
 	err := demoWaitUp(clients)
+	d.conversation(clientCtx, clients)
 	d.clock.begin() // the clock stood still while everything started
 	var moments sync.WaitGroup
 	moments.Go(func() { d.tl.sessionMoments(clientCtx, d.sessions) })
@@ -319,7 +323,7 @@ func writeDemoConfig(dir string) (string, error) {
 		addrs[i] = ln.Addr().String()
 		ln.Close()
 	}
-	body := fmt.Sprintf(`programme: {name: Staff Mentoring Programme, organisation: Example University}
+	body := fmt.Sprintf(`programme: {name: Staff Mentoring Programme, organisation: Example University, admin_email: `+demoAdmin+`, admin_digest: weekly}
 mailbox: {address: %s}
 database: {path: %q}
 devserver: {enabled: true, smtp_listen: %q, imap_listen: %q}

@@ -47,6 +47,17 @@ func TestDemo(t *testing.T) {
 		"no session 3: Ada declined it",
 		`it quotes 2 open promises: "Ask the head of department about…"`,
 		"receipt: what the log now holds for session 4",
+		// The conversation (issue 13): a check-in, a pause, a move by email, the admin.
+		"a check-in (Gmail, a new message) → check-in",
+		"“Noted: your message for your mentoring”",
+		"asks to pause (Apple Mail, a new message) → pause asked to be confirmed",
+		"confirms the pause (Apple Mail) → pause until",
+		"cancellation of session 3",
+		"“Your mentoring is running again”",
+		"answers the invitation to session 4 in words: another time (Gmail) → session 4: mentor proposes",
+		"says yes to the new time (Apple Mail) → session 4: proposal 1 accepted",
+		"updated invitation to session 4",
+		"mentord → the admin (admin) notice: what needs a person",
 	} {
 		if !strings.Contains(timeline, want) {
 			t.Errorf("the timeline lacks %q", want)

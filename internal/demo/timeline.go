@@ -26,6 +26,8 @@ type demoTimeline struct {
 	clock *accelClock
 	cast  demoCast
 	byID  map[int64]store.Session
+	// lookup finds a session planned after the start (again, after a pause).
+	lookup func(int64) (store.Session, bool)
 
 	mu       sync.Mutex
 	changed  chan struct{}           // closed and replaced when a message was sent
@@ -37,6 +39,7 @@ type demoTimeline struct {
 	declined map[int]bool            // sessions the mentor declined
 	replied  map[int]time.Time       // the last reply logged, by session
 	n        map[string]int          // counters for the summary
+	movedTo  map[int]time.Time       // sessions moved, by number: their new start
 	lines    []demoLine              // not printed yet
 	month    string                  // the last heading printed
 }
@@ -64,7 +67,8 @@ type demoLine struct {
 func newDemoTimeline(w io.Writer, quiet bool, clock *accelClock, cast demoCast, ss []store.Session) *demoTimeline {
 	tl := &demoTimeline{w: w, quiet: quiet, clock: clock, cast: cast, byID: map[int64]store.Session{}, changed: make(chan struct{}),
 		keys: map[string]string{}, sent: map[string]demoSent{}, seen: map[string]bool{}, authored: map[string]demoAuthored{},
-		read: map[string]bool{}, declined: map[int]bool{}, replied: map[int]time.Time{}, n: map[string]int{}}
+		read: map[string]bool{}, declined: map[int]bool{}, replied: map[int]time.Time{}, n: map[string]int{},
+		movedTo: map[int]time.Time{}}
 	for _, s := range ss {
 		tl.byID[s.ID] = s
 	}
@@ -82,7 +86,13 @@ func (tl *demoTimeline) record(level slog.Level, msg string, a map[string]string
 	case "sent":
 		var sid int64
 		fmt.Sscan(a["session"], &sid)
-		tl.sent[id] = demoSent{Kind: a["kind"], Key: tl.keys[id], Session: tl.byID[sid]}
+		s, ok := tl.byID[sid]
+		if !ok && sid != 0 && tl.lookup != nil {
+			if s, ok = tl.lookup(sid); ok {
+				tl.byID[sid] = s
+			}
+		}
+		tl.sent[id] = demoSent{Kind: a["kind"], Key: tl.keys[id], Session: s}
 	case "sent to":
 		m := tl.sent[id]
 		m.To = tl.cast.byEmail(a["to"])
@@ -142,6 +152,12 @@ func (tl *demoTimeline) understood(id string, a map[string]string) {
 	tl.read[id] = true
 	what := au.Label
 	switch _, state, _ := strings.Cut(a["reason"], ": "); {
+	case a["outcome"] == store.OutcomeLogged && a["kind"] == "reply" && a["answers"] == "0" && !strings.HasPrefix(a["reason"], "matched by"):
+		tl.n["talk"]++ // the conversation: what mentord made of it
+		what += " → " + a["reason"]
+	case a["outcome"] == store.OutcomeKept:
+		tl.n["talk"]++
+		what += " → kept for the admin"
 	case a["outcome"] == store.OutcomeLogged && a["kind"] == "reply":
 		var n int
 		fmt.Sscan(a["answers"], &n)
@@ -196,6 +212,14 @@ func (tl *demoTimeline) sessionMoments(ctx context.Context, ss []store.Session) 
 			return
 		}
 		tl.mu.Lock()
+		if to, ok := tl.movedTo[s.Number]; ok && to.After(s.StartsAt) {
+			tl.mu.Unlock()
+			if !tl.clock.sleep(ctx, to.Sub(tl.clock.Now())) {
+				return
+			}
+			tl.mu.Lock()
+			s.StartsAt, s.Location = to, s.Location+", moved at "+tl.cast.mentor.First+"'s request"
+		}
 		what := fmt.Sprintf("meet for session %d (%s) in %s", s.Number, s.Kind, s.Location)
 		if tl.declined[s.Number] {
 			what = fmt.Sprintf("no session %d: %s declined it", s.Number, tl.cast.mentor.First)
@@ -281,7 +305,10 @@ people are simulated by mail clients that read over IMAP and answer over SMTP.
           quote), Outlook (on top of the unquoted original), Apple Mail
           (inline, under each question) and Thunderbird (below the quote)
   mentor  %s (%s) accepts invitations in Google Calendar,
-          but declines session %d
+          but declines session %d and asks in words to move the last one
+  both    also talk to mentord: a check-in, a pause around the declined
+          session, a yes to the new time; the admin reads the notices and
+          the weekly digest
   pair    %d monthly sessions from %s, %s
 
 Each line: the simulated time in that person's own zone, who wrote to whom, and what.
@@ -295,6 +322,8 @@ var demoNouns = []struct{ kind, one, many string }{
 	{"checklist", "checklist", "checklists"}, {"brief", "mentor brief", "mentor briefs"},
 	{"reflection", "reflection", "reflections"}, {"nudge", "reminder", "reminders"}, {"ack", "receipt", "receipts"},
 	{"declined", "decline notice", "decline notices"}, {"digest", "year in review", "years in review"},
+	{"cancel", "cancellation", "cancellations"}, {"talk", "answer in the conversation", "answers in the conversation"},
+	{"notice", "notice to the admin", "notices to the admin"},
 }
 
 // summary prints the year in numbers.
@@ -327,4 +356,31 @@ func demoCount(n int, one, many string) string {
 		return "1 " + one
 	}
 	return fmt.Sprint(n, " ", many)
+}
+
+// setLookup gives the timeline a way to find sessions planned after the start.
+func (tl *demoTimeline) setLookup(f func(int64) (store.Session, bool)) {
+	tl.mu.Lock()
+	defer tl.mu.Unlock()
+	tl.lookup = f
+}
+
+// deliveredWhat prints a message of mentord's that is about no one session
+// in particular: a conversation message, a notice to the admin.
+func (tl *demoTimeline) deliveredWhat(m demoSent, at time.Time, what, note string) {
+	tl.mu.Lock()
+	defer tl.mu.Unlock()
+	tl.lines = append(tl.lines, demoLine{at: at, loc: m.To.Loc, who: "mentord → " + m.To.First + " (" + m.To.Role + ")", what: what, note: note})
+}
+
+// moved records a session's new start from its update's DTSTART line.
+func (tl *demoTimeline) moved(number int, dtstart string) {
+	_, v, _ := strings.Cut(dtstart, ":")
+	t, err := time.Parse("20060102T150405Z", strings.TrimSpace(v))
+	if err != nil {
+		return
+	}
+	tl.mu.Lock()
+	defer tl.mu.Unlock()
+	tl.movedTo[number] = t
 }
