@@ -12,7 +12,8 @@
 //     multipart/alternative, and for invites the iMIP part (text/calendar with
 //     method=, RFC 6047 section 2.4) plus the same bytes as an .ics attachment,
 //     with Auto-Submitted: auto-generated (RFC 3834 section 5) and
-//     X-Auto-Response-Suppress so that no vacation responder answers.
+//     X-Auto-Response-Suppress so that no vacation responder answers; and any
+//     attachments (the record for promotion, a PDF).
 package mail
 
 import (
@@ -63,6 +64,16 @@ type Message struct {
 	Text       string
 	HTML       string
 	Calendar   *Calendar
+	// Attachments go after the body (and the invite), base64-encoded: the
+	// record for promotion's PDF.
+	Attachments []Attachment
+}
+
+// Attachment is a file sent with a message.
+type Attachment struct {
+	Name        string // the file name the recipient sees, ASCII
+	ContentType string // e.g. application/pdf
+	Data        []byte
 }
 
 // Bytes renders the message as RFC 5322 bytes with CRLF line ends.
@@ -112,6 +123,15 @@ func (m *Message) Bytes() ([]byte, error) {
 		if err := msg.AttachReader("invite.ics", bytes.NewReader(c.Data),
 			gomail.WithFileContentType("application/ics"), gomail.WithFileEncoding(gomail.EncodingB64)); err != nil {
 			return nil, fmt.Errorf("attach invite.ics: %w", err)
+		}
+	}
+	for _, a := range m.Attachments {
+		if err := CheckHeader(a.Name); err != nil {
+			return nil, fmt.Errorf("attachment name: %w", err)
+		}
+		if err := msg.AttachReader(a.Name, bytes.NewReader(a.Data),
+			gomail.WithFileContentType(gomail.ContentType(a.ContentType)), gomail.WithFileEncoding(gomail.EncodingB64)); err != nil {
+			return nil, fmt.Errorf("attach %s: %w", a.Name, err)
 		}
 	}
 	var buf bytes.Buffer

@@ -27,12 +27,13 @@ Also: Łukasz Żółć, Zoë Brontë, Ζωή Παπαδοπούλου, Дми́�
 > Made by mentord for the programme team on 15 December 2027.
 `
 
-// pdftotext runs poppler's pdftotext, a reader nobody here wrote; the test
-// is skipped where it is not installed (scripts/install-test-deps.sh).
+// pdftotext reads a PDF back with poppler's pdftotext and pdfinfo, readers
+// nobody here wrote (scripts/install-test-deps.sh installs them). A missing
+// reader fails the test with the command that installs it.
 func pdftotext(t *testing.T, pdf []byte) (text, info string) {
 	t.Helper()
 	if _, err := exec.LookPath("pdftotext"); err != nil {
-		t.Skip("pdftotext (poppler-utils) not installed")
+		t.Fatal("pdftotext is missing: install it with: apt-get install -y poppler-utils")
 	}
 	p := filepath.Join(t.TempDir(), "doc.pdf")
 	if err := os.WriteFile(p, pdf, 0o600); err != nil {

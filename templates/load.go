@@ -290,6 +290,9 @@ func parseKind(lang string, k Kind, text *ttemplate.Template, html *htemplate.Te
 		if k.Calendar() {
 			want = append(want, "summary", "description")
 		}
+		if k.Document() {
+			want = append(want, "document")
+		}
 		for _, name := range want {
 			if kt.text.Lookup(name) == nil {
 				errs = append(errs, fmt.Errorf("%s: no {{define %q}}", tf.name, name))
@@ -358,8 +361,10 @@ func (s *Set) sample(lang string, k Kind, sessionKind string, full bool) Data {
 		},
 		NudgeOf: Reflection,
 		AckOf:   Reflection,
-		Reply:   "What the mentee wrote.",
-		Notice:  &AdminNotice{Title: "Title", Lines: []string{"What happened.", "What to do."}},
+		Facts: &Facts{First: start, Last: start.AddDate(1, 0, 0), Held: 11, Planned: 12, Minutes: 660,
+			Made: start.AddDate(1, 0, 1)},
+		Reply:  "What the mentee wrote.",
+		Notice: &AdminNotice{Title: "Title", Lines: []string{"What happened.", "What to do."}},
 	}
 	proposed := d.Session
 	proposed.Start, proposed.End = start.AddDate(0, 0, 2), start.AddDate(0, 0, 2).Add(time.Hour)

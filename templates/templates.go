@@ -54,14 +54,19 @@ const (
 	Counter    Kind = "counter"    // to the other participant or the admin: one of them proposed another time
 	Notice     Kind = "notice"     // to the admin: something needs a person (an address bounces, ...)
 	Digest     Kind = "digest"     // to the mentee before the final session: their year in review
+	Record     Kind = "record"     // to the mentor and the mentee when the pair completes: the record for promotion (a PDF)
 )
 
 // Kinds lists every kind, in the order a session meets them.
-var Kinds = []Kind{Invite, Update, Cancel, Checklist, Reflection, Nudge, Brief, Ack, Declined, Counter, Notice, Digest}
+var Kinds = []Kind{Invite, Update, Cancel, Checklist, Reflection, Nudge, Brief, Ack, Declined, Counter, Notice, Digest, Record}
 
 // Calendar reports whether messages of kind k carry an iCalendar event and so
 // render Summary and Description.
 func (k Kind) Calendar() bool { return k == Invite || k == Update || k == Cancel }
+
+// Document reports whether messages of kind k carry a one-page document (a
+// PDF made from Rendered.Document).
+func (k Kind) Document() bool { return k == Record }
 
 // asks reports whether messages of kind k ask numbered questions.
 func (k Kind) asks() bool { return k == Checklist || k == Reflection || k == Nudge }
@@ -186,6 +191,17 @@ type Data struct {
 	Ref     Ref             // to the admin: the ids the admin's commands take
 	Notice  *AdminNotice    // notice: what the admin should know
 	Review  []ReviewSession // digest: the mentee's own log, session by session
+	Facts   *Facts          // record: what the record for promotion states
+}
+
+// Facts is what the record for promotion states: the pair's dates and
+// counts from the roster, never a word from either person's log. The
+// recipient's role is ToMentor's.
+type Facts struct {
+	First, Last   time.Time // the first and the last session held, in the recipient's zone
+	Held, Planned int       // sessions held; sessions planned in all (held, declined or to come, not cancelled)
+	Minutes       int       // the sessions held, added up
+	Made          time.Time // when the record was made, in the recipient's zone
 }
 
 // ReviewSession is one past session in the year in review: what the mentee
@@ -260,4 +276,8 @@ type Rendered struct {
 	HTML        string // text/html body: a complete small document, inline CSS
 	Summary     string // invite, update, cancel: the event's SUMMARY, one line
 	Description string // invite, update, cancel: the event's DESCRIPTION, plain text
+	// Document (record): the one-page document in package pdf's text form,
+	// not wrapped: "# " title, "## " subtitle, "- Label: value" rows,
+	// prose, "> " small print.
+	Document string
 }

@@ -50,6 +50,8 @@ type Outgoing struct {
 	// thread makes the message an answer to one received (an
 	// acknowledgement): its In-Reply-To, References and subject.
 	thread *thread
+	// attachments go with the message (the record for promotion's PDF).
+	attachments []mail.Attachment
 }
 
 // thread is what makes a message an answer to one received: the ids of
@@ -292,6 +294,8 @@ func (c *Composer) message(ctx context.Context, out *Outgoing, p store.PairView,
 		MessageID: mail.MessageID(c.instance, key, domain),
 		Text:      r.Text,
 		HTML:      r.HTML,
+
+		Attachments: out.attachments,
 	}
 	if a.Kind == schedule.ActNudge {
 		if first, err := c.firstMessage(ctx, s.ID, to.ID, string(a.NudgeOf)); err == nil && first != "" {
