@@ -42,6 +42,7 @@ var commands = []command{
 	{name: "send-test", args: "ADDRESS", summary: "send a sample invite and planning checklist to ADDRESS now, to check delivery and looks", setup: setupSendTest},
 	{name: "purge", summary: "apply the retention settings now (the daemon does it daily)", setup: setupPurge},
 	{name: "log", summary: "print one mentee's progress log, only their own words, to answer them (--mentee EMAIL [--format F])", setup: setupLog},
+	{name: "record", summary: "write a pair's one-page record for promotion as PDF (--pair ID [--for mentor|mentee] -o FILE.pdf)", setup: setupRecord},
 	{name: "report", summary: "print the programme at a glance in counts, with no mentee's words: sessions, RSVPs, replies, pairs at risk", setup: setupReport},
 	{name: "import", args: "FILE.csv", summary: "add pairs from a CSV file, all or nothing (--dry-run to check only)", setup: setupImport},
 	{name: "demo", summary: "watch a simulated year of one pair in under a minute: the real daemon, a fast clock, simulated mail clients", setup: setupDemo, noConfig: true},
