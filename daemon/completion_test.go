@@ -110,7 +110,10 @@ func TestRecordWhenThePairCompletes(t *testing.T) {
 		}
 	}
 	cph := mustZone("Europe/Copenhagen")
-	day := func(s store.Session) string { t := s.StartsAt.In(cph); return fmt.Sprintf("%d %s %d", t.Day(), t.Month(), t.Year()) }
+	day := func(s store.Session) string {
+		t := s.StartsAt.In(cph)
+		return fmt.Sprintf("%d %s %d", t.Day(), t.Month(), t.Year())
+	}
 	for _, c := range []struct {
 		to, sentence string
 	}{

@@ -295,10 +295,10 @@ func TestSimulatedYear(t *testing.T) {
 		{fmt.Sprintf("checklist:%d:2", sessionID(4)), utc("2027-04-09T07:00Z")},         // 09:00 CEST (EU summer time from 28 March)
 		{fmt.Sprintf("reflection:%d:2", sessionID(7)), utc("2027-07-12T15:00Z")},        // 17:00 CEST
 		{fmt.Sprintf("checklist:%d:2", sessionID(11)), utc("2027-11-09T08:00Z")},        // 09:00 CET again
-		{fmt.Sprintf("nudge:reflection:%d:2", sessionID(12)), utc("2027-12-14T16:00Z")}, //
-		{fmt.Sprintf("digest:%d:2", sessionID(12)), utc("2027-12-08T08:00Z")},           // the day before the final checklist
-		{"record:1:2", utc("2027-12-12T16:00Z")},                                        // with the final reflection, 17:00 CET
-		{"record:1:1", utc("2027-12-12T16:00Z")},                                        // 11:00 EST
+		{fmt.Sprintf("nudge:reflection:%d:2", sessionID(12)), utc("2027-12-15T16:00Z")}, // Sunday 12 December moved to Monday the 13th
+		{fmt.Sprintf("digest:%d:2", sessionID(12)), utc("2027-12-09T08:00Z")},           // the day before the final checklist
+		{"record:1:2", utc("2027-12-13T16:00Z")},                                        // with the final reflection, 17:00 CET
+		{"record:1:1", utc("2027-12-13T16:00Z")},                                        // 11:00 EST
 	} {
 		if got, ok := at[c.key]; !ok || !got.Equal(c.want) {
 			t.Errorf("%s sent at %v, want %v", c.key, got, c.want)

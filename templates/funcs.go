@@ -47,7 +47,7 @@ var locales = map[string]*locale{
 		genitive: func(name string) string {
 			return name + "'s"
 		},
-		cadences:    map[string]string{"weekly": "weekly", "fortnightly": "every two weeks", "monthly": "monthly", "quarterly": "every three months"},
+		cadences:    map[string]string{"weekly": "weekly", "fortnightly": "every two weeks", "monthly": "monthly", "monthly-weekday": "monthly, on the same weekday of the month", "quarterly": "every three months"},
 		everyDays:   "every %d days",
 		everyWeeks:  "every %d weeks",
 		everyMonths: "every %d months",
@@ -92,7 +92,7 @@ var locales = map[string]*locale{
 			}
 			return name + "s"
 		},
-		cadences:    map[string]string{"weekly": "hver uge", "fortnightly": "hver anden uge", "monthly": "en gang om måneden", "quarterly": "hvert kvartal"},
+		cadences:    map[string]string{"weekly": "hver uge", "fortnightly": "hver anden uge", "monthly": "en gang om måneden", "monthly-weekday": "en gang om måneden, på samme ugedag", "quarterly": "hvert kvartal"},
 		everyDays:   "hver %d. dag",
 		everyWeeks:  "hver %d. uge",
 		everyMonths: "hver %d. måned",

@@ -63,3 +63,55 @@ func TestRecordCommandWritesThePDF(t *testing.T) {
 		t.Errorf("record of a pair that does not exist succeeded")
 	}
 }
+
+// pair add warns of sessions on a weekend, and monthly-weekday plans "the
+// second Tuesday of the month".
+func TestPairAddWeekendsAndMonthlyWeekday(t *testing.T) {
+	h := newHarness(t)
+	args := append([]string(nil), pairArgs...)
+	for i, a := range args {
+		if a == "2027-01-12T14:00" {
+			args[i] = "2027-01-16T10:00" // a Saturday
+		}
+	}
+	code, _, errOut := h.run(args...)
+	if code != 0 || !strings.Contains(errOut, "note: session 1 (Saturday 2027-01-16) falls on a weekend") {
+		t.Errorf("pair add on a Saturday = %d\n%s", code, errOut)
+	}
+	// A weekly rhythm from a Sunday: every session is on a weekend.
+	args = append([]string(nil), pairArgs...)
+	for i, a := range args {
+		switch a {
+		case "2027-01-12T14:00":
+			args[i] = "2027-01-17T10:00"
+		case "monthly":
+			args[i] = "weekly"
+		case "bo@example.org":
+			args[i] = "cy@example.org"
+		case "12":
+			args[i] = "3"
+		}
+	}
+	if code, _, errOut := h.run(args...); code != 0 || !strings.Contains(errOut, "note: 3 sessions fall on a weekend: 1 (Sunday 2027-01-17), 2 (Sunday 2027-01-24), 3 (Sunday 2027-01-31)") {
+		t.Errorf("pair add weekly from a Sunday = %d\n%s", code, errOut)
+	}
+	// The second Tuesday, every month.
+	args = append([]string(nil), pairArgs...)
+	for i, a := range args {
+		switch a {
+		case "monthly":
+			args[i] = "monthly-weekday"
+		case "bo@example.org":
+			args[i] = "dy@example.org"
+		}
+	}
+	if code, _, errOut := h.run(args...); code != 0 || strings.Contains(errOut, "weekend") {
+		t.Fatalf("pair add --every monthly-weekday = %d\n%s", code, errOut)
+	}
+	out := h.mustRun("pair", "show", "3")
+	for _, want := range []string{"2027-02-09", "2027-03-09", "2027-06-08", "2027-11-09", "2027-12-14"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("pair show lacks %s (the second Tuesday):\n%s", want, out)
+		}
+	}
+}
