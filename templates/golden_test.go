@@ -100,6 +100,9 @@ var goldenCases = []struct {
 	{"cancel-removed", Cancel, func(s *Set, d *Data) { d.Recipient, d.Removed = d.Mentor, true }},
 	{"checklist", Checklist, func(s *Set, d *Data) {
 		d.Questions = s.Questions(d.Lang, "checklist", d.Session.Kind, true)
+		for _, th := range s.Themes(d.Lang) {
+			d.Themes = append(d.Themes, th.Text)
+		}
 	}},
 	{"checklist-chemistry", Checklist, func(s *Set, d *Data) {
 		d.Session.Number, d.Session.Kind, d.Promises = 1, SessionChemistry, nil

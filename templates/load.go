@@ -94,6 +94,20 @@ func (s *Set) Questions(lang, purpose, sessionKind string, withPromises bool) []
 	return l.questions.questions(purpose, sessionKind, withPromises)
 }
 
+// Themes returns the guide's themes in lang (nil for an unknown language or
+// a catalogue without themes). The slice is the caller's own.
+func (s *Set) Themes(lang string) []Theme {
+	l, ok := s.langs[lang]
+	if !ok {
+		return nil
+	}
+	out := make([]Theme, len(l.questions.Themes))
+	for i, t := range l.questions.Themes {
+		out[i] = Theme{Key: t.Key, Text: t.Text, Words: slices.Clone(t.Words)}
+	}
+	return out
+}
+
 // collect reads the embedded files and lays the override directory over them.
 // An override file with no embedded counterpart is an error, so a misspelt
 // name cannot be silently ignored; dot files (editor swap files) are skipped.
@@ -382,6 +396,7 @@ func (s *Set) sample(lang string, k Kind, sessionKind string, full bool) Data {
 			Contact: "email", Progress: "a notebook", ReviewEvery: 4, Minutes: 60,
 		}
 		d.Promises = []string{"A promise"}
+		d.Themes = []string{"A theme", "Another theme"}
 		d.Agenda = []Answer{{Number: 1, Question: "A question?", Text: "An answer"},
 			{Number: 2, Question: "Another question?", Text: "A paragraph without a number", Tied: TiedOrder},
 			{Number: 3, Question: "A third question?", Text: "A paragraph on its topic", Tied: TiedTopic}}

@@ -161,6 +161,7 @@ type Data struct {
 	Agreement    Agreement
 	Questions    []Question // checklist, reflection, nudge: the numbered questions asked
 	Promises     []string   // checklist: what the mentee promised last time, quoted back
+	Themes       []string   // checklist: the guide's themes, as prompts for the topics question (TopicsNumber)
 	Agenda       []Answer   // brief: the mentee's planning answers (empty: no plan yet)
 	NudgeOf      Kind       // nudge: Checklist or Reflection
 	Previous     *Session   // update: the session before it moved (nil: other details changed)
@@ -223,6 +224,17 @@ type Promise struct {
 type AdminNotice struct {
 	Title string   // one line: the subject
 	Lines []string // what happened and what to do, a paragraph each
+}
+
+// TopicsNumber is the number of the topics question among Questions, 0
+// when it is not asked.
+func (d Data) TopicsNumber() int {
+	for _, q := range d.Questions {
+		if q.Key == "topics" {
+			return q.Number
+		}
+	}
+	return 0
 }
 
 // Placed reports whether any answer in Agenda was read without a number

@@ -229,6 +229,9 @@ func (c *Composer) Compose(ctx context.Context, a schedule.Action) (*Outgoing, e
 		if !c.cfg.BriefsEnabled() { // no brief, nothing to share
 			d.Questions = templates.Without(d.Questions, "share-plans")
 		}
+		for _, th := range c.tpl.Themes(to.Language) { // prompts for the topics question, when it is asked
+			d.Themes = append(d.Themes, th.Text)
+		}
 	case schedule.ActReflection:
 		kind, purpose = templates.Reflection, store.PurposeReflection
 		d.Questions = c.tpl.Questions(to.Language, "reflection", s.Kind, false)

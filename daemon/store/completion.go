@@ -92,3 +92,26 @@ func TallyPair(ctx context.Context, q Querier, pairID int64, now time.Time) (Pai
 	}
 	return t, nil
 }
+
+// TopicAnswer is a mentee's answer in force to a checklist's topics
+// question, with the language it was asked in. The report only counts
+// them against the guide's themes; nothing shows their text.
+type TopicAnswer struct {
+	Language string `db:"language"`
+	Answer   string `db:"answer"`
+}
+
+// TopicAnswers returns every answer in force to the question with key
+// "topics" of a planning checklist.
+func TopicAnswers(ctx context.Context, q Querier) ([]TopicAnswer, error) {
+	var as []TopicAnswer
+	err := sqlx.SelectContext(ctx, q, &as, `SELECT pp.language, e.answer FROM progress_entries e
+		JOIN prompts pp ON pp.session_id = e.session_id AND pp.person_id = e.person_id AND pp.purpose = e.prompt_kind
+		WHERE e.superseded_by IS NULL AND e.prompt_kind = 'checklist'
+			AND EXISTS (SELECT 1 FROM json_each(pp.questions) j
+				WHERE json_extract(j.value, '$.number') = e.question_no AND json_extract(j.value, '$.key') = 'topics')`)
+	if err != nil {
+		return nil, fmt.Errorf("topic answers: %w", err)
+	}
+	return as, nil
+}
