@@ -255,15 +255,16 @@ func TestSimulatedYear(t *testing.T) {
 	want := map[string]int{
 		"invite ada@example.com": 12, "invite bo@example.org": 12, "checklist bo@example.org": 12,
 		"nudge bo@example.org": 24, "brief ada@example.com": 12, "reflection bo@example.org": 12,
-		"digest bo@example.org": 1, // the year in review, before the final session
+		"digest bo@example.org":  1,                             // the year in review, before the final session
+		"record ada@example.com": 1, "record bo@example.org": 1, // the record for promotion, once the final session is held
 	}
 	for k, n := range want {
 		if count[k] != n {
 			t.Errorf("%d × %s, want %d", count[k], k, n)
 		}
 	}
-	if len(s.got) != 85 {
-		t.Errorf("%d messages in the year, want 85: %v", len(s.got), count)
+	if len(s.got) != 87 {
+		t.Errorf("%d messages in the year, want 87: %v", len(s.got), count)
 	}
 
 	at := map[string]time.Time{}
@@ -294,8 +295,10 @@ func TestSimulatedYear(t *testing.T) {
 		{fmt.Sprintf("checklist:%d:2", sessionID(4)), utc("2027-04-09T07:00Z")},         // 09:00 CEST (EU summer time from 28 March)
 		{fmt.Sprintf("reflection:%d:2", sessionID(7)), utc("2027-07-12T15:00Z")},        // 17:00 CEST
 		{fmt.Sprintf("checklist:%d:2", sessionID(11)), utc("2027-11-09T08:00Z")},        // 09:00 CET again
-		{fmt.Sprintf("nudge:reflection:%d:2", sessionID(12)), utc("2027-12-14T16:00Z")}, //
-		{fmt.Sprintf("digest:%d:2", sessionID(12)), utc("2027-12-08T08:00Z")},           // the day before the final checklist
+		{fmt.Sprintf("nudge:reflection:%d:2", sessionID(12)), utc("2027-12-15T16:00Z")}, // Sunday 12 December moved to Monday the 13th
+		{fmt.Sprintf("digest:%d:2", sessionID(12)), utc("2027-12-09T08:00Z")},           // the day before the final checklist
+		{"record:1:2", utc("2027-12-13T16:00Z")},                                        // with the final reflection, 17:00 CET
+		{"record:1:1", utc("2027-12-13T16:00Z")},                                        // 11:00 EST
 	} {
 		if got, ok := at[c.key]; !ok || !got.Equal(c.want) {
 			t.Errorf("%s sent at %v, want %v", c.key, got, c.want)

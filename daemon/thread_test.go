@@ -358,7 +358,7 @@ func TestOutlookReplyToNudge(t *testing.T) {
 		t.Fatalf("the nudge's text is kept %d times (%v), want once", kept, err)
 	}
 	raw := string(outlookReply(t, nudge, "nudge.reply@mail.example.org", "Sorry for the delay, answers below."))
-	q4 := "4. What topics do I want to discuss?\r\n"
+	q4 := "4. What topics or issues do I want to discuss at the next session?\r\n"
 	if !strings.Contains(raw, q4) {
 		t.Fatalf("the nudge does not ask question 4 on a line of its own:\n%s", raw)
 	}

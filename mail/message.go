@@ -12,7 +12,8 @@
 //     multipart/alternative, and for invites the iMIP part (text/calendar with
 //     method=, RFC 6047 section 2.4) plus the same bytes as an .ics attachment,
 //     with Auto-Submitted: auto-generated (RFC 3834 section 5) and
-//     X-Auto-Response-Suppress so that no vacation responder answers.
+//     X-Auto-Response-Suppress so that no vacation responder answers; and any
+//     attachments (the record for promotion, a PDF).
 package mail
 
 import (
@@ -63,8 +64,8 @@ type Message struct {
 	Text       string
 	HTML       string
 	Calendar   *Calendar
-	// Attachments go after the body as files (base64): a mentee's log as
-	// Markdown.
+	// Attachments go after the body (and the invite) as files (base64): a
+	// mentee's log as Markdown, the record for promotion's PDF.
 	Attachments []Attachment
 }
 

@@ -20,6 +20,7 @@ command -v npm >/dev/null 2>&1 || missing+=(npm)
 command -v systemd-analyze >/dev/null 2>&1 || missing+=(systemd)
 command -v strace >/dev/null 2>&1 || missing+=(strace)
 command -v debootstrap >/dev/null 2>&1 || missing+=(debootstrap)
+command -v pdftotext >/dev/null 2>&1 || missing+=(poppler-utils) # pdftotext, pdfinfo: read the record PDF back
 if [ ${#missing[@]} -gt 0 ]; then
 	echo "install-test-deps: installing ${missing[*]}" >&2
 	apt-get update -qq

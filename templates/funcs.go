@@ -20,8 +20,11 @@ type locale struct {
 	// cadence words: the named rhythms, then "every %d" days, weeks, months
 	cadences                           map[string]string
 	everyDays, everyWeeks, everyMonths string
-	ordinal                            func(n int) string // "2nd", "2."
-	and                                string             // the last joint of a list: "3, 5 and 7"
+	ordinal                            func(n int) string                  // "2nd", "2."
+	and                                string                              // the last joint of a list: "3, 5 and 7"
+	date                               func(l *locale, t time.Time) string // "12 January 2027", no weekday
+	// hours and minutes, singular and plural, and the joint between them: "10 hours and 45 minutes"
+	hour, hours, minute, minutes string
 }
 
 // locales has one entry per embedded language; Load refuses a language
@@ -44,7 +47,7 @@ var locales = map[string]*locale{
 		genitive: func(name string) string {
 			return name + "'s"
 		},
-		cadences:    map[string]string{"weekly": "weekly", "fortnightly": "every two weeks", "monthly": "monthly", "quarterly": "every three months"},
+		cadences:    map[string]string{"weekly": "weekly", "fortnightly": "every two weeks", "monthly": "monthly", "monthly-weekday": "monthly, on the same weekday of the month", "quarterly": "every three months"},
 		everyDays:   "every %d days",
 		everyWeeks:  "every %d weeks",
 		everyMonths: "every %d months",
@@ -63,6 +66,10 @@ var locales = map[string]*locale{
 			return strconv.Itoa(n) + suffix
 		},
 		and: " and ",
+		date: func(l *locale, t time.Time) string {
+			return fmt.Sprintf("%d %s %d", t.Day(), l.months[t.Month()-1], t.Year())
+		},
+		hour: "hour", hours: "hours", minute: "minute", minutes: "minutes",
 	},
 	"da": {
 		days:        [7]string{"søndag", "mandag", "tirsdag", "onsdag", "torsdag", "fredag", "lørdag"},
@@ -85,12 +92,16 @@ var locales = map[string]*locale{
 			}
 			return name + "s"
 		},
-		cadences:    map[string]string{"weekly": "hver uge", "fortnightly": "hver anden uge", "monthly": "en gang om måneden", "quarterly": "hvert kvartal"},
+		cadences:    map[string]string{"weekly": "hver uge", "fortnightly": "hver anden uge", "monthly": "en gang om måneden", "monthly-weekday": "en gang om måneden, på samme ugedag", "quarterly": "hvert kvartal"},
 		everyDays:   "hver %d. dag",
 		everyWeeks:  "hver %d. uge",
 		everyMonths: "hver %d. måned",
 		ordinal:     func(n int) string { return strconv.Itoa(n) + "." },
 		and:         " og ",
+		date: func(l *locale, t time.Time) string {
+			return fmt.Sprintf("%d. %s %d", t.Day(), l.months[t.Month()-1], t.Year())
+		},
+		hour: "time", hours: "timer", minute: "minut", minutes: "minutter",
 	},
 }
 
@@ -154,7 +165,28 @@ func (l *locale) funcs() map[string]any {
 		"oneline":   oneLine,
 		"ordinal":   l.ordinal,
 		"numbers":   l.numbers,
+		"date":      func(t time.Time) string { return l.date(l, t) },
+		"duration":  l.duration,
 	}
+}
+
+// duration writes a number of minutes as hours and minutes: "11 hours",
+// "1 hour and 30 minutes", "45 minutes".
+func (l *locale) duration(minutes int) string {
+	unit := func(n int, one, many string) string {
+		if n == 1 {
+			return "1 " + one
+		}
+		return strconv.Itoa(n) + " " + many
+	}
+	h, m := minutes/60, minutes%60
+	switch {
+	case h == 0:
+		return unit(m, l.minute, l.minutes)
+	case m == 0:
+		return unit(h, l.hour, l.hours)
+	}
+	return unit(h, l.hour, l.hours) + l.and + unit(m, l.minute, l.minutes)
 }
 
 // numbers writes a list of session numbers as prose: "3", "3 and 7",

@@ -48,6 +48,8 @@ func fixture(t *testing.T, s *Set, lang string) Data {
 		Ref:            Ref{Pair: 3, Session: 41},
 		Notice:         &AdminNotice{Title: "an address bounces", Lines: []string{"mentord stopped sending to it."}},
 		Talk:           &Talk{What: "checkin"},
+		Facts: &Facts{First: time.Date(2027, time.January, 12, 14, 0, 0, 0, cph), Last: time.Date(2027, time.December, 14, 14, 0, 0, 0, cph),
+			Held: 11, Planned: 12, Minutes: 690, Made: time.Date(2027, time.December, 14, 18, 0, 0, 0, cph)},
 	}
 	proposed := Session{Number: 4, Count: 12, Kind: SessionReview, Start: start.AddDate(0, 0, 2).Add(-4 * time.Hour),
 		End: start.AddDate(0, 0, 2).Add(-3 * time.Hour), Zone: "Europe/Copenhagen", Minutes: 60}
@@ -99,6 +101,9 @@ var goldenCases = []struct {
 	{"cancel-removed", Cancel, func(s *Set, d *Data) { d.Recipient, d.Removed = d.Mentor, true }},
 	{"checklist", Checklist, func(s *Set, d *Data) {
 		d.Questions = s.Questions(d.Lang, "checklist", d.Session.Kind, true)
+		for _, th := range s.Themes(d.Lang) {
+			d.Themes = append(d.Themes, th.Text)
+		}
 	}},
 	{"checklist-chemistry", Checklist, func(s *Set, d *Data) {
 		d.Session.Number, d.Session.Kind, d.Promises = 1, SessionChemistry, nil
@@ -170,6 +175,13 @@ var goldenCases = []struct {
 			{Session: d.Session},
 		}
 	}},
+	{"record-mentor", Record, func(s *Set, d *Data) { d.Recipient = d.Mentor }},
+	{"record-mentee", Record, nil},
+	{"record-one", Record, func(s *Set, d *Data) {
+		d.Recipient, d.Organisation = d.Mentor, ""
+		d.Facts = &Facts{First: d.Facts.First, Last: d.Facts.First, Held: 1, Planned: 3, Minutes: 60, Made: d.Facts.Made}
+	}},
+	{"record-none", Record, func(s *Set, d *Data) { d.Facts = &Facts{Planned: 12, Made: d.Facts.Made} }},
 	{"notice", Notice, func(s *Set, d *Data) {
 		d.Recipient = Person{Email: "mentoring-admin@example.dk"}
 		d.Notice = &AdminNotice{Title: "mail to bjorn@example.dk keeps bouncing", Lines: []string{
@@ -196,6 +208,9 @@ func TestGolden(t *testing.T) {
 				golden(t, base+".subject", r.Subject+"\n")
 				golden(t, base+".txt", r.Text)
 				golden(t, base+".html", r.HTML)
+				if c.kind.Document() {
+					golden(t, base+".document", r.Document+"\n")
+				}
 				if c.kind.Calendar() {
 					golden(t, base+".summary", r.Summary+"\n")
 					golden(t, base+".description", r.Description)

@@ -94,6 +94,20 @@ func (s *Set) Questions(lang, purpose, sessionKind string, withPromises bool) []
 	return l.questions.questions(purpose, sessionKind, withPromises)
 }
 
+// Themes returns the guide's themes in lang (nil for an unknown language or
+// a catalogue without themes). The slice is the caller's own.
+func (s *Set) Themes(lang string) []Theme {
+	l, ok := s.langs[lang]
+	if !ok {
+		return nil
+	}
+	out := make([]Theme, len(l.questions.Themes))
+	for i, t := range l.questions.Themes {
+		out[i] = Theme{Key: t.Key, Text: t.Text, Words: slices.Clone(t.Words)}
+	}
+	return out
+}
+
 // collect reads the embedded files and lays the override directory over them.
 // An override file with no embedded counterpart is an error, so a misspelt
 // name cannot be silently ignored; dot files (editor swap files) are skipped.
@@ -290,6 +304,9 @@ func parseKind(lang string, k Kind, text *ttemplate.Template, html *htemplate.Te
 		if k.Calendar() {
 			want = append(want, "summary", "description")
 		}
+		if k.Document() {
+			want = append(want, "document")
+		}
 		for _, name := range want {
 			if kt.text.Lookup(name) == nil {
 				errs = append(errs, fmt.Errorf("%s: no {{define %q}}", tf.name, name))
@@ -358,9 +375,11 @@ func (s *Set) sample(lang string, k Kind, sessionKind string, full bool) Data {
 		},
 		NudgeOf: Reflection,
 		AckOf:   Reflection,
-		Reply:   "What the mentee wrote.",
-		Notice:  &AdminNotice{Title: "Title", Lines: []string{"What happened.", "What to do."}},
-		Talk:    sampleTalk(start),
+		Facts: &Facts{First: start, Last: start.AddDate(1, 0, 0), Held: 11, Planned: 12, Minutes: 660,
+			Made: start.AddDate(1, 0, 1)},
+		Reply:  "What the mentee wrote.",
+		Notice: &AdminNotice{Title: "Title", Lines: []string{"What happened.", "What to do."}},
+		Talk:   sampleTalk(start),
 	}
 	proposed := d.Session
 	proposed.Start, proposed.End = start.AddDate(0, 0, 2), start.AddDate(0, 0, 2).Add(time.Hour)
@@ -378,6 +397,7 @@ func (s *Set) sample(lang string, k Kind, sessionKind string, full bool) Data {
 			Contact: "email", Progress: "a notebook", ReviewEvery: 4, Minutes: 60,
 		}
 		d.Promises = []string{"A promise"}
+		d.Themes = []string{"A theme", "Another theme"}
 		d.Agenda = []Answer{{Number: 1, Question: "A question?", Text: "An answer"},
 			{Number: 2, Question: "Another question?", Text: "A paragraph without a number", Tied: TiedOrder},
 			{Number: 3, Question: "A third question?", Text: "A paragraph on its topic", Tied: TiedTopic}}

@@ -48,7 +48,7 @@ func TestLanguages(t *testing.T) {
 func TestOverride(t *testing.T) {
 	dir := override(t, map[string]string{
 		"en/checklist.txt.tmpl":   embeddedWith(t, "en/checklist.txt.tmpl", `{{define "subject"}}Plan your`, `{{define "subject"}}Prepare for your`),
-		"en/questions.yaml":       embeddedWith(t, "en/questions.yaml", "What topics do I want to discuss?", "Which topics shall we talk about?"),
+		"en/questions.yaml":       embeddedWith(t, "en/questions.yaml", "What topics or issues do I want to discuss at the next session?", "Which topics shall we talk about?"),
 		".checklist.txt.tmpl.swp": "editor noise, ignored",
 	})
 	s := load(t, dir)

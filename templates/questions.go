@@ -21,6 +21,20 @@ type catalogue struct {
 		Final     []entry `yaml:"final"`     // added before the final session
 	} `yaml:"checklist"`
 	Reflection []entry `yaml:"reflection"` // after every session
+	// Themes are the guide's themes, offered under the planning checklist's
+	// questions as prompts for the topics question, and counted (never
+	// quoted) in the report: a topics answer counts for a theme when it
+	// holds one of the theme's words.
+	Themes []Theme `yaml:"themes"`
+}
+
+// Theme is one of the guide's themes: how the checklist names it, and the
+// words (lower case, matched at the start of a word of the answer) that
+// count a topics answer for it in the report.
+type Theme struct {
+	Key   string   `yaml:"key" json:"key"`
+	Text  string   `yaml:"text" json:"text"`
+	Words []string `yaml:"words" json:"-"`
 }
 
 // entry is one question in the catalogue, with the line it is on.
@@ -129,6 +143,21 @@ func parseCatalogue(name string, src []byte) (*catalogue, error) {
 			}
 		}
 	}
+	keys := map[string]bool{}
+	for i, t := range c.Themes {
+		switch {
+		case strings.TrimSpace(t.Key) == "" || strings.TrimSpace(t.Text) == "":
+			errs = append(errs, fmt.Errorf("%s: themes: theme %d needs a key and a text", name, i+1))
+		case keys[t.Key]:
+			errs = append(errs, fmt.Errorf("%s: themes: key %q twice", name, t.Key))
+		case strings.ContainsAny(t.Text, "\r\n"):
+			errs = append(errs, fmt.Errorf("%s: themes: %q must be one line", name, t.Key))
+		}
+		keys[t.Key] = true
+		for j, w := range t.Words {
+			c.Themes[i].Words[j] = strings.ToLower(strings.TrimSpace(w))
+		}
+	}
 	if len(errs) == 0 {
 		errs = append(errs, c.checkUnique(name))
 	}
@@ -169,6 +198,17 @@ func (c *catalogue) sameKeys(name, refName string, ref *catalogue) error {
 					name, p, k, got, refName, want))
 			}
 		}
+	}
+	var got, want []string
+	for _, t := range c.Themes {
+		got = append(got, t.Key)
+	}
+	for _, t := range ref.Themes {
+		want = append(want, t.Key)
+	}
+	if !slices.Equal(got, want) {
+		errs = append(errs, fmt.Errorf("%s: themes %v, but %s has %v: every language must have the same themes (same keys, same order)",
+			name, got, refName, want))
 	}
 	return errors.Join(errs...)
 }

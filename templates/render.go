@@ -123,6 +123,15 @@ func (s *Set) render(k Kind, d Data, kt *kindTemplates, stop *atomic.Bool) (r Re
 		r.Summary = oneLine(r.Summary)
 		r.Description = tidy(r.Description)
 	}
+	if k.Document() {
+		if r.Document, err = text("document"); err != nil {
+			return Rendered{}, err
+		}
+		r.Document = tidy(r.Document)
+		if strings.TrimSpace(r.Document) == "" {
+			return Rendered{}, fmt.Errorf("render %s (%s): the document came out empty", k, d.Lang)
+		}
+	}
 	r.Subject = oneLine(r.Subject)
 	r.Text = wrap(tidy(r.Text), keepLines(d))
 	r.HTML = tidy(r.HTML)
@@ -192,6 +201,9 @@ func (s *Set) validate(k Kind, d Data) error {
 	}
 	if k == Ack && len(d.Agenda) == 0 && strings.TrimSpace(d.Reply) == "" {
 		return bad("an acknowledgement needs the answers or the reply it acknowledges")
+	}
+	if k == Record && d.Facts == nil {
+		return bad("a record needs its facts")
 	}
 	if k == Counter && d.Proposed == nil {
 		return bad("a counter-proposal needs the proposed time")

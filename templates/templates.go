@@ -55,14 +55,19 @@ const (
 	Notice     Kind = "notice"     // to the admin: something needs a person (an address bounces, ...)
 	Digest     Kind = "digest"     // to the mentee before the final session: their year in review
 	TalkKind   Kind = "talk"       // the conversation: answers to what a participant wrote (talk.go)
+	Record     Kind = "record"     // to the mentor and the mentee when the pair completes: the record for promotion (a PDF)
 )
 
 // Kinds lists every kind, in the order a session meets them.
-var Kinds = []Kind{Invite, Update, Cancel, Checklist, Reflection, Nudge, Brief, Ack, Declined, Counter, Notice, Digest, TalkKind}
+var Kinds = []Kind{Invite, Update, Cancel, Checklist, Reflection, Nudge, Brief, Ack, Declined, Counter, Notice, Digest, TalkKind, Record}
 
 // Calendar reports whether messages of kind k carry an iCalendar event and so
 // render Summary and Description.
 func (k Kind) Calendar() bool { return k == Invite || k == Update || k == Cancel }
+
+// Document reports whether messages of kind k carry a one-page document (a
+// PDF made from Rendered.Document).
+func (k Kind) Document() bool { return k == Record }
 
 // asks reports whether messages of kind k ask numbered questions.
 func (k Kind) asks() bool { return k == Checklist || k == Reflection || k == Nudge }
@@ -157,6 +162,7 @@ type Data struct {
 	Agreement    Agreement
 	Questions    []Question // checklist, reflection, nudge: the numbered questions asked
 	Promises     []string   // checklist: what the mentee promised last time, quoted back
+	Themes       []string   // checklist: the guide's themes, as prompts for the topics question (TopicsNumber)
 	Agenda       []Answer   // brief: the mentee's planning answers (empty: no plan yet)
 	NudgeOf      Kind       // nudge: Checklist or Reflection
 	Previous     *Session   // update: the session before it moved (nil: other details changed)
@@ -189,6 +195,17 @@ type Data struct {
 	Review   []ReviewSession // digest: the mentee's own log, session by session
 	Talk     *Talk           // talk: what mentord answers (talk.go)
 	CheckIns []CheckIn       // brief: the mentee's check-ins since the last session, when they share their plans
+	Facts    *Facts          // record: what the record for promotion states
+}
+
+// Facts is what the record for promotion states: the pair's dates and
+// counts from the roster, never a word from either person's log. The
+// recipient's role is ToMentor's.
+type Facts struct {
+	First, Last   time.Time // the first and the last session held, in the recipient's zone
+	Held, Planned int       // sessions held; sessions planned in all (held, declined or to come, not cancelled)
+	Minutes       int       // the sessions held, added up
+	Made          time.Time // when the record was made, in the recipient's zone
 }
 
 // ReviewSession is one past session in the year in review: what the mentee
@@ -210,6 +227,17 @@ type Promise struct {
 type AdminNotice struct {
 	Title string   // one line: the subject
 	Lines []string // what happened and what to do, a paragraph each
+}
+
+// TopicsNumber is the number of the topics question among Questions, 0
+// when it is not asked.
+func (d Data) TopicsNumber() int {
+	for _, q := range d.Questions {
+		if q.Key == "topics" {
+			return q.Number
+		}
+	}
+	return 0
 }
 
 // Placed reports whether any answer in Agenda was read without a number
@@ -263,4 +291,8 @@ type Rendered struct {
 	HTML        string // text/html body: a complete small document, inline CSS
 	Summary     string // invite, update, cancel: the event's SUMMARY, one line
 	Description string // invite, update, cancel: the event's DESCRIPTION, plain text
+	// Document (record): the one-page document in package pdf's text form,
+	// not wrapped: "# " title, "## " subtitle, "- Label: value" rows,
+	// prose, "> " small print.
+	Document string
 }

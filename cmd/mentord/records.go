@@ -8,8 +8,10 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/mentord/mentord/daemon"
 	"github.com/mentord/mentord/daemon/records"
 	"github.com/mentord/mentord/daemon/store"
+	"github.com/mentord/mentord/templates"
 )
 
 // The records commands read the database without changing it: `log` prints
@@ -52,6 +54,9 @@ func setupReport(fs *flag.FlagSet) func(*env, *cmdline) error {
 		return withRecords(e, c, func(ctx context.Context, q store.Querier) error {
 			r, err := records.LoadReport(ctx, q, e.now())
 			if err != nil {
+				return err
+			}
+			if r.Themes, err = loadThemes(ctx, e, c, q); err != nil {
 				return err
 			}
 			return records.WriteReport(e.stdout, r, f)
@@ -99,4 +104,18 @@ func withRecords(e *env, c *cmdline, fn func(ctx context.Context, q store.Querie
 	}
 	defer tx.Rollback()
 	return fn(ctx, tx)
+}
+
+// loadThemes counts the topics answers against the guide's themes, as the
+// configured templates (with their overrides) name them.
+func loadThemes(ctx context.Context, e *env, c *cmdline, q store.Querier) (*records.Themes, error) {
+	cfg, err := e.loadConfig(c, false)
+	if err != nil {
+		return nil, err
+	}
+	tpl, err := templates.Load(cfg.Templates.Dir)
+	if err != nil {
+		return nil, &daemon.ConfigError{Err: fmt.Errorf("templates: %w", err)}
+	}
+	return records.LoadThemes(ctx, q, tpl)
 }

@@ -158,7 +158,28 @@ func planPair(ctx context.Context, ro rosterView, sp pairSpec, now time.Time) (p
 	if sp.plan[0].Start.Before(now) {
 		return pl, fmt.Errorf("start: the first session (%s) %w", sp.plan[0].Start.Format("2006-01-02 15:04 MST"), ErrInThePast)
 	}
+	pl.notes = append(pl.notes, weekendNotes(sp.plan)...)
 	return pl, nil
+}
+
+// weekendNotes warns of the sessions planned on a Saturday or a Sunday:
+// the first one as given, or any of a weekly or daily rhythm that starts
+// on one (monthly ones move to the nearest weekday by themselves).
+func weekendNotes(plan []schedule.Planned) []string {
+	var on []string
+	for _, p := range plan {
+		if schedule.Weekend(p.Start) {
+			on = append(on, fmt.Sprintf("%d (%s %s)", p.Number, p.Start.Weekday(), p.Start.Format("2006-01-02")))
+		}
+	}
+	switch {
+	case len(on) == 0:
+		return nil
+	case len(on) == 1:
+		return []string{"session " + on[0] + " falls on a weekend; move it with `mentord session move` if that is not meant"}
+	}
+	return []string{fmt.Sprintf("%d sessions fall on a weekend: %s; move them with `mentord session move`, or start on a weekday",
+		len(on), strings.Join(on, ", "))}
 }
 
 // planPerson returns the person with want's address, or want (ID 0) when new.

@@ -50,6 +50,8 @@ type Outgoing struct {
 	// thread makes the message an answer to one received (an
 	// acknowledgement): its In-Reply-To, References and subject.
 	thread *thread
+	// attachments go with the message (the record for promotion's PDF).
+	attachments []mail.Attachment
 }
 
 // thread is what makes a message an answer to one received: the ids of
@@ -227,6 +229,9 @@ func (c *Composer) Compose(ctx context.Context, a schedule.Action) (*Outgoing, e
 		if !c.cfg.BriefsEnabled() { // no brief, nothing to share
 			d.Questions = templates.Without(d.Questions, "share-plans")
 		}
+		for _, th := range c.tpl.Themes(to.Language) { // prompts for the topics question, when it is asked
+			d.Themes = append(d.Themes, th.Text)
+		}
 	case schedule.ActReflection:
 		kind, purpose = templates.Reflection, store.PurposeReflection
 		d.Questions = c.tpl.Questions(to.Language, "reflection", s.Kind, false)
@@ -295,6 +300,8 @@ func (c *Composer) message(ctx context.Context, out *Outgoing, p store.PairView,
 		MessageID: mail.MessageID(c.instance, key, domain),
 		Text:      r.Text,
 		HTML:      r.HTML,
+
+		Attachments: out.attachments,
 	}
 	if a.Kind == schedule.ActNudge {
 		if first, err := c.firstMessage(ctx, s.ID, to.ID, string(a.NudgeOf)); err == nil && first != "" {

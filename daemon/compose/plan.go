@@ -113,6 +113,11 @@ func Plan(ctx context.Context, db *store.DB, cfg *config.Config, tpl *templates.
 		}
 		p.progress()
 	}
+	if !p.stopped() {
+		if err := p.records(t); err != nil {
+			return p.res, err
+		}
+	}
 	var after int64
 	for !p.stopped() {
 		acks, err := store.PendingAcks(ctx, db.R(), after, messagesPerCommit)

@@ -19,7 +19,10 @@ import (
 type ProgrammeReport struct {
 	GeneratedAt time.Time    `json:"generated_at"`
 	Totals      ReportTotals `json:"totals"`
-	Pairs       []PairReport `json:"pairs"`
+	// Themes: what the mentees want to talk about, in counts (LoadThemes);
+	// nil when not loaded.
+	Themes *Themes      `json:"themes,omitempty"`
+	Pairs  []PairReport `json:"pairs"`
 }
 
 // PairReport is one pair in the report. Risks is empty unless the pair is
@@ -267,6 +270,14 @@ func reportDoc(r ProgrammeReport) doc {
 	d.field("Invitations", invitesLine(t.Invitations))
 	d.field("Checklists", promptLine(t.Checklists, true))
 	d.field("Reflections", promptLine(t.Reflections, false))
+	if th := r.Themes; th != nil {
+		d.heading(2, "Themes")
+		d.para(fmt.Sprintf("Of %d answers to the planning question on topics, how many named each of the guide's themes (an answer may name several).", th.Answers))
+		for _, c := range th.Counts {
+			d.field(c.Theme, strconv.Itoa(c.Topics))
+		}
+		d.field("none of them", strconv.Itoa(th.Unthemed))
+	}
 	for _, p := range r.Pairs {
 		d.heading(2, fmt.Sprintf("Pair %d: %s mentors %s (%s)", p.ID, p.Mentor, p.Mentee, p.Status))
 		d.field("Sessions", sessionsLine(p.Sessions))

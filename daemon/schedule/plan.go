@@ -33,13 +33,17 @@ const (
 type Cadence struct {
 	Months int
 	Days   int
+	// Weekday: a monthly cadence keeps the first session's weekday and its
+	// place in the month ("the second Tuesday"; a fifth one is the month's
+	// last) instead of its day of the month.
+	Weekday bool
 }
 
 // ErrCadence is returned for a cadence that cannot be read.
-var ErrCadence = errors.New(`invalid cadence: use weekly, fortnightly, monthly, quarterly, or a number of weeks, days or months such as 2w, 10d, 2m`)
+var ErrCadence = errors.New(`invalid cadence: use weekly, fortnightly, monthly, monthly-weekday (the same weekday of the month: the first Tuesday), quarterly, or a number of weeks, days or months such as 2w, 10d, 2m`)
 
-// ParseCadence reads "weekly", "fortnightly"/"biweekly", "monthly", "quarterly",
-// "Nw", "Nd" or "Nm" (N weeks, days or months).
+// ParseCadence reads "weekly", "fortnightly"/"biweekly", "monthly",
+// "monthly-weekday", "quarterly", "Nw", "Nd" or "Nm" (N weeks, days or months).
 func ParseCadence(s string) (Cadence, error) {
 	s = strings.ToLower(strings.TrimSpace(s))
 	switch s {
@@ -49,6 +53,8 @@ func ParseCadence(s string) (Cadence, error) {
 		return Cadence{Days: 14}, nil
 	case "monthly":
 		return Cadence{Months: 1}, nil
+	case "monthly-weekday":
+		return Cadence{Months: 1, Weekday: true}, nil
 	case "quarterly":
 		return Cadence{Months: 3}, nil
 	}
@@ -79,6 +85,8 @@ func ParseCadence(s string) (Cadence, error) {
 // String gives the cadence's canonical form, which ParseCadence reads back.
 func (c Cadence) String() string {
 	switch {
+	case c.Months == 1 && c.Weekday:
+		return "monthly-weekday"
 	case c.Months == 1:
 		return "monthly"
 	case c.Months == 3:
@@ -98,18 +106,52 @@ func (c Cadence) String() string {
 
 // Nth returns the n-th date after first (n = 0 is first), at the same local
 // time of day in first's zone. Monthly dates keep the day of the month,
-// falling back to the month's last day (31 January, 28 February, 31 March).
+// falling back to the month's last day (31 January, 28 February, 31 March),
+// and one that falls on a weekend moves to the nearest weekday of the same
+// month (a Saturday to the Friday before, a Sunday to the Monday after);
+// with Weekday they keep the weekday and its place in the month instead.
+// The first date is always as given.
 func (c Cadence) Nth(first time.Time, n int) time.Time {
 	if c.Months == 0 {
 		return first.AddDate(0, 0, n*c.Days)
 	}
 	y, m, d := first.Date()
 	target := time.Date(y, m+time.Month(n*c.Months), 1, 0, 0, 0, 0, first.Location())
-	if last := daysIn(target.Year(), target.Month()); d > last {
-		d = last
+	at := func(day int) time.Time {
+		return time.Date(target.Year(), target.Month(), day, first.Hour(), first.Minute(), first.Second(), 0, first.Location())
 	}
-	return time.Date(target.Year(), target.Month(), d, first.Hour(), first.Minute(), first.Second(), 0, first.Location())
+	last := daysIn(target.Year(), target.Month())
+	if c.Weekday {
+		week := (d - 1) / 7 // 0 for the first Tuesday, ... 4 for a fifth, which is the last
+		day := 1 + (int(first.Weekday())-int(target.Weekday())+7)%7 + 7*week
+		for day > last {
+			day -= 7
+		}
+		return at(day)
+	}
+	d = min(d, last)
+	if n == 0 {
+		return at(d)
+	}
+	switch at(d).Weekday() {
+	case time.Saturday:
+		if d > 1 {
+			d--
+		} else {
+			d += 2
+		}
+	case time.Sunday:
+		if d < last {
+			d++
+		} else {
+			d -= 2
+		}
+	}
+	return at(d)
 }
+
+// Weekend reports whether t falls on a Saturday or a Sunday.
+func Weekend(t time.Time) bool { return t.Weekday() == time.Saturday || t.Weekday() == time.Sunday }
 
 func daysIn(y int, m time.Month) int {
 	return time.Date(y, m+1, 0, 0, 0, 0, 0, time.UTC).Day()

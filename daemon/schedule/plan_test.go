@@ -45,9 +45,16 @@ func TestPlanMonthlyAcrossDST(t *testing.T) {
 	if len(plan) != 12 {
 		t.Fatalf("len = %d", len(plan))
 	}
+	// The 12th, but for a weekend: Saturday 12 June moves to Friday the
+	// 11th, Sundays 12 September and 12 December to Monday the 13th.
+	moved := map[int]int{6: 11, 9: 13, 12: 13}
 	for i, p := range plan {
-		if p.Start.Hour() != 14 || p.Start.Minute() != 0 || p.Start.Day() != 12 || p.Start.Month() != time.Month(i+1) {
-			t.Errorf("session %d at %v, want the 12th at 14:00 local", p.Number, p.Start)
+		day := 12
+		if d, ok := moved[p.Number]; ok {
+			day = d
+		}
+		if p.Start.Hour() != 14 || p.Start.Minute() != 0 || p.Start.Day() != day || p.Start.Month() != time.Month(i+1) || Weekend(p.Start) {
+			t.Errorf("session %d at %v, want the %dth at 14:00 local", p.Number, p.Start, day)
 		}
 	}
 	// UTC hour moves with summer time: 13:00Z in January, 12:00Z in July.
@@ -87,9 +94,55 @@ func TestPlanFortnightlyAcrossUSDST(t *testing.T) {
 func TestMonthlyFromMonthEnd(t *testing.T) {
 	first := time.Date(2027, 1, 31, 10, 0, 0, 0, time.UTC)
 	c := Cadence{Months: 1}
-	for n, want := range map[int]string{1: "2027-02-28", 2: "2027-03-31", 3: "2027-04-30", 13: "2028-02-29"} {
+	// Sunday 28 February 2027 moves to the Friday before, in its own month;
+	// Sunday 31 October to the Friday before too.
+	for n, want := range map[int]string{1: "2027-02-26", 2: "2027-03-31", 3: "2027-04-30", 9: "2027-10-29", 13: "2028-02-29"} {
 		if got := c.Nth(first, n).Format("2006-01-02"); got != want {
 			t.Errorf("Nth(31 Jan, %d) = %s, want %s", n, got, want)
+		}
+	}
+}
+
+// Weekends move to the nearest weekday of the same month; the first session
+// stays where it was put.
+func TestMonthlyWeekendsMove(t *testing.T) {
+	c := Cadence{Months: 1}
+	first := time.Date(2027, 5, 1, 10, 0, 0, 0, time.UTC) // a Saturday
+	for n, want := range map[int]string{0: "2027-05-01", 1: "2027-06-01", 4: "2027-09-01", 7: "2027-12-01", 12: "2028-05-01"} {
+		if got := c.Nth(first, n).Format("2006-01-02 Mon"); got[:10] != want {
+			t.Errorf("Nth(1 May, %d) = %s, want %s", n, got, want)
+		}
+	}
+	// Saturday 1 January 2028 cannot go back a month: Monday the 3rd.
+	if got := c.Nth(time.Date(2027, 12, 1, 10, 0, 0, 0, time.UTC), 1).Format("2006-01-02"); got != "2028-01-03" {
+		t.Errorf("1 January 2028 = %s, want 2028-01-03", got)
+	}
+	for n := 1; n < 60; n++ {
+		if d := c.Nth(first, n); Weekend(d) {
+			t.Errorf("Nth(%d) = %v, a weekend", n, d)
+		}
+	}
+}
+
+// monthly-weekday keeps the weekday and its place in the month.
+func TestMonthlyWeekday(t *testing.T) {
+	c, err := ParseCadence("monthly-weekday")
+	if err != nil || c != (Cadence{Months: 1, Weekday: true}) || c.String() != "monthly-weekday" {
+		t.Fatalf("ParseCadence(monthly-weekday) = %+v, %v", c, err)
+	}
+	cph := mustLoc(t, "Europe/Copenhagen")
+	first := time.Date(2027, 1, 5, 14, 0, 0, 0, cph) // the first Tuesday of January
+	for n, want := range map[int]string{0: "2027-01-05", 1: "2027-02-02", 2: "2027-03-02", 3: "2027-04-06", 7: "2027-08-03", 11: "2027-12-07"} {
+		got := c.Nth(first, n)
+		if got.Format("2006-01-02") != want || got.Weekday() != time.Tuesday || got.Hour() != 14 {
+			t.Errorf("first Tuesday, Nth(%d) = %v, want %s 14:00", n, got, want)
+		}
+	}
+	// A fifth Friday (29 January) is the month's last Friday.
+	last := time.Date(2027, 1, 29, 9, 0, 0, 0, time.UTC)
+	for n, want := range map[int]string{1: "2027-02-26", 2: "2027-03-26", 3: "2027-04-30"} {
+		if got := c.Nth(last, n).Format("2006-01-02"); got != want {
+			t.Errorf("last Friday, Nth(%d) = %s, want %s", n, got, want)
 		}
 	}
 }

@@ -347,7 +347,7 @@ func (c *demoClient) reply(ctx context.Context, m demoMail, sent demoSent, purpo
 	c.send(ctx, m.replyTo, id, demoAuthored{Label: label, Session: sent.Session.Number}, raw)
 }
 
-// demoQuestionLine finds the questions in a prompt: "4. What topics do I want to discuss?"
+// demoQuestionLine finds the questions in a prompt: "4. What topics or issues do I want to discuss at the next session?"
 var demoQuestionLine = regexp.MustCompile(`(?m)^(\d{1,2})\. (.+\?.*)$`)
 
 type demoAnswer struct {
