@@ -106,10 +106,11 @@ const changesEvery = 2 * time.Second
 
 // watchChanges wakes the schedule loop when another process committed to the
 // database. It runs on real time: the question is about other processes.
-func (d *Daemon) watchChanges(soft context.Context) {
+// last and err are the look taken before the schedule loop started, so that
+// a commit between its first pass and this goroutine's start still wakes it.
+func (d *Daemon) watchChanges(soft context.Context, last int64, err error) {
 	t := time.NewTicker(changesEvery)
 	defer t.Stop()
-	last, err := d.db.ChangedElsewhere(soft)
 	for {
 		select {
 		case <-soft.Done():

@@ -149,9 +149,12 @@ func Run(ctx context.Context, opts Options) error {
 	}
 	defer d.stopTokenRenewal()
 	soft, stopWork := context.WithCancel(context.Background())
+	// What other processes had committed is taken before the first pass
+	// reads: a commit after it is seen by the pass or wakes the next one.
+	version, verr := d.db.ChangedElsewhere(soft)
 	loops := d.startLoops(soft, hard)
 	go d.runWatchdog(soft)
-	go d.watchChanges(soft)
+	go d.watchChanges(soft, version, verr)
 	go d.checkDatabase(soft)
 
 	d.notify("READY=1\nSTATUS=running")

@@ -58,7 +58,9 @@ func (n *notifications) notify(s string) {
 
 func (n *notifications) waitFor(t *testing.T, prefix string) {
 	t.Helper()
-	deadline := time.After(10 * time.Second)
+	// A deadline for a daemon that never gets there, not a bound on how
+	// soon: with -race on a loaded machine a start has taken over 10 s.
+	deadline := time.After(90 * time.Second)
 	for {
 		select {
 		case s := <-n.ch:
@@ -251,7 +253,8 @@ func TestChangesByAnotherProcessWakeTheSchedule(t *testing.T) {
 	n := newNotifications()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- Run(ctx, Options{ConfigPath: path, LogOutput: &syncBuffer{}, Notify: n.notify}) }()
+	logs := &syncBuffer{}
+	go func() { done <- Run(ctx, Options{ConfigPath: path, LogOutput: logs, Notify: n.notify}) }()
 	defer func() {
 		cancel()
 		<-done
@@ -282,7 +285,7 @@ func TestChangesByAnotherProcessWakeTheSchedule(t *testing.T) {
 			return
 		}
 		if time.Since(added) > scheduleTick/2 {
-			t.Fatalf("no invite %v after the pair was added: the schedule waited for its tick (%v)", time.Since(added), scheduleTick)
+			t.Fatalf("no invite %v after the pair was added: the schedule waited for its tick (%v)\n%s", time.Since(added), scheduleTick, logs)
 		}
 		time.Sleep(50 * time.Millisecond)
 	}

@@ -39,6 +39,19 @@ func embeddedWith(t *testing.T, p, old, new string) string {
 	return strings.Replace(string(src), old, new, 1)
 }
 
+// The embedded templates render every kind, in every language and for every
+// session kind, with every optional field filled and with none: Load leaves
+// that check to this test when there are no overrides.
+func TestEmbeddedTemplatesRender(t *testing.T) {
+	s, err := Load("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.check(); err != nil {
+		t.Fatal(err)
+	}
+}
+
 func TestLanguages(t *testing.T) {
 	if got := load(t, "").Languages(); !slices.Equal(got, []string{"da", "en"}) {
 		t.Errorf("Languages() = %v, want [da en]", got)
