@@ -463,6 +463,43 @@ func TestTalkMoveByEmail(t *testing.T) {
 	}
 }
 
+// A mentee's written decline of an invite without a new time (Outlook,
+// Danish): it counts as a decline, the mentor is told as for a calendar's
+// decline (without the mentee's words), the admin is told, and the mentee
+// hears a person will read it.
+func TestTalkWrittenDeclineTellsTheOther(t *testing.T) {
+	r := newReading(t, talkAdmin)
+	n := len(r.got)
+	sid := r.sessionID(3)
+	inv := r.inviteOf(t, 3, menteeAddr)
+	out := r.ingest(talkFixture(t, "outlook-decline-da.eml", replyFields(t, inv, menteeAddr, "d1@EURPRD10.PROD.OUTLOOK.COM")))
+	if out.Outcome != store.OutcomeLogged || !strings.Contains(out.Reason, "mentee declined in writing") {
+		t.Fatalf("written decline: %+v", out)
+	}
+	var partstat string
+	r.db.R().Get(&partstat, `SELECT partstat FROM session_attendees a JOIN people p ON p.id = a.person_id
+		WHERE a.session_id = ? AND p.email = ?`, sid, menteeAddr)
+	if partstat != store.PartstatDeclined {
+		t.Errorf("the mentee's answer is %q, want DECLINED", partstat)
+	}
+	told := r.told(t, "declined")
+	says(t, "the mentor", told[mentorAddr], []string{"Bo Jensen", "declined", "session 3 of 12"}, "kursus", "Odense")
+	if len(told) != 1 {
+		t.Errorf("the decline notice went to %d people, want the mentor alone (the admin hears by a notice)", len(told))
+	}
+	r.step()
+	if m := r.sentSince(n, "talk", menteeAddr); len(m) != 1 {
+		t.Errorf("the mentee got %d answers, want 1", len(m))
+	}
+	admin := r.sentSince(n, "notice", adminAddr)
+	if len(admin) != 1 || !strings.Contains(flat(t, admin[0].Raw), "wrote that they cannot come to the session") {
+		for _, m := range r.got[n:] {
+			t.Logf("sent %s to %s", m.Kind, m.To)
+		}
+		t.Errorf("the admin was not told of the decline: %d messages", len(admin))
+	}
+}
+
 func cph(t *testing.T) *time.Location {
 	loc, err := time.LoadLocation("Europe/Copenhagen")
 	if err != nil {

@@ -284,12 +284,27 @@ func (t *talk) sendLog(ctx context.Context) (Result, error) {
 
 // writtenDecline: a participant wrote to an invite that they cannot come,
 // with no new time. It counts as their calendar's DECLINED (the prompts
-// wait, as for a decline in the calendar), and the admin is told.
+// wait, as for a decline in the calendar): the other one of the pair is
+// told as for a calendar's decline (their words are not passed on: they go
+// to the admin, who is told and can read them).
 func (t *talk) writtenDecline(ctx context.Context) (Result, error) {
 	s := *t.session
 	return t.result(store.OutcomeLogged, fmt.Sprintf("session %d: %s declined in writing", s.ID, t.role()), func(ctx context.Context, inboundID int64) error {
 		if err := store.SetPartstat(ctx, t.c.Tx, s.ID, t.m.Person.ID, store.PartstatDeclined, s.Sequence, t.c.Now, t.c.Now); err != nil {
 			return err
+		}
+		attendees, err := store.SessionAttendees(ctx, t.c.Tx, s.ID)
+		if err != nil {
+			return err
+		}
+		for _, who := range attendees {
+			if who.PersonID != t.m.Person.ID {
+				continue
+			}
+			d := compose.Decline{InboundID: inboundID, Session: s, Who: who, Attendees: attendees}
+			if err := compose.New(t.c.Cfg, t.c.Tpl, t.c.DB, t.c.Now).TellOtherOfDecline(ctx, t.c.Tx, d); err != nil {
+				return err
+			}
 		}
 		if err := t.send(ctx, inboundID, t.m.Person, templates.Talk{What: "kept"}, nil); err != nil {
 			return err

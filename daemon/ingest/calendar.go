@@ -220,51 +220,20 @@ func (a *apply) counter(ctx context.Context, s store.Session, who *store.Attende
 // declined tells the other one of the pair and the admin that who declined
 // the session or passed it on (DELEGATED), and what now waits.
 func (a *apply) declined(ctx context.Context, inboundID int64, s store.Session, who *store.AttendeeReply, attendees []store.AttendeeReply, rep calendar.Reply) error {
-	note := func(d *templates.Data) {
-		d.Decliner, d.Delegated = roleOf(d, who.Role), rep.Partstat == calendar.PartstatDelegated
-		d.Comment = a.relayed(rep.Comment)
-	}
-	if other := otherAttendee(attendees, who); other != nil {
-		held, sent, err := a.heldFor(ctx, s.ID, *other)
-		if err != nil {
-			return err
-		}
-		if err := a.tell(ctx, inboundID, s, other.PersonID, compose.ActDeclined, func(d *templates.Data) {
-			note(d)
-			d.Held, d.HeldSent = held, sent
-		}); err != nil {
-			return err
-		}
+	d := compose.Decline{InboundID: inboundID, Session: s, Who: *who, Attendees: attendees,
+		Delegated: rep.Partstat == calendar.PartstatDelegated, Comment: a.relayed(rep.Comment)}
+	if err := compose.New(a.r.Cfg, a.r.Tpl, a.r.DB, a.r.Now()).TellOtherOfDecline(ctx, a.tx, d); err != nil {
+		return err
 	}
 	c := compose.New(a.r.Cfg, a.r.Tpl, a.r.DB, a.r.Now())
 	c.InTx(a.tx)
-	out, err := c.ComposeAdmin(ctx, templates.Declined, fmt.Sprintf("declined:%d:admin", inboundID), s.ID, note)
+	out, err := c.ComposeAdmin(ctx, templates.Declined, fmt.Sprintf("declined:%d:admin", inboundID), s.ID,
+		func(td *templates.Data) { compose.NoteDecline(td, d) })
 	if err != nil || out == nil {
 		return err
 	}
 	_, err = compose.Record(ctx, a.tx, out, a.r.Now())
 	return err
-}
-
-// heldFor is what the attendee gets before the session that now waits: the
-// mentee's checklist, or the mentor's brief when the programme sends them;
-// and whether it went already.
-func (a *apply) heldFor(ctx context.Context, sessionID int64, at store.AttendeeReply) (templates.Kind, bool, error) {
-	kind, purpose := templates.Checklist, store.PurposeChecklist
-	if at.Role == store.RoleMentor {
-		if !a.r.Cfg.BriefsEnabled() {
-			return "", false, nil
-		}
-		kind, purpose = templates.Brief, store.PurposeBrief
-	}
-	_, err := store.GetPrompt(ctx, a.tx, sessionID, at.PersonID, purpose)
-	switch {
-	case errors.Is(err, store.ErrNotFound):
-		return kind, false, nil
-	case err != nil:
-		return "", false, err
-	}
-	return kind, true, nil
 }
 
 // roleOf is the mentor or the mentee of a message's data.
