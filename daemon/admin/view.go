@@ -1,8 +1,8 @@
 package admin
 
 import (
-	"errors"
 	"context"
+	"errors"
 	"time"
 
 	"github.com/mentord/mentord/daemon/records"
