@@ -257,14 +257,16 @@ func TestSimulatedYear(t *testing.T) {
 		"nudge bo@example.org": 24, "brief ada@example.com": 12, "reflection bo@example.org": 12,
 		"digest bo@example.org":  1,                             // the year in review, before the final session
 		"record ada@example.com": 1, "record bo@example.org": 1, // the record for promotion, once the final session is held
+		"match ada@example.com": 1, "match bo@example.org": 1, // "Are we the right match?" after the chemistry meeting
+		"agreement ada@example.com": 1, "agreement bo@example.org": 1, // the agreement's draft, to confirm
 	}
 	for k, n := range want {
 		if count[k] != n {
 			t.Errorf("%d × %s, want %d", count[k], k, n)
 		}
 	}
-	if len(s.got) != 87 {
-		t.Errorf("%d messages in the year, want 87: %v", len(s.got), count)
+	if len(s.got) != 91 {
+		t.Errorf("%d messages in the year, want 91: %v", len(s.got), count)
 	}
 
 	at := map[string]time.Time{}

@@ -11,6 +11,11 @@ import (
 	"gopkg.in/yaml.v3"
 )
 
+// MentorReflection is the purpose Questions takes for the mentor's own
+// reflection: the reflection's questions but its one-line evaluation, and
+// at the final session the programme evaluation in a mentor's words.
+const MentorReflection = "mentor-reflection"
+
 // catalogue is one language's questions, as written in its questions.yaml.
 type catalogue struct {
 	Checklist struct {
@@ -21,6 +26,12 @@ type catalogue struct {
 		Final     []entry `yaml:"final"`     // added before the final session
 	} `yaml:"checklist"`
 	Reflection []entry `yaml:"reflection"` // after every session
+	// Mentor holds what only the mentor is asked: at the final session, the
+	// programme evaluation in a mentor's words (after the reflection's
+	// questions but its one-line evaluation).
+	Mentor struct {
+		Final []entry `yaml:"final"`
+	} `yaml:"mentor"`
 	// Themes are the guide's themes, offered under the planning checklist's
 	// questions as prompts for the topics question, and counted (never
 	// quoted) in the report: a topics answer counts for a theme when it
@@ -73,6 +84,17 @@ func (c *catalogue) questions(purpose, sessionKind string, withPromises bool) []
 	switch {
 	case purpose == string(Reflection) && slices.Contains(SessionKinds, sessionKind):
 		parts = [][]entry{c.Reflection}
+	case purpose == MentorReflection && slices.Contains(SessionKinds, sessionKind):
+		var own []entry
+		for _, e := range c.Reflection {
+			if e.Key != "evaluation" {
+				own = append(own, e)
+			}
+		}
+		parts = [][]entry{own}
+		if sessionKind == SessionFinal {
+			parts = append(parts, c.Mentor.Final)
+		}
 	case purpose != string(Checklist):
 		return nil
 	case sessionKind == SessionChemistry:
@@ -119,6 +141,7 @@ func parseCatalogue(name string, src []byte) (*catalogue, error) {
 		{"checklist.review", c.Checklist.Review},
 		{"checklist.final", c.Checklist.Final},
 		{"reflection", c.Reflection},
+		{"mentor.final", c.Mentor.Final},
 	}
 	if c.Checklist.Promises == nil {
 		errs = append(errs, fmt.Errorf("%s: checklist.promises is missing", name))
@@ -168,7 +191,7 @@ func parseCatalogue(name string, src []byte) (*catalogue, error) {
 // texts, so an answer maps to exactly one question.
 func (c *catalogue) checkUnique(name string) error {
 	var errs []error
-	for _, p := range []string{string(Checklist), string(Reflection)} {
+	for _, p := range []string{string(Checklist), string(Reflection), MentorReflection} {
 		for _, k := range SessionKinds {
 			keys, texts := map[string]bool{}, map[string]bool{}
 			for _, q := range c.questions(p, k, true) {
@@ -190,7 +213,7 @@ func (c *catalogue) checkUnique(name string) error {
 // progress log whatever language the mentee reads.
 func (c *catalogue) sameKeys(name, refName string, ref *catalogue) error {
 	var errs []error
-	for _, p := range []string{string(Checklist), string(Reflection)} {
+	for _, p := range []string{string(Checklist), string(Reflection), MentorReflection} {
 		for _, k := range SessionKinds {
 			got, want := keysOf(c.questions(p, k, true)), keysOf(ref.questions(p, k, true))
 			if !slices.Equal(got, want) {

@@ -29,6 +29,11 @@ type Talk struct {
 	Log      string    // log: the mentee's log as text
 	Lines    []string  // admin: what happened, a paragraph each
 	Body     []string  // set by Render for the HTML: the text's body, a paragraph each
+	// Version (agreement, agreement-*): the agreement's version; the
+	// items are Data.Agreement. Changed names the items a version changed
+	// (objectives, cadence, location, minutes, contact, progress, review).
+	Version int
+	Changed []string
 }
 
 // paragraphs splits a text body at its blank lines.
@@ -59,7 +64,9 @@ type CheckIn struct {
 
 // TalkWhats lists every Talk.What, for checking the templates.
 var TalkWhats = []string{"checkin", "kept", "pause-confirm", "resume-confirm", "stop-confirm", "move-confirm", "paused", "resumed", "stop",
-	"log", "log-limit", "move-ask", "move-proposed", "move-declined", "move-question", "refused", "admin"}
+	"log", "log-limit", "move-ask", "move-proposed", "move-declined", "move-question", "refused", "admin",
+	"match-ask", "match-thanks", "match-unsure", "match-paused", "match-unclear",
+	"agreement", "agreement-confirmed", "agreement-agreed", "agreement-proposed", "agreement-unclear"}
 
 // validTalk checks a talk message's data: it needs a Talk, and a session
 // for the messages about one.

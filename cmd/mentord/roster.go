@@ -159,6 +159,31 @@ func printPair(w io.Writer, p admin.PairDetail) {
 	fmt.Fprintf(w, "  Plans       %s\n", plans)
 	fmt.Fprintf(w, "  Runs        %s to %s (%s)\n", records.LocalTime(a.StartsAt, a.Timezone)[:10],
 		records.LocalTime(a.EndsAt.AddDate(0, 0, -1), a.Timezone)[:10], a.Timezone)
+	who := map[int64]string{p.Mentor.ID: p.Mentor.Name, p.Mentee.ID: p.Mentee.Name}
+	for _, v := range p.Versions {
+		by := "mentord's draft"
+		if v.ProposedByName != "" {
+			by = "proposed by " + v.ProposedByName + ", changing " + strings.ReplaceAll(v.Changed, ",", ", ")
+		}
+		state := "waiting"
+		if v.AgreedAt != nil {
+			state = "agreed " + records.LocalTime(*v.AgreedAt, a.Timezone)
+		}
+		fmt.Fprintf(w, "  Version %d  %s (%s): %s, %d minutes, at %s\n", v.Version, state, by, v.Cadence, v.SessionMinutes, v.Location)
+		for _, c := range v.Confirmed {
+			fmt.Fprintf(w, "    confirmed by %s at %s\n", who[c.PersonID], records.LocalTime(c.ConfirmedAt, a.Timezone))
+		}
+	}
+	fmt.Fprintln(w, "Match (for the admin only)")
+	for _, role := range []string{"mentor", "mentee"} {
+		m := p.Match[role]
+		if m == nil {
+			fmt.Fprintf(w, "  %-10s  no answer\n", role)
+			continue
+		}
+		fmt.Fprintf(w, "  %-10s  %s on %s%s\n", role, map[string]string{"yes": "yes", "unsure": "not sure yet", "no": "no"}[m.Answer],
+			records.LocalTime(m.ReceivedAt, a.Timezone), map[bool]string{true: ": " + records.Clean(m.Reason), false: ""}[m.Reason != ""])
+	}
 	fmt.Fprintln(w, "Sessions")
 	printSessions(w, p.Sessions)
 }

@@ -2,6 +2,7 @@ package admin
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"github.com/mentord/mentord/daemon/records"
@@ -13,6 +14,18 @@ import (
 type PairDetail struct {
 	store.PairView
 	Sessions []SessionDetail `json:"sessions"`
+	// Match is each side's answer in force to "Are we the right match?"
+	// (for the admin only), by role; Versions the agreement's versions
+	// with who confirmed each when.
+	Match    map[string]*store.MatchAnswer `json:"match,omitempty"`
+	Versions []AgreementVersion            `json:"agreement_versions,omitempty"`
+}
+
+// AgreementVersion is a version of the agreement with its confirmations.
+type AgreementVersion struct {
+	store.AgreementVersion
+	ProposedByName string               `json:"proposed_by_name,omitempty"`
+	Confirmed      []store.Confirmation `json:"confirmed"`
 }
 
 // SessionDetail is a session with its local time and each attendee's reply.
@@ -40,7 +53,34 @@ func (r *Roster) Pair(ctx context.Context, id int64) (PairDetail, error) {
 		return PairDetail{}, err
 	}
 	ss, err := r.Sessions(ctx, id)
-	return PairDetail{PairView: v, Sessions: ss}, err
+	if err != nil {
+		return PairDetail{}, err
+	}
+	d := PairDetail{PairView: v, Sessions: ss, Match: map[string]*store.MatchAnswer{}}
+	for role, id := range map[string]int64{store.RoleMentor: v.Mentor.ID, store.RoleMentee: v.Mentee.ID} {
+		a, err := store.LatestMatchAnswer(ctx, r.DB.R(), v.ID, id)
+		if err == nil {
+			d.Match[role] = &a
+		} else if !errors.Is(err, store.ErrNotFound) {
+			return d, err
+		}
+	}
+	vs, err := store.AgreementVersions(ctx, r.DB.R(), v.ID)
+	if err != nil {
+		return d, err
+	}
+	for _, av := range vs {
+		cs, err := store.Confirmations(ctx, r.DB.R(), av.ID)
+		if err != nil {
+			return d, err
+		}
+		x := AgreementVersion{AgreementVersion: av, Confirmed: cs}
+		if av.ProposedBy != nil {
+			x.ProposedByName = map[int64]string{v.Mentor.ID: v.Mentor.Name, v.Mentee.ID: v.Mentee.Name}[*av.ProposedBy]
+		}
+		d.Versions = append(d.Versions, x)
+	}
+	return d, nil
 }
 
 // Sessions returns a pair's sessions in time order.

@@ -52,6 +52,9 @@ type Outgoing struct {
 	thread *thread
 	// attachments go with the message (the record for promotion's PDF).
 	attachments []mail.Attachment
+	// draft is the agreement's first version the message sends: recorded
+	// with it, once for the pair.
+	draft *store.AgreementVersion
 }
 
 // thread is what makes a message an answer to one received: the ids of
@@ -234,7 +237,23 @@ func (c *Composer) Compose(ctx context.Context, a schedule.Action) (*Outgoing, e
 		}
 	case schedule.ActReflection:
 		kind, purpose = templates.Reflection, store.PurposeReflection
-		d.Questions = c.tpl.Questions(to.Language, "reflection", s.Kind, false)
+		if to.ID == p.Mentor.ID { // the mentor's own reflection, for the mentor's own log
+			d.Questions = c.tpl.Questions(to.Language, templates.MentorReflection, s.Kind, false)
+		} else {
+			d.Questions = c.tpl.Questions(to.Language, "reflection", s.Kind, false)
+		}
+	case schedule.ActMatch:
+		kind, purpose = templates.TalkKind, store.PurposeMatch
+		d.Talk = &templates.Talk{What: "match-ask"}
+	case schedule.ActAgreement:
+		kind, purpose = templates.TalkKind, store.PurposeAgreement
+		v, err := c.agreementVersion(ctx, p, sessions)
+		if err != nil {
+			return nil, err
+		}
+		out.draft = &v
+		d.Talk = &templates.Talk{What: "agreement", Version: v.Version}
+		d.Agreement = AgreementOf(v)
 	case schedule.ActNudge:
 		kind, purpose = templates.Nudge, string(a.NudgeOf)
 		d.NudgeOf = templates.Kind(a.NudgeOf)
@@ -543,6 +562,11 @@ func Record(ctx context.Context, tx *sqlx.Tx, out *Outgoing, now time.Time) (boo
 	added, err := store.Enqueue(ctx, tx, &out.Item)
 	if err != nil || !added {
 		return false, err
+	}
+	if out.draft != nil && out.draft.ID == 0 {
+		if err := store.InsertAgreementDraft(ctx, tx, out.draft); err != nil {
+			return false, err
+		}
 	}
 	if out.failure != "" {
 		if err := store.MarkFailed(ctx, tx, out.Item.ID, out.failure); err != nil {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -23,7 +24,7 @@ func Timings(cfg *config.Config) schedule.Timings {
 		InviteAhead: t.InviteAhead.D(), ChecklistLead: t.ChecklistLead.D(), ChecklistTime: t.ChecklistTime.Minutes,
 		ReflectionDelay: t.ReflectionDelay.D(), NudgeAfter: t.NudgeAfter.D(), ReflectionWindow: t.ReflectionWindow.D(),
 		Quiet:       schedule.Quiet{Set: t.QuietHours.Start.Set, Start: t.QuietHours.Start.Minutes, End: t.QuietHours.End.Minutes},
-		MentorBrief: cfg.BriefsEnabled(),
+		MentorBrief: cfg.BriefsEnabled(), MentorReflection: cfg.Programme.MentorReflection,
 	}
 }
 
@@ -299,12 +300,21 @@ func BuildSessions(st store.PlanState) []schedule.Session {
 	for i, s := range st.Sessions {
 		out[i] = schedule.Session{
 			ID: s.ID, Start: s.StartsAt, End: s.End(), Cancelled: s.Status == store.SessionCancelled, Final: s.Kind == store.KindFinal,
-			PairActive: s.PairStatus == store.PairActive, Sequence: s.Sequence,
+			PairActive: s.PairStatus == store.PairActive, Sequence: s.Sequence, Paused: s.Paused,
+			Chemistry: s.Kind == store.KindChemistry, Match: map[int64]schedule.Prompt{}, Agreement: map[int64]schedule.Prompt{},
 			Mentor: schedule.Person{ID: s.MentorID, Loc: loc(s.MentorTZ), Partstat: store.PartstatNeedsAction},
 			Mentee: schedule.Person{ID: s.MenteeID, Loc: loc(s.MenteeTZ), Partstat: store.PartstatNeedsAction},
 			Sent:   map[int64]schedule.Sent{},
 		}
+		if out[i].Chemistry {
+			out[i].AskMatch = []int64{s.MentorID, s.MenteeID}
+		}
 		index[s.ID] = &out[i]
+	}
+	for _, m := range st.MatchAsks {
+		if s := index[m.SessionID]; s != nil && !slices.Contains(s.AskMatch, m.PersonID) {
+			s.AskMatch = append(s.AskMatch, m.PersonID)
+		}
 	}
 	for _, a := range st.Attendees {
 		s := index[a.SessionID]
@@ -334,7 +344,15 @@ func BuildSessions(st store.PlanState) []schedule.Session {
 		case store.PurposeChecklist:
 			s.Checklist = ps
 		case store.PurposeReflection:
-			s.Reflection = ps
+			if p.PersonID == s.Mentor.ID {
+				s.MentorReflection = ps
+			} else {
+				s.Reflection = ps
+			}
+		case store.PurposeMatch:
+			s.Match[p.PersonID] = ps
+		case store.PurposeAgreement:
+			s.Agreement[p.PersonID] = ps
 		case store.PurposeBrief:
 			s.Brief = ps
 		case store.PurposeDigest:

@@ -24,6 +24,10 @@ type Talk struct {
 	Attach    []mail.Attachment
 	CheckIns  []templates.CheckIn
 	Calendar  *mail.Calendar // a DECLINECOUNTER to the proposer of a calendar COUNTER
+	// Purpose binds replies to a prompt of the recipient's on SessionID
+	// with this purpose (the agreement's versions), instead of the invite's.
+	Purpose   string
+	Agreement *templates.Agreement // the items it shows instead of the pair's (a version of the agreement)
 }
 
 // ComposeTalk renders a conversation message. Replies to it carry a token
@@ -88,6 +92,9 @@ func (c *Composer) ComposeTalk(ctx context.Context, t Talk) (*Outgoing, error) {
 		talk.Sessions[i].Zone = loc.String()
 	}
 	d.Talk, d.CheckIns = &talk, t.CheckIns
+	if t.Agreement != nil {
+		d.Agreement = *t.Agreement
+	}
 	if pr := t.Proposed; pr != nil {
 		ps := d.Session
 		ps.Start, ps.End, ps.Zone = pr.ProposedStart.In(loc), pr.ProposedEnd.In(loc), loc.String()
@@ -99,7 +106,11 @@ func (c *Composer) ComposeTalk(ctx context.Context, t Talk) (*Outgoing, error) {
 	}
 	out := &Outgoing{}
 	if tokenSession != nil {
-		out.prompt = &store.Prompt{SessionID: tokenSession.ID, PersonID: t.To.ID, Purpose: store.PurposeInvite, Language: t.To.Language,
+		purpose := store.PurposeInvite
+		if t.Purpose != "" && s != nil {
+			purpose = t.Purpose
+		}
+		out.prompt = &store.Prompt{SessionID: tokenSession.ID, PersonID: t.To.ID, Purpose: purpose, Language: t.To.Language,
 			Questions: "[]", CreatedAt: c.now}
 	}
 	box := c.cfg.Mailbox

@@ -70,6 +70,10 @@ type Programme struct {
 	// AdminDigest: how often the admin gets a list of what needs a person:
 	// daily (the default), weekly or off.
 	AdminDigest string `yaml:"admin_digest"`
+	// MentorReflection asks the mentor, after each session, the same three
+	// reflection questions as the mentee, for the mentor's own log (and at
+	// the final session the evaluation questions too). Off by default.
+	MentorReflection bool `yaml:"mentor_reflection"`
 }
 
 // Mailbox is the programme's own address: invites come from it, replies go to it.

@@ -112,6 +112,14 @@ func (c *Conversation) Handle(ctx context.Context, m Message) (Result, error) {
 	case err != nil:
 		return Result{}, err
 	}
+	if p := t.m.Prompt; p != nil {
+		switch p.Purpose {
+		case store.PurposeMatch:
+			return t.matchAnswer(ctx)
+		case store.PurposeAgreement:
+			return t.agreementReply(ctx)
+		}
+	}
 	if r, ok, err := t.pending(ctx); ok || err != nil {
 		return r, err
 	}
@@ -210,6 +218,21 @@ func (t *talk) keep(why string, also func(ctx context.Context, inboundID int64) 
 			return nil // no pair to write about: the admin answers
 		}
 		return t.send(ctx, inboundID, t.m.Person, templates.Talk{What: "kept"}, nil)
+	}
+	return r
+}
+
+// keepWith keeps the message for the admin and lets tell answer the
+// sender (instead of "a person will read it").
+func (t *talk) keepWith(why string, tell func(ctx context.Context, inboundID int64) error) Result {
+	r := Result{Outcome: store.OutcomeKept, Reason: "kept for the admin: " + why}
+	r.After = func(ctx context.Context, inboundID int64) error {
+		pid, pair := t.m.Person.ID, t.pair.ID
+		if err := store.KeepMessage(ctx, t.c.Tx, &store.Kept{InboundID: inboundID, PersonID: &pid, PairID: &pair, Why: why,
+			CreatedAt: t.c.Now}); err != nil {
+			return err
+		}
+		return tell(ctx, inboundID)
 	}
 	return r
 }

@@ -23,7 +23,17 @@ type ProgrammeReport struct {
 	// nil when not loaded.
 	Themes *Themes      `json:"themes,omitempty"`
 	Pairs  []PairReport `json:"pairs"`
+	// Match: the answers in force to "Are we the right match?", counted
+	// over everyone asked. Unagreed: the active pairs whose chemistry
+	// meeting is over AgreementWithin ago and whose agreement nobody
+	// confirmed as both (no names of what anyone wrote).
+	Match    store.MatchCounts    `json:"match"`
+	Unagreed []store.UnagreedPair `json:"unagreed"`
 }
+
+// AgreementWithin is how long after the chemistry meeting a pair may go
+// without an agreement both confirmed before the report lists it.
+const AgreementWithin = 30 * 24 * time.Hour
 
 // PairReport is one pair in the report. Risks is empty unless the pair is
 // active and at risk.
@@ -123,6 +133,14 @@ func LoadReport(ctx context.Context, q store.Querier, now time.Time) (ProgrammeR
 	if err != nil {
 		return ProgrammeReport{}, fmt.Errorf("report: %w", err)
 	}
+	match, err := store.CountMatches(ctx, q)
+	if err != nil {
+		return ProgrammeReport{}, fmt.Errorf("report: match: %w", err)
+	}
+	unagreed, err := store.PairsWithoutAgreement(ctx, q, now.Add(-AgreementWithin))
+	if err != nil {
+		return ProgrammeReport{}, fmt.Errorf("report: agreements: %w", err)
+	}
 	pauses, err := store.OpenPauses(ctx, q)
 	if err != nil {
 		return ProgrammeReport{}, fmt.Errorf("report: pauses: %w", err)
@@ -131,7 +149,7 @@ func LoadReport(ctx context.Context, q store.Querier, now time.Time) (ProgrammeR
 	for _, pa := range pauses {
 		paused[pa.PairID] = pa.Until
 	}
-	r := ProgrammeReport{GeneratedAt: store.UTC(now), Pairs: make([]PairReport, len(pairs))}
+	r := ProgrammeReport{GeneratedAt: store.UTC(now), Pairs: make([]PairReport, len(pairs)), Match: match, Unagreed: unagreed}
 	for i, v := range pairs {
 		r.Pairs[i] = rows.pair(v)
 		if until, ok := paused[v.ID]; ok {
@@ -270,6 +288,14 @@ func reportDoc(r ProgrammeReport) doc {
 	d.field("Invitations", invitesLine(t.Invitations))
 	d.field("Checklists", promptLine(t.Checklists, true))
 	d.field("Reflections", promptLine(t.Reflections, false))
+	m := r.Match
+	d.field("Match check", fmt.Sprintf("%d yes, %d not sure yet, %d no, %d not answered", m.Yes, m.Unsure, m.No, m.Unanswered))
+	un := make([]string, len(r.Unagreed))
+	for i, u := range r.Unagreed {
+		un[i] = strconv.FormatInt(u.PairID, 10)
+	}
+	d.field("Agreements", fmt.Sprintf("%d pairs without an agreement both confirmed %d days after their first meeting%s",
+		len(r.Unagreed), int(AgreementWithin.Hours()/24), map[bool]string{true: " (pairs " + strings.Join(un, ", ") + ")", false: ""}[len(un) > 0]))
 	if th := r.Themes; th != nil {
 		d.heading(2, "Themes")
 		d.para(fmt.Sprintf("Of %d answers to the planning question on topics, how many named each of the guide's themes (an answer may name several).", th.Answers))

@@ -22,6 +22,16 @@ import (
 //   - Brief: to the mentor the day before, at checklist_time in the
 //     mentor's zone, when the programme sends briefs; it holds the mentee's
 //     plan only when the mentee chose to share it.
+//   - Mentor reflection: to the mentor, when the programme asks for it
+//     (programme.mentor_reflection), reflection_delay after the session
+//     ends, out of quiet hours in the mentor's zone.
+//   - Match check: to each of the pair, reflection_delay after the
+//     chemistry meeting ends (and after a later session for someone whose
+//     answer was "not sure yet"), out of quiet hours in their zone.
+//   - Agreement: the draft, to each of the pair at the same time as the
+//     match check after the chemistry meeting.
+//
+// Nothing but calendar messages goes while the pair is paused.
 //
 // Prompts are held while the mentor or the mentee has declined the session,
 // or passed it on to someone else (DELEGATED: the sessions are for the two of
@@ -40,6 +50,8 @@ const (
 	ActNudge      ActionKind = "nudge"
 	ActBrief      ActionKind = "brief"
 	ActDigest     ActionKind = "digest"
+	ActMatch      ActionKind = "match"
+	ActAgreement  ActionKind = "agreement"
 )
 
 // Action is one message that is due.
@@ -75,6 +87,7 @@ type Timings struct {
 	ReflectionWindow time.Duration
 	Quiet            Quiet
 	MentorBrief      bool // the programme sends mentor briefs at all
+	MentorReflection bool // the programme asks mentors to reflect after each session
 }
 
 // Person is an attendee of a session as the rules see them.
@@ -104,6 +117,8 @@ type Session struct {
 	Start, End time.Time
 	Cancelled  bool
 	Final      bool // the last session, which evaluates the programme
+	Chemistry  bool // the first meeting: the match check and the agreement follow it
+	Paused     bool // the pair is paused: no prompts at all
 	PairActive bool
 	Sequence   int
 	Mentor     Person
@@ -114,6 +129,28 @@ type Session struct {
 	Reflection Prompt
 	Brief      Prompt
 	Digest     Prompt // the year in review, before the final session
+	// MentorReflection is the mentor's own reflection (when asked for).
+	MentorReflection Prompt
+	// AskMatch are the people to ask "Are we the right match?" after this
+	// session (both after the chemistry meeting; one who answered "not sure
+	// yet" after the next); Match and Agreement are their prompts, by person.
+	AskMatch  []int64
+	Match     map[int64]Prompt
+	Agreement map[int64]Prompt
+}
+
+// after is when a question after the session goes to someone in loc:
+// reflection_delay after it ends, out of quiet hours.
+func after(s Session, t Timings, loc *time.Location) time.Time {
+	return t.Quiet.Next(s.End.Add(t.ReflectionDelay), loc)
+}
+
+// loc is a person's zone among the pair.
+func (s Session) loc(id int64) *time.Location {
+	if id == s.Mentor.ID {
+		return s.Mentor.Loc
+	}
+	return s.Mentee.Loc
 }
 
 // Holds reports whether an answer holds a session's prompts: a decline, or
@@ -170,7 +207,7 @@ func calendarActions(s Session, t Timings, now time.Time) []Action {
 }
 
 func promptActions(s Session, t Timings, now time.Time) []Action {
-	if s.Cancelled || !s.PairActive || s.HeldBy() != "" {
+	if s.Cancelled || !s.PairActive || s.Paused || s.HeldBy() != "" {
 		return nil
 	}
 	var acts []Action
@@ -195,6 +232,21 @@ func promptActions(s Session, t Timings, now time.Time) []Action {
 	}
 	if at := DigestAt(s, t); s.Final && !s.Digest.Exists && !now.Before(at) && now.Before(s.Start) {
 		add(ActDigest, s.Mentee.ID, at)
+	}
+	if at := after(s, t, s.Mentor.Loc); t.MentorReflection && !s.MentorReflection.Exists && !now.Before(at) && now.Before(closes) {
+		add(ActReflection, s.Mentor.ID, at)
+	}
+	for _, id := range s.AskMatch {
+		if at := after(s, t, s.loc(id)); !s.Match[id].Exists && !now.Before(at) && now.Before(closes) {
+			add(ActMatch, id, at)
+		}
+	}
+	if s.Chemistry {
+		for _, id := range []int64{s.Mentor.ID, s.Mentee.ID} {
+			if at := after(s, t, s.loc(id)); !s.Agreement[id].Exists && !now.Before(at) && now.Before(closes) {
+				add(ActAgreement, id, at)
+			}
+		}
 	}
 	return acts
 }
@@ -289,12 +341,29 @@ func Next(s Session, t Timings, now time.Time) (time.Time, bool) {
 		}
 	}
 	if !s.Cancelled && s.PairActive {
+		if !s.Paused && s.HeldBy() == "" {
+			if t.MentorReflection && !s.MentorReflection.Exists {
+				consider(after(s, t, s.Mentor.Loc))
+			}
+			for _, id := range s.AskMatch {
+				if !s.Match[id].Exists {
+					consider(after(s, t, s.loc(id)))
+				}
+			}
+			if s.Chemistry {
+				for _, id := range []int64{s.Mentor.ID, s.Mentee.ID} {
+					if !s.Agreement[id].Exists {
+						consider(after(s, t, s.loc(id)))
+					}
+				}
+			}
+		}
 		for _, p := range []Person{s.Mentor, s.Mentee} {
 			if _, sent := s.Sent[p.ID]; !sent {
 				consider(s.Start.Add(-t.InviteAhead))
 			}
 		}
-		if s.HeldBy() == "" {
+		if s.HeldBy() == "" && !s.Paused {
 			if !s.Checklist.Exists {
 				if at := ChecklistAt(s, t); at.Before(s.Start) {
 					consider(at)

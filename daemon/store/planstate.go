@@ -23,6 +23,7 @@ type PlanSession struct {
 	MenteeID    int64     `db:"mentee_id"`
 	MentorTZ    string    `db:"mentor_tz"`
 	MenteeTZ    string    `db:"mentee_tz"`
+	Paused      bool      `db:"paused"` // the pair has an open pause: no prompts
 }
 
 // End is when the session is planned to end.
@@ -53,8 +54,9 @@ type PlanState struct {
 	Attendees    []PlanAttendee
 	CalendarSent []CalendarSent
 	Prompts      []PlanPrompt
-	NextPrompt   NullTime // the start of the first planned session after the prompt window
-	NextInvite   NullTime // the start of the first planned session after the invite horizon
+	MatchAsks    []PlanMatchAsk // "not sure yet": ask the match question again after these sessions
+	NextPrompt   NullTime       // the start of the first planned session after the prompt window
+	NextInvite   NullTime       // the start of the first planned session after the invite horizon
 }
 
 // Window is what a pass of the schedule looks at.
@@ -146,7 +148,8 @@ func LoadPlanSessions(ctx context.Context, q Querier, ids []int64) (PlanState, e
 		query string
 	}{
 		{&st.Sessions, `SELECT s.id, s.starts_at, s.duration_min, s.status, s.sequence, s.kind, p.status AS pair_status, p.mentor_id, p.mentee_id,
-				mr.timezone AS mentor_tz, me.timezone AS mentee_tz
+				mr.timezone AS mentor_tz, me.timezone AS mentee_tz,
+				EXISTS (SELECT 1 FROM pauses pa WHERE pa.pair_id = p.id AND pa.ended_at IS NULL) AS paused
 			FROM relevant r JOIN sessions s ON s.id = r.id JOIN pairs p ON p.id = s.pair_id
 			JOIN people mr ON mr.id = p.mentor_id JOIN people me ON me.id = p.mentee_id`},
 		{&st.Attendees, `SELECT a.session_id, a.person_id, a.partstat FROM relevant r JOIN session_attendees a ON a.session_id = r.id`},
@@ -156,6 +159,7 @@ func LoadPlanSessions(ctx context.Context, q Querier, ids []int64) (PlanState, e
 				(SELECT MIN(o.sent_at) FROM outbox o WHERE o.prompt_id = pr.id) AS first_sent_at,
 				(SELECT COUNT(*) FROM outbox o WHERE o.prompt_id = pr.id) AS messages
 			FROM relevant r JOIN prompts pr ON pr.session_id = r.id AND pr.purpose <> 'invite'`},
+		{&st.MatchAsks, `SELECT m.session_id, m.person_id FROM relevant r JOIN match_asks m ON m.session_id = r.id`},
 	} {
 		if err := sqlx.SelectContext(ctx, q, qq.dst, byID+qq.query, string(idList)); err != nil {
 			return st, fmt.Errorf("load plan state: %w", err)

@@ -1,0 +1,174 @@
+package daemon
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/mentord/mentord/daemon/ingest"
+	"github.com/mentord/mentord/daemon/store"
+	mail "net/mail"
+)
+
+const pairProgramme = "programme: {name: Staff Mentoring, organisation: Example University, admin_email: admin@example.org, mentor_reflection: true}\n"
+
+// replyAs replies from from to the last message of kind sent to to.
+func (r *reading) replyAs(t *testing.T, kind, to, from, msgID, typed string) ingest.Outcome {
+	t.Helper()
+	for i := len(r.got) - 1; i >= 0; i-- {
+		if m := r.got[i]; m.Kind == kind && m.To == to {
+			r.checklist = m
+			break
+		}
+	}
+	if r.checklist.Kind != kind || r.checklist.To != to {
+		t.Fatalf("no %s was sent to %s", kind, to)
+	}
+	replyTo, err := mail.ParseAddress(headerOf(t, r.checklist.Raw, "Reply-To"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r.ingest(r.replyMsg(from, replyTo.Address, msgID, typed))
+}
+
+// A year in which both confirm the agreement (after one change), the mentee
+// is not sure of the match at first and then is, and the mentor reflects
+// after every session and evaluates the programme at the end: the mentor's
+// words stay in the mentor's own log, and both get a record without them.
+func TestPairRunsTheRelationship(t *testing.T) {
+	r := newReading(t, pairProgramme)
+	matches := func() int { return r.mustCount(t, `SELECT COUNT(*) FROM match_answers`) }
+
+	// Only the person asked answers: a stranger's reply and the mentor's
+	// with the mentee's token change nothing.
+	if out := r.replyAs(t, "match", menteeAddr, "eve@example.net", "eve1@x", "No"); out.Outcome == store.OutcomeLogged {
+		t.Errorf("a stranger's answer to the match check: %s (%s)", out.Outcome, out.Reason)
+	}
+	if out := r.replyAs(t, "match", menteeAddr, mentorAddr, "ada0@x", "No"); out.Outcome == store.OutcomeLogged {
+		t.Errorf("the mentor's answer with the mentee's token: %s (%s)", out.Outcome, out.Reason)
+	}
+	if out := r.replyAs(t, "agreement", menteeAddr, mentorAddr, "ada00@x", "I agree"); out.Outcome == store.OutcomeLogged {
+		t.Errorf("the mentor confirming with the mentee's token: %s (%s)", out.Outcome, out.Reason)
+	}
+	if matches() != 0 || r.mustCount(t, `SELECT COUNT(*) FROM agreement_confirmations`) != 0 {
+		t.Fatal("a reply from someone not asked was recorded")
+	}
+
+	r.replyAs(t, "match", menteeAddr, menteeAddr, "bo-m1@x", "Not sure yet, we only met once.")
+	r.replyAs(t, "match", mentorAddr, mentorAddr, "ada-m1@x", "Yes, a good start.")
+	if matches() != 2 {
+		t.Fatalf("%d match answers, want 2", matches())
+	}
+
+	// The mentor changes the place: version 2, which both confirm.
+	if out := r.replyAs(t, "agreement", mentorAddr, mentorAddr, "ada-a1@x", "Happy with it, one change:\n\n3. Room 5.01"); out.Outcome != store.OutcomeLogged {
+		t.Fatalf("change: %s (%s)", out.Outcome, out.Reason)
+	}
+	r.step()
+	if n := len(r.sentSince(0, "talk", menteeAddr)); n == 0 {
+		t.Fatal("the mentee got no new version")
+	}
+	var v2 []simMsg
+	for _, m := range r.got {
+		if m.Kind == "talk" && strings.Contains(headerOf(t, m.Raw, "Subject"), "version 2") {
+			v2 = append(v2, m)
+		}
+	}
+	if len(v2) != 2 {
+		t.Fatalf("version 2 went to %d people, want 2", len(v2))
+	}
+	for _, m := range v2 {
+		r.checklist = m
+		replyTo, _ := mail.ParseAddress(headerOf(t, m.Raw, "Reply-To"))
+		if out := r.ingest(r.replyMsg(m.To, replyTo.Address, "agree-"+m.To, "I agree")); out.Outcome != store.OutcomeLogged {
+			t.Fatalf("confirm v2 by %s: %s (%s)", m.To, out.Outcome, out.Reason)
+		}
+	}
+	if n := r.mustCount(t, `SELECT COUNT(*) FROM agreement_versions WHERE version = 2 AND agreed_at IS NOT NULL`); n != 1 {
+		t.Fatal("version 2 is not agreed")
+	}
+	if n := r.mustCount(t, `SELECT COUNT(*) FROM sessions WHERE status = 'planned' AND starts_at > ? AND location <> 'Room 5.01'`, store.UTC(r.now)); n != 0 {
+		t.Errorf("%d sessions to come are not in the agreed room", n)
+	}
+
+	// After the next session the mentee is asked again, and is sure now.
+	r.runUntil(utc("2027-02-13T12:00Z"))
+	if out := r.replyAs(t, "match", menteeAddr, menteeAddr, "bo-m2@x", "Yes, I think so."); out.Outcome != store.OutcomeLogged {
+		t.Fatalf("second match answer: %s (%s)", out.Outcome, out.Reason)
+	}
+	if n := r.mustCount(t, `SELECT COUNT(*) FROM match_answers WHERE answer = 'yes'`); n != 2 {
+		t.Errorf("%d yes answers, want 2", n)
+	}
+	r.replyAs(t, "reflection", mentorAddr, mentorAddr, "ada-r1@x", "1. MENTORWORDS: seeing Bo plan the group.")
+	r.runUntil(utc("2027-12-15T12:00Z"))
+	final := r.sentSince(0, "reflection", mentorAddr)
+	if len(final) != 12 {
+		t.Fatalf("%d mentor reflections, want 12", len(final))
+	}
+	if txt := textOf(t, final[len(final)-1].Raw); !strings.Contains(txt, "What has being a mentor in the programme given me?") {
+		t.Errorf("the final mentor reflection lacks the programme evaluation:\n%s", txt)
+	}
+	r.replyAs(t, "reflection", mentorAddr, mentorAddr, "ada-r12@x", "1. MENTORFINAL energy.\n\n4. MENTORVALUE a lot.")
+	r.runUntil(utc("2028-01-31T00:00Z"))
+
+	for _, m := range r.got {
+		if m.To != mentorAddr && (strings.Contains(string(m.Raw), "MENTORWORDS") || strings.Contains(string(m.Raw), "MENTORFINAL")) {
+			t.Errorf("%s to %s carries the mentor's words", m.Key, m.To)
+		}
+	}
+	records := 0
+	for _, m := range r.got {
+		if m.Kind != "record" {
+			continue
+		}
+		records++
+		_, data := attachmentOf(t, m.Raw, "application/pdf")
+		text, _ := pdfText(t, data)
+		if !strings.Contains(text, "Sessions held 12 of 12 planned") {
+			t.Errorf("record to %s:\n%s", m.To, text)
+		}
+		for _, bad := range []string{"MENTORWORDS", "MENTORFINAL", "only met once", "Room 5.01"} {
+			if strings.Contains(text, bad) {
+				t.Errorf("record to %s carries %q", m.To, bad)
+			}
+		}
+	}
+	if records != 2 {
+		t.Errorf("%d records, want 2", records)
+	}
+}
+
+// A "no" from the mentor pauses the pair at once: the sessions to come are
+// cancelled within one schedule pass, the admin is told, both hear kindly,
+// and no prompt follows.
+func TestMatchNoPausesThePair(t *testing.T) {
+	r := newReading(t, pairProgramme)
+	n := len(r.got)
+	if out := r.replyAs(t, "match", mentorAddr, mentorAddr, "ada-no@x", "No. Our fields are too far apart."); out.Outcome != store.OutcomeLogged {
+		t.Fatalf("no: %s (%s)", out.Outcome, out.Reason)
+	}
+	r.step()
+	if len(r.sentSince(n, "cancel", menteeAddr)) == 0 || len(r.sentSince(n, "cancel", mentorAddr)) == 0 {
+		t.Error("no cancellations within one pass")
+	}
+	if len(r.sentSince(n, "notice", "admin@example.org")) != 1 {
+		t.Error("the admin was not told")
+	}
+	for _, to := range []string{menteeAddr, mentorAddr} {
+		got := r.sentSince(n, "talk", to)
+		if len(got) == 0 || !strings.Contains(flat(t, got[len(got)-1].Raw), "programme team will be in touch") {
+			t.Errorf("%s was not told kindly", to)
+		}
+		for _, m := range got {
+			if strings.Contains(string(m.Raw), "fields are too far apart") {
+				t.Errorf("the reason reached %s", to)
+			}
+		}
+	}
+	m := len(r.got)
+	r.runUntil(utc("2027-06-30T00:00Z"))
+	for _, x := range r.got[m:] {
+		if x.Kind != "notice" {
+			t.Errorf("%s sent to %s while paused", x.Key, x.To)
+		}
+	}
+}
