@@ -1,10 +1,15 @@
 package daemon
 
 import (
+	"bytes"
+	"context"
+	"encoding/json"
 	"strings"
 	"testing"
 
+	"github.com/mentord/mentord/daemon/admin"
 	"github.com/mentord/mentord/daemon/ingest"
+	"github.com/mentord/mentord/daemon/records"
 	"github.com/mentord/mentord/daemon/store"
 	mail "net/mail"
 )
@@ -99,6 +104,10 @@ func TestPairRunsTheRelationship(t *testing.T) {
 		t.Errorf("%d yes answers, want 2", n)
 	}
 	r.replyAs(t, "reflection", mentorAddr, mentorAddr, "ada-r1@x", "1. MENTORWORDS: seeing Bo plan the group.")
+	r.runUntil(utc("2027-03-08T12:00Z")) // the third session's brief
+	if out := r.replyAs(t, "brief", mentorAddr, mentorAddr, "ada-b3@x", "MENTORNOTE: ask Bo about the budget."); out.Outcome != store.OutcomeLogged {
+		t.Fatalf("the mentor's reply to the brief: %s (%s)", out.Outcome, out.Reason)
+	}
 	r.runUntil(utc("2027-12-15T12:00Z"))
 	final := r.sentSince(0, "reflection", mentorAddr)
 	if len(final) != 12 {
@@ -110,11 +119,7 @@ func TestPairRunsTheRelationship(t *testing.T) {
 	r.replyAs(t, "reflection", mentorAddr, mentorAddr, "ada-r12@x", "1. MENTORFINAL energy.\n\n4. MENTORVALUE a lot.")
 	r.runUntil(utc("2028-01-31T00:00Z"))
 
-	for _, m := range r.got {
-		if m.To != mentorAddr && (strings.Contains(string(m.Raw), "MENTORWORDS") || strings.Contains(string(m.Raw), "MENTORFINAL")) {
-			t.Errorf("%s to %s carries the mentor's words", m.Key, m.To)
-		}
-	}
+	mentorWordsStayTheirs(t, r, []string{"MENTORWORDS", "MENTORFINAL", "MENTORVALUE", "MENTORNOTE"})
 	records := 0
 	for _, m := range r.got {
 		if m.Kind != "record" {
@@ -169,6 +174,103 @@ func TestMatchNoPausesThePair(t *testing.T) {
 	for _, x := range r.got[m:] {
 		if x.Kind != "notice" {
 			t.Errorf("%s sent to %s while paused", x.Key, x.To)
+		}
+	}
+}
+
+// mentorWordsStayTheirs checks that the mentor's unique words are in the
+// mentor's own log (every format) and nowhere else: in no outbox row to
+// anyone but the mentor, in no format of the report, nor in status.
+func mentorWordsStayTheirs(t *testing.T, r *reading, words []string) {
+	t.Helper()
+	ctx := context.Background()
+	l, err := records.LoadMentorLog(ctx, r.db.R(), mentorAddr, r.now)
+	if err != nil {
+		t.Fatalf("records.LoadMentorLog = %v", err)
+	}
+	for _, f := range records.Formats {
+		var b bytes.Buffer
+		if err := records.WriteMentorLog(&b, l, f); err != nil {
+			t.Fatalf("WriteMentorLog(%s) = %v", f, err)
+		}
+		for _, w := range words {
+			if !strings.Contains(b.String(), w) {
+				t.Errorf("the mentor's %s log lacks %q:\n%s", f, w, b.String())
+			}
+		}
+		if strings.Contains(b.String(), "only met once") {
+			t.Errorf("the mentor's %s log holds the mentee's words", f)
+		}
+	}
+
+	// Every message sent (the outbox drops a row's bytes once sent; the
+	// simulation's SMTP server kept them) and every row still queued.
+	type msg struct {
+		key, to string
+		raw     []byte
+	}
+	var msgs []msg
+	for _, m := range r.got {
+		msgs = append(msgs, msg{m.Key, m.To, m.Raw})
+	}
+	var rows []struct {
+		Key       string `db:"idempotency_key"`
+		Recipient string `db:"recipient"`
+		Data      []byte `db:"data"`
+	}
+	if err := r.db.R().SelectContext(ctx, &rows, `SELECT o.idempotency_key, o.recipient, p.data
+		FROM outbox o JOIN outbox_payloads p ON p.outbox_id = o.id`); err != nil {
+		t.Fatal(err)
+	}
+	for _, row := range rows {
+		raw, err := store.Unpack(row.Data)
+		if err != nil {
+			t.Fatalf("outbox row %s: %v", row.Key, err)
+		}
+		msgs = append(msgs, msg{row.Key, row.Recipient, raw})
+	}
+	toMentee := 0
+	for _, m := range msgs {
+		if strings.Contains(m.to, mentorAddr) {
+			continue
+		}
+		if strings.Contains(m.to, menteeAddr) {
+			toMentee++
+		}
+		for _, w := range words {
+			if bytes.Contains(m.raw, []byte(w)) || strings.Contains(textOf(t, m.raw), w) {
+				t.Errorf("%s to %s carries the mentor's %q", m.key, m.to, w)
+			}
+		}
+	}
+	if toMentee == 0 {
+		t.Fatal("no message to the mentee to look in")
+	}
+
+	rep, err := records.LoadReport(ctx, r.db.R(), r.now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := admin.LoadStatus(ctx, r.db, r.cfg, r.now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	outs := map[string][]byte{}
+	for _, f := range records.Formats {
+		var b bytes.Buffer
+		if err := records.WriteReport(&b, rep, f); err != nil {
+			t.Fatal(err)
+		}
+		outs["report "+f] = b.Bytes()
+	}
+	if outs["status"], err = json.Marshal(st); err != nil {
+		t.Fatal(err)
+	}
+	for name, out := range outs {
+		for _, w := range words {
+			if bytes.Contains(out, []byte(w)) {
+				t.Errorf("%s carries the mentor's %q", name, w)
+			}
 		}
 	}
 }

@@ -43,7 +43,7 @@ var commands = []command{
 	{name: "oauth login", summary: "sign the mailbox in once with OAuth's device flow (grant refresh_token) and keep the refresh token", setup: setupOAuthLogin, secrets: true},
 	{name: "send-test", args: "ADDRESS", summary: "send a sample invite and planning checklist to ADDRESS now, to check delivery and looks", setup: setupSendTest, secrets: true},
 	{name: "purge", summary: "apply the retention settings now (the daemon does it daily)", setup: setupPurge},
-	{name: "log", summary: "print one mentee's progress log, only their own words, to answer them (--mentee EMAIL [--format F])", setup: setupLog},
+	{name: "log", summary: "print one person's own log, only their own words, to answer them (--mentee EMAIL or --mentor EMAIL [--format F])", setup: setupLog},
 	{name: "record", summary: "write a pair's one-page record for promotion as PDF (--pair ID [--for mentor|mentee] -o FILE.pdf)", setup: setupRecord},
 	{name: "report", summary: "print the programme at a glance in counts, with no mentee's words: sessions, RSVPs, replies, pairs at risk", setup: setupReport},
 	{name: "import", args: "FILE.csv", summary: "add pairs from a CSV file, all or nothing (--dry-run to check only)", setup: setupImport},

@@ -15,21 +15,35 @@ import (
 )
 
 // The records commands read the database without changing it: `log` prints
-// one mentee's own words for that mentee, `report` the programme in counts.
+// one mentee's own words for that mentee (or a mentor's, --mentor), `report` the programme in counts.
 
 func setupLog(fs *flag.FlagSet) func(*env, *cmdline) error {
-	mentee := fs.String("mentee", "", "the mentee's `address` (required)")
+	mentee := fs.String("mentee", "", "the mentee's `address` (this or --mentor is required)")
+	mentor := fs.String("mentor", "", "the mentor's `address`: the mentor's own log instead")
 	format := formatFlag(fs)
 	return func(e *env, c *cmdline) error {
 		if len(c.args) > 0 {
-			return usagef("log takes no arguments (the mentee is --mentee EMAIL)")
+			return usagef("log takes no arguments (the mentee is --mentee EMAIL, the mentor --mentor EMAIL)")
 		}
-		if strings.TrimSpace(*mentee) == "" {
-			return usagef("--mentee is required: the mentee's address")
+		hasMentee, hasMentor := strings.TrimSpace(*mentee) != "", strings.TrimSpace(*mentor) != ""
+		switch {
+		case hasMentee && hasMentor:
+			return usagef("--mentee and --mentor: give one, each log holds one person's words")
+		case !hasMentee && !hasMentor:
+			return usagef("--mentee is required: the mentee's address (or --mentor, the mentor's)")
 		}
 		f, err := recordFormat(c, *format)
 		if err != nil {
 			return err
+		}
+		if hasMentor {
+			return withRecords(e, c, func(ctx context.Context, q store.Querier) error {
+				l, err := records.LoadMentorLog(ctx, q, *mentor, e.now())
+				if err != nil {
+					return err
+				}
+				return records.WriteMentorLog(e.stdout, l, f)
+			})
 		}
 		return withRecords(e, c, func(ctx context.Context, q store.Querier) error {
 			l, err := records.LoadMenteeLog(ctx, q, *mentee, e.now())

@@ -15,7 +15,7 @@ func TestRecordsHelp(t *testing.T) {
 		cmd  string
 		want []string
 	}{
-		{"log", []string{"Usage: mentord log", "--mentee address", "--format format", "text, markdown, csv, json", "(default text)"}},
+		{"log", []string{"Usage: mentord log", "--mentee address", "--mentor address", "--format format", "text, markdown, csv, json", "(default text)"}},
 		{"report", []string{"Usage: mentord report", "--format format", "no mentee's words"}},
 	} {
 		code, out, _ := h.run(c.cmd, "--help")
@@ -42,6 +42,8 @@ func TestRecordsExitCodes(t *testing.T) {
 		{[]string{"log", "--mentee", "nobody@example.org"}, exitFailure, "nobody@example.org"},
 		{[]string{"log", "--mentee", "ada@example.org"}, exitFailure, "mentee of no pair"},
 		{[]string{"log"}, exitUsage, "--mentee is required"},
+		{[]string{"log", "--mentor", "bo@example.org"}, exitFailure, "mentor of no pair"},
+		{[]string{"log", "--mentee", "bo@example.org", "--mentor", "ada@example.org"}, exitUsage, "give one"},
 		{[]string{"log", "bo@example.org"}, exitUsage, "no arguments"},
 		{[]string{"log", "--mentee", "bo@example.org", "--format", "pdf"}, exitUsage, "--format must be"},
 		{[]string{"report", "--format", "xml"}, exitUsage, "--format must be"},
@@ -66,6 +68,15 @@ func TestRecordsFormats(t *testing.T) {
 	if l.Mentee.Email != "bo@example.org" || len(l.Pairs) != 1 || len(l.Pairs[0].Sessions) != 12 ||
 		l.Pairs[0].Agreement.Objectives != "Lead a research group" || l.Pairs[0].Sessions[0].Status != "planned" {
 		t.Errorf("log JSON = %+v", l)
+	}
+	if out := h.mustRun("log", "--mentor", "ada@example.org"); !strings.HasPrefix(out, "Mentor's log of ") ||
+		!strings.Contains(out, "Session 12 (final), 2027-12-13 14:00 Europe/Copenhagen, planned") {
+		t.Errorf("log --mentor:\n%s", out)
+	}
+	var ml records.MentorLog
+	if err := json.Unmarshal([]byte(h.mustRun("log", "--mentor", "ada@example.org", "--json")), &ml); err != nil ||
+		len(ml.Pairs) != 1 || len(ml.Pairs[0].Sessions) != 12 || ml.Pairs[0].Mentee.Email != "bo@example.org" {
+		t.Errorf("log --mentor --json = %+v, %v", ml, err)
 	}
 	var r records.ProgrammeReport
 	if err := json.Unmarshal([]byte(h.mustRun("report", "--json")), &r); err != nil {

@@ -1,9 +1,11 @@
 // Package records writes what an admin reads out of mentord, from the store:
 //
 //  1. `mentord log --mentee EMAIL`: one mentee's progress log, pair by pair and
-//     session by session, with only that mentee's own words (LoadMenteeLog).
+//     session by session, with only that mentee's own words (LoadMenteeLog);
+//     `mentord log --mentor EMAIL` the mentor's own log in the same way
+//     (LoadMentorLog, in mentorlog.go).
 //  2. `mentord report`: the programme in counts, with no word any mentee
-//     wrote (LoadReport).
+//     or mentor wrote (LoadReport).
 //  3. Each is gathered once, then written as text, Markdown, CSV or JSON; text
 //     and Markdown are the same document (doc, in doc.go) rendered
 //     two ways. The report is in report.go.

@@ -252,3 +252,12 @@ func CountOpenProposals(ctx context.Context, q Querier, now time.Time) ([]OpenPr
 	}
 	return ps, nil
 }
+
+// MentorPairs returns the pairs a person is the mentor of, oldest first.
+func MentorPairs(ctx context.Context, q Querier, personID int64) ([]PairView, error) {
+	var vs []PairView
+	if err := sqlx.SelectContext(ctx, q, &vs, pairViewSelect+` WHERE p.mentor_id = ? ORDER BY p.id`, personID); err != nil {
+		return nil, fmt.Errorf("pairs of mentor %d: %w", personID, err)
+	}
+	return vs, nil
+}
