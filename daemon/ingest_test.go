@@ -153,7 +153,14 @@ func TestReplyLoggedAndAcknowledged(t *testing.T) {
 			t.Errorf("the acknowledgement does not quote the answer:\n%s", textOf(t, m.Raw))
 		}
 		if m.Kind == "brief" && m.At.After(utc("2027-02-09T08:00Z")) && !strings.Contains(textOf(t, m.Raw), "Help me think about delegating.") {
-			t.Errorf("the mentor's brief lacks the plan:\n%s", textOf(t, m.Raw))
+			t.Errorf("the mentor's brief lacks the support asked for:\n%s", textOf(t, m.Raw))
+		}
+		// The consent question names topics and support: what was done,
+		// not done and promised stays in the mentee's own log.
+		for _, own := range []string{"grant draft", "department head", "Book the room"} {
+			if m.Kind == "brief" && strings.Contains(textOf(t, m.Raw), own) {
+				t.Errorf("the mentor's brief carries %q, which the mentee did not agree to share:\n%s", own, textOf(t, m.Raw))
+			}
 		}
 	}
 }
@@ -279,7 +286,7 @@ func TestShareAnswerSetsConsent(t *testing.T) {
 			chemistry = m
 		}
 	}
-	q8 := "8. Do I want my mentor to read my planning answers the day before each session? (yes or no)"
+	q8 := "8. Do I want my mentor to read, the day before each session, the topics I want to discuss, the support I ask for and my check-ins? (yes or no)"
 	if !strings.Contains(strings.Join(strings.Fields(textOf(t, chemistry.Raw)), " "), q8) {
 		t.Fatalf("the chemistry checklist does not ask %q:\n%s", q8, textOf(t, chemistry.Raw))
 	}
@@ -338,7 +345,7 @@ func TestShareAnswerSetsConsent(t *testing.T) {
 	if !shares() {
 		t.Error("a yes left the plans private")
 	}
-	if ack := lastAck(); !strings.Contains(ack, "As you chose, your mentor reads your plan") {
+	if ack := lastAck(); !strings.Contains(ack, "As you chose, your mentor reads the topics you want to discuss, the support you ask for and your check-ins") {
 		t.Errorf("the receipt does not say the mentor reads the plan:\n%s", ack)
 	}
 }
@@ -356,7 +363,7 @@ func TestNoShareQuestionWithoutBriefs(t *testing.T) {
 		if m.Kind == "checklist" {
 			n++
 			text := textOf(t, m.Raw)
-			if strings.Contains(text, "read my planning answers") || !strings.Contains(text, "7. Is there anything else my mentor should know about me?") {
+			if strings.Contains(text, "Do I want my mentor to read") || !strings.Contains(text, "7. Is there anything else my mentor should know about me?") {
 				t.Errorf("the chemistry checklist without briefs:\n%s", text)
 			}
 		}

@@ -124,7 +124,10 @@ var goldenCases = []struct {
 		d.NudgeOf = Reflection
 		d.Questions = s.Questions(d.Lang, "reflection", d.Session.Kind, false)
 	}},
-	{"brief", Brief, func(s *Set, d *Data) { d.Recipient = d.Mentor }},
+	{"brief", Brief, func(s *Set, d *Data) { d.Recipient, d.Agenda = d.Mentor, briefAgenda(s, d) }},
+	{"brief-chemistry", Brief, func(s *Set, d *Data) {
+		d.Recipient, d.Agenda, d.Session.Kind, d.Session.Number = d.Mentor, nil, SessionChemistry, 1
+	}},
 	{"brief-noplan", Brief, func(s *Set, d *Data) {
 		d.Recipient, d.Agenda, d.Session.Kind = d.Mentor, nil, SessionRegular
 	}},
@@ -248,4 +251,15 @@ func load(t *testing.T, dir string) *Set {
 		t.Fatalf("Load(%q) = %v", dir, err)
 	}
 	return s
+}
+
+// briefAgenda is what a brief carries of the mentee's plan: only the answers
+// to the topics and support questions (compose.AgendaKeys).
+func briefAgenda(s *Set, d *Data) []Answer {
+	plan := s.Questions(d.Lang, "checklist", SessionReview, true)
+	text := map[string][2]string{
+		"en": {"How to divide my time between supervision, teaching and my own research.", "Tell me how you protected your research time when your group grew."},
+		"da": {"Hvordan jeg fordeler min tid mellem vejledning, undervisning og min egen forskning.", "Fortæl mig, hvordan du beskyttede din forskningstid, da din gruppe voksede."},
+	}[d.Lang]
+	return []Answer{{Number: 4, Question: plan[3].Text, Text: text[0]}, {Number: 6, Question: plan[5].Text, Text: text[1]}}
 }

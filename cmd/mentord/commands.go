@@ -27,7 +27,7 @@ var commands = []command{
 	{name: "pair show", args: "ID", summary: "show a pair: people, agreement and sessions", setup: setupPairShow},
 	{name: "pair end", args: "ID", summary: "end a pair and cancel its sessions still to come", setup: setupPairEnd},
 	{name: "pair replace-mentor", args: "ID", summary: "give a pair a new mentor for its sessions still to come (--mentor-name N --mentor-email E)", setup: setupPairReplaceMentor},
-	{name: "pair share-plans", args: "ID yes|no", summary: "record the mentee's choice whether the mentor sees their planning answers", setup: setupPairSharePlans},
+	{name: "pair share-plans", args: "ID yes|no", summary: "record the mentee's choice whether the mentor sees their topics, support asked for and check-ins", setup: setupPairSharePlans},
 	{name: "person edit", args: "ID|EMAIL", summary: "change a person's address, name, language or time zone (--email, --name, --lang, --tz)", setup: setupPersonEdit},
 	{name: "person unsuspend", args: "ID|EMAIL", summary: "send to an address suspended after bounces again", setup: setupPersonUnsuspend},
 	{name: "session list", summary: "list a pair's sessions (--pair ID)", setup: setupSessionList},

@@ -38,7 +38,7 @@ func setupPairAdd(fs *flag.FlagSet) func(*env, *cmdline) error {
 		{"contact", "how they stay in touch between sessions", &in.Contact},
 		{"progress", "how progress is recorded (default: by email, in the progress log)", &in.Progress},
 		{"end", "last day of the agreement, YYYY-MM-DD (default: one year after the start)", &in.End},
-		{"share-plans", "yes or no: the mentee lets the mentor see their planning answers in the brief the day before each session (default no)", &in.SharePlans},
+		{"share-plans", "yes or no: the mentee lets the mentor see their topics, the support they ask for and their check-ins in the brief the day before each session (default no)", &in.SharePlans},
 	} {
 		fs.StringVar(f.dst, f.name, "", f.usage)
 	}
@@ -154,7 +154,7 @@ func printPair(w io.Writer, p admin.PairDetail) {
 	fmt.Fprintf(w, "  Review      %s\n", review)
 	plans := "the mentee's own: the mentor's brief does not show them"
 	if p.SharePlans {
-		plans = "shared: the mentor's brief shows the mentee's planning answers"
+		plans = "shared: the mentor's brief shows the mentee's topics, support asked for and check-ins"
 	}
 	fmt.Fprintf(w, "  Plans       %s\n", plans)
 	fmt.Fprintf(w, "  Runs        %s to %s (%s)\n", records.LocalTime(a.StartsAt, a.Timezone)[:10],
@@ -265,9 +265,9 @@ func setupPairSharePlans(fs *flag.FlagSet) func(*env, *cmdline) error {
 				return err
 			}
 			if share {
-				fmt.Fprintf(e.stdout, "pair %d: the mentor now sees the mentee's planning answers in the brief before each session\n", id)
+				fmt.Fprintf(e.stdout, "pair %d: the mentor now sees the mentee's topics, support asked for and check-ins in the brief before each session\n", id)
 			} else {
-				fmt.Fprintf(e.stdout, "pair %d: the mentee's planning answers stay private; the mentor's brief holds none of them\n", id)
+				fmt.Fprintf(e.stdout, "pair %d: the mentee's answers and check-ins stay private; the mentor's brief holds none of them\n", id)
 			}
 			return nil
 		})

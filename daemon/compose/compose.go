@@ -22,6 +22,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"sort"
 	"time"
 
@@ -467,12 +468,21 @@ func (c *Composer) promises(ctx context.Context, s store.Session) ([]string, err
 	return store.OpenPromises(ctx, c.q, s.PairID, s.StartsAt)
 }
 
-// agenda is the mentee's current planning answers for the session.
+// AgendaKeys are the planning questions whose answers the mentor's brief
+// carries when the mentee consented: the topics they want to discuss and
+// the support they ask for. The consent question names exactly these; the
+// rest of the checklist (what was done, challenges, promises, reviews and
+// evaluations) stays in the mentee's own log.
+var AgendaKeys = []string{"topics", "support"}
+
+// agenda is the mentee's current answers to the agenda questions for the session.
 func (c *Composer) agenda(ctx context.Context, s store.Session, menteeID int64) ([]templates.Answer, error) {
 	rows, err := store.PlanAnswers(ctx, c.q, s.ID, menteeID)
-	out := make([]templates.Answer, len(rows))
-	for i, r := range rows {
-		out[i] = templates.Answer{Number: r.Number, Question: r.Question, Text: r.Answer}
+	var out []templates.Answer
+	for _, r := range rows {
+		if slices.Contains(AgendaKeys, r.Key) {
+			out = append(out, templates.Answer{Number: r.Number, Question: r.Question, Text: r.Answer})
+		}
 	}
 	return out, err
 }

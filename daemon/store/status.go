@@ -141,13 +141,19 @@ type PlanAnswer struct {
 	Number   int    `db:"question_no"`
 	Question string `db:"question"`
 	Answer   string `db:"answer"`
+	Key      string `db:"key"` // the question's key in the catalogue ("topics"), "" when unknown
 }
 
-// PlanAnswers returns a person's current checklist answers for a session, by question.
+// PlanAnswers returns a person's current checklist answers for a session, by
+// question, each with the key of the question it answered.
 func PlanAnswers(ctx context.Context, q Querier, sessionID, personID int64) ([]PlanAnswer, error) {
 	var rows []PlanAnswer
-	err := sqlx.SelectContext(ctx, q, &rows, `SELECT question_no, question, answer FROM progress_entries
-		WHERE session_id = ? AND person_id = ? AND prompt_kind = 'checklist' AND superseded_by IS NULL
-		ORDER BY question_no`, sessionID, personID)
+	err := sqlx.SelectContext(ctx, q, &rows, `SELECT e.question_no, e.question, e.answer,
+		COALESCE((SELECT json_extract(j.value, '$.key') FROM prompts p, json_each(p.questions) j
+			WHERE p.session_id = e.session_id AND p.person_id = e.person_id AND p.purpose = e.prompt_kind
+			AND json_extract(j.value, '$.number') = e.question_no LIMIT 1), '') AS key
+		FROM progress_entries e
+		WHERE e.session_id = ? AND e.person_id = ? AND e.prompt_kind = 'checklist' AND e.superseded_by IS NULL
+		ORDER BY e.question_no`, sessionID, personID)
 	return rows, err
 }

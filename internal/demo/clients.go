@@ -159,8 +159,10 @@ func (c *demoClient) read(ctx context.Context, raw []byte) {
 	}
 	text := strings.Join(strings.Fields(m.text), " ")
 	switch mentee := c.d.cast.mentee.First; {
-	case sent.Kind == "brief" && strings.Contains(text, "plan for the session:"):
-		detail = ", with " + mentee + "'s plan as the agenda"
+	case sent.Kind == "brief" && strings.Contains(text, "wants to discuss, and the support they ask for:"):
+		detail = ", with " + mentee + "'s topics and the support asked for as the agenda"
+	case sent.Kind == "brief" && strings.Contains(text, "you will both be sent a draft agreement"):
+		detail = ", saying the draft agreement follows the meeting"
 	case sent.Kind == "brief" && strings.Contains(text, "No plan from"):
 		detail = ", but no plan from " + mentee + " yet"
 	case sent.Kind == "brief":
@@ -179,8 +181,8 @@ func (c *demoClient) read(ctx context.Context, raw []byte) {
 		note = c.p.First + " is swamped this week and lets it lie"
 	default:
 		c.answered[purpose+" "+strconv.Itoa(n)] = true
-		if strings.Contains(text, "my mentor to read my planning answers") {
-			note = fmt.Sprintf("it asks whether %s may read %s's plans; %[2]s will say yes", c.d.cast.mentor.First, c.p.First)
+		if strings.Contains(text, "Do I want my mentor to read") {
+			note = fmt.Sprintf("it asks whether %s may read %s's topics, the support asked for and check-ins; %[2]s will say yes", c.d.cast.mentor.First, c.p.First)
 		}
 		if promised := demoListAfter(m.text, "Last time you promised to:"); len(promised) > 0 {
 			note = fmt.Sprintf("it quotes %s open promise%s: %q", map[bool]string{true: "the", false: fmt.Sprint(len(promised))}[len(promised) == 1],

@@ -36,8 +36,9 @@ func TestDemo(t *testing.T) {
 		"accepted session 1 (Google Calendar) → recorded: mentee ACCEPTED",
 		"accepted session 1 (Google Calendar) → recorded: mentor ACCEPTED",
 		"planning checklist for session 1 (chemistry)",
-		"it asks whether Ada may read Bo's plans; Bo will say yes",
-		"brief for session 1 (chemistry), with Bo's plan as the agenda", // only because Bo said yes
+		"it asks whether Ada may read Bo's topics, the support asked for and check-ins; Bo will say yes",
+		"brief for session 1 (chemistry), saying the draft agreement follows the meeting",
+		"brief for session 4 (final), with Bo's topics and the support asked for as the agenda", // only because Bo said yes
 		"reflection questions on session 1 (chemistry)",
 		"Bo is swamped this week and lets it lie",
 		"reminder: no plan for session 2 yet",
