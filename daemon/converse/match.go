@@ -97,7 +97,7 @@ func (t *talk) matchNo(ctx context.Context, inboundID int64) error {
 		lines = append(lines, fmt.Sprintf("The pair is paused until %s: %d sessions to come were cancelled, and nothing more is sent to them. Both were told that the programme team will be in touch, not who answered what.",
 			until.In(personZone(store.Person{Timezone: t.pair.Agreement.Timezone})).Format(time.DateOnly), len(cancelled)))
 	}
-	lines = append(lines, fmt.Sprintf("Their answers: `mentord pair show %d`. Then `mentord pair resume %d` to go on, `mentord pair replace-mentor %d ...` or `mentord pair end %d`.",
+	lines = append(lines, fmt.Sprintf("See their answers with `mentord pair show %d`, then `mentord pair resume %d` to go on, `mentord pair replace-mentor %d ...` or `mentord pair end %d`.",
 		t.pair.ID, t.pair.ID, t.pair.ID, t.pair.ID))
 	return t.c.tellAdmin(ctx, fmt.Sprintf("match-no:%d", inboundID), fmt.Sprintf("pair %d: not the right match, paused", t.pair.ID), lines...)
 }
