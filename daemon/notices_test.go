@@ -239,7 +239,7 @@ func TestDelegatedIsToldHeldAndCounted(t *testing.T) {
 	// The invitation went to the mentee from Danish Ada: the mentee's is read
 	// back in the report, the mentor's answer counted as passed on.
 	r.runUntil(utc("2027-01-20T12:00Z"))
-	rep, err := records.LoadReport(context.Background(), r.db.R(), r.now)
+	rep, err := records.LoadReport(context.Background(), r.db.R(), r.now, r.cfg.Timings.AgreementWithin.D())
 	if err != nil {
 		t.Fatal(err)
 	}

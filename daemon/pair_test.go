@@ -247,7 +247,7 @@ func mentorWordsStayTheirs(t *testing.T, r *reading, words []string) {
 		t.Fatal("no message to the mentee to look in")
 	}
 
-	rep, err := records.LoadReport(ctx, r.db.R(), r.now)
+	rep, err := records.LoadReport(ctx, r.db.R(), r.now, r.cfg.Timings.AgreementWithin.D())
 	if err != nil {
 		t.Fatal(err)
 	}

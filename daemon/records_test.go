@@ -185,7 +185,7 @@ func TestRecords(t *testing.T) {
 		}
 		return writeAll(t, func(w *bytes.Buffer, f string) error { return records.WriteMenteeLog(w, l, f) })
 	}
-	rep, err := records.LoadReport(ctx, r.db.R(), r.now)
+	rep, err := records.LoadReport(ctx, r.db.R(), r.now, r.cfg.Timings.AgreementWithin.D())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -272,7 +272,7 @@ func TestRecordsErrors(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rep, err := records.LoadReport(ctx, r.db.R(), r.now)
+	rep, err := records.LoadReport(ctx, r.db.R(), r.now, r.cfg.Timings.AgreementWithin.D())
 	if err != nil {
 		t.Fatal(err)
 	}

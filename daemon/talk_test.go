@@ -17,6 +17,7 @@ import (
 	"github.com/emersion/go-ical"
 	"github.com/jmoiron/sqlx"
 
+	"github.com/mentord/mentord/daemon/config"
 	"github.com/mentord/mentord/daemon/converse"
 	"github.com/mentord/mentord/daemon/records"
 	"github.com/mentord/mentord/daemon/store"
@@ -183,7 +184,7 @@ func TestTalkKeptForAPerson(t *testing.T) {
 	if out.Outcome != store.OutcomeUnrelated {
 		t.Fatalf("stranger: %+v", out)
 	}
-	a, err := converse.LoadAttention(context.Background(), r.db.R(), r.now, r.now.Add(-time.Hour))
+	a, err := converse.LoadAttention(context.Background(), r.db.R(), r.now, r.now.Add(-time.Hour), r.cfg.Timings.AgreementWithin.D())
 	if err != nil || len(a.Kept) != 1 || a.Strangers != 1 {
 		t.Errorf("attention = %+v, %v", a, err)
 	}
@@ -236,7 +237,7 @@ func TestTalkPauseConfirmedAndResumed(t *testing.T) {
 	if len(r.sentSince(n, "notice", "admin@example.org")) != 1 {
 		t.Errorf("the admin was not told")
 	}
-	rep, err := records.LoadReport(context.Background(), r.db.R(), r.now)
+	rep, err := records.LoadReport(context.Background(), r.db.R(), r.now, r.cfg.Timings.AgreementWithin.D())
 	if err != nil || rep.Totals.Paused != 1 {
 		t.Errorf("report: paused = %+v, %v", rep.Totals, err)
 	}
@@ -559,6 +560,36 @@ func TestTalkAdminDigest(t *testing.T) {
 	text := r.outboxText(t, "notice")["admin@example.org"]
 	if !strings.Contains(text, "Bo Jensen <bo@example.org>") || strings.Contains(text, "parking permit") {
 		t.Errorf("the digest should name who, and hold no content:\n%s", text)
+	}
+	// 29 days after the first meeting, within timings.agreement_within (30d).
+	if strings.Contains(text, "no agreement") {
+		t.Errorf("the digest lists a pair without an agreement before timings.agreement_within:\n%s", text)
+	}
+}
+
+// A pair without an agreement both confirmed timings.agreement_within after
+// the first meeting is listed in the admin digest, and leaves it once both
+// confirmed.
+func TestDigestListsPairsWithoutAgreement(t *testing.T) {
+	r := newReading(t, talkAdmin)
+	r.cfg.Timings.AgreementWithin = config.Duration(20 * 24 * time.Hour)
+	at := time.Date(2027, 2, 10, 9, 30, 0, 0, cph(t))
+	if _, err := converse.Tick(context.Background(), r.db, r.cfg, r.tpl, at, r.log); err != nil {
+		t.Fatal(err)
+	}
+	text := r.outboxText(t, "notice")["admin@example.org"]
+	want := fmt.Sprintf("pair %d (Ada Lovelace with Bo Jensen): no agreement both confirmed since their first meeting on Tue 12 Jan 2027", r.pairID)
+	if !strings.Contains(strings.Join(strings.Fields(text), " "), want) {
+		t.Fatalf("the digest lacks %q:\n%s", want, text)
+	}
+	for _, to := range []string{menteeAddr, mentorAddr} {
+		if out := r.replyAs(t, "agreement", to, to, "agree-"+to, "I agree"); out.Outcome != store.OutcomeLogged {
+			t.Fatalf("confirm by %s: %s (%s)", to, out.Outcome, out.Reason)
+		}
+	}
+	a, err := converse.LoadAttention(context.Background(), r.db.R(), r.now, r.now, r.cfg.Timings.AgreementWithin.D())
+	if err != nil || len(a.Unagreed) != 0 {
+		t.Errorf("after both confirmed: unagreed %v, %v", a.Unagreed, err)
 	}
 }
 

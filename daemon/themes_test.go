@@ -34,7 +34,7 @@ func TestReportCountsThemes(t *testing.T) {
 	if th.Answers != 3 || th.Unthemed != 1 || got["cv"] != 1 || got["networks"] != 1 || got["promotion"] != 1 || got["balance"] != 0 || len(th.Counts) != 8 {
 		t.Errorf("themes = %+v", th)
 	}
-	rep, err := records.LoadReport(ctx, r.db.R(), r.now)
+	rep, err := records.LoadReport(ctx, r.db.R(), r.now, r.cfg.Timings.AgreementWithin.D())
 	if err != nil {
 		t.Fatal(err)
 	}

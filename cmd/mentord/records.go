@@ -66,7 +66,11 @@ func setupReport(fs *flag.FlagSet) func(*env, *cmdline) error {
 			return err
 		}
 		return withRecords(e, c, func(ctx context.Context, q store.Querier) error {
-			r, err := records.LoadReport(ctx, q, e.now())
+			cfg, err := e.loadConfig(c, false)
+			if err != nil {
+				return err
+			}
+			r, err := records.LoadReport(ctx, q, e.now(), cfg.Timings.AgreementWithin.D())
 			if err != nil {
 				return err
 			}

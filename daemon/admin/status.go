@@ -116,7 +116,7 @@ func LoadStatus(ctx context.Context, db *store.DB, cfg *config.Config, now time.
 		return st, err
 	}
 	st.Quarantined, st.Late, st.Suspended, st.Waiting = orEmpty(st.Quarantined), orEmpty(st.Late), orEmpty(st.Suspended), orEmpty(st.Waiting)
-	if st.Attention, err = converse.LoadAttention(ctx, q, now, now.Add(-7*24*time.Hour)); err != nil {
+	if st.Attention, err = converse.LoadAttention(ctx, q, now, now.Add(-7*24*time.Hour), cfg.Timings.AgreementWithin.D()); err != nil {
 		return st, err
 	}
 	t := compose.Timings(cfg)

@@ -161,6 +161,10 @@ type Timings struct {
 	ReplyWindow      Duration   `yaml:"reply_window"` // replies about a session are taken until this long after it ends (earlier when it is cancelled or its pair ends)
 	QuietHours       QuietHours `yaml:"quiet_hours"`
 	MoveWait         Duration   `yaml:"move_wait"` // how long the other person has to answer a proposed new time (default 3d)
+	// AgreementWithin: a pair whose agreement both have not confirmed this
+	// long after their first meeting is listed in the report, status and
+	// the admin digest (default 30d).
+	AgreementWithin Duration `yaml:"agreement_within"`
 }
 
 // QuietHours is a daily window, in each recipient's own time zone, in which no

@@ -378,3 +378,22 @@ func TestReplyWindow(t *testing.T) {
 		}
 	}
 }
+
+// The report, status and digest list a pair without a confirmed agreement
+// this long after its first meeting.
+func TestAgreementWithin(t *testing.T) {
+	base := "programme: {name: P}\nmailbox: {address: m@example.org}\ndevserver: {enabled: true}\n"
+	cfg, err := Load(writeConfig(t, base))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Timings.AgreementWithin.D() != 30*24*time.Hour {
+		t.Errorf("default agreement_within = %v; want 30d", cfg.Timings.AgreementWithin)
+	}
+	for value, ok := range map[string]bool{"1d": true, "45d": true, "365d": true, "12h": false, "366d": false} {
+		_, err := Load(writeConfig(t, base+"timings: {agreement_within: "+value+"}\n"))
+		if (err == nil) != ok || err != nil && !strings.Contains(err.Error(), "timings.agreement_within") {
+			t.Errorf("agreement_within %s: %v, want ok %v", value, err, ok)
+		}
+	}
+}

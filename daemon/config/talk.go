@@ -23,6 +23,7 @@ func (c *Config) talkDefaults() {
 	c.Programme.Rescheduling = cmpOr(c.Programme.Rescheduling, ReschedulePair)
 	c.Programme.AdminDigest = cmpOr(c.Programme.AdminDigest, DigestDaily)
 	c.Timings.MoveWait = cmpOr(c.Timings.MoveWait, Duration(72*time.Hour))
+	c.Timings.AgreementWithin = cmpOr(c.Timings.AgreementWithin, Duration(30*24*time.Hour))
 }
 
 func (k *checker) talk() {
@@ -35,6 +36,9 @@ func (k *checker) talk() {
 	}
 	if d := t.MoveWait.D(); d < time.Hour || d > 30*24*time.Hour {
 		k.errorf("timings.move_wait", "must be between 1h and 30d")
+	}
+	if d := t.AgreementWithin.D(); d < 24*time.Hour || d > 365*24*time.Hour {
+		k.errorf("timings.agreement_within", "must be between 1d and 365d")
 	}
 }
 

@@ -22,16 +22,20 @@ type Attention struct {
 	Stops      []store.Request         `json:"stops"`      // pairs where someone asked to stop
 	Bouncing   []store.Person          `json:"bouncing"`   // addresses with bounces counted, or suspended
 	Strangers  int                     `json:"strangers"`  // messages from strangers since the period's start
+	// Unagreed: active pairs whose first meeting is over
+	// timings.agreement_within ago and whose agreement both have not confirmed.
+	Unagreed []store.UnagreedPair `json:"unagreed"`
 }
 
 // Empty reports whether nothing needs a person.
 func (a Attention) Empty() bool {
-	return len(a.Kept)+len(a.Quarantine)+len(a.Declines)+len(a.Proposals)+len(a.Paused)+len(a.Stops)+len(a.Bouncing) == 0
+	return len(a.Kept)+len(a.Quarantine)+len(a.Declines)+len(a.Proposals)+len(a.Paused)+len(a.Stops)+len(a.Bouncing)+len(a.Unagreed) == 0
 }
 
 // LoadAttention reads what needs a person at now; strangers are counted
-// from since.
-func LoadAttention(ctx context.Context, q store.Querier, now, since time.Time) (Attention, error) {
+// from since, and a pair without a confirmed agreement once its first
+// meeting is agreementWithin ago.
+func LoadAttention(ctx context.Context, q store.Querier, now, since time.Time, agreementWithin time.Duration) (Attention, error) {
 	var a Attention
 	items, err := store.ListInbox(ctx, q, false, 500)
 	if err != nil {
@@ -57,6 +61,9 @@ func LoadAttention(ctx context.Context, q store.Querier, now, since time.Time) (
 		return a, err
 	}
 	if err := sqlx.SelectContext(ctx, q, &a.Bouncing, `SELECT * FROM people WHERE bounce_score > 0 OR suspended_at IS NOT NULL ORDER BY email`); err != nil {
+		return a, err
+	}
+	if a.Unagreed, err = store.PairsWithoutAgreement(ctx, q, now.Add(-agreementWithin)); err != nil {
 		return a, err
 	}
 	a.Strangers, err = store.StrangerCount(ctx, q, since)
@@ -93,6 +100,10 @@ func (a Attention) Lines(zone *time.Location) []string {
 			state += ", sending stopped"
 		}
 		out = append(out, fmt.Sprintf("%s <%s>: %s", p.Name, p.Email, state))
+	}
+	for _, u := range a.Unagreed {
+		out = append(out, fmt.Sprintf("pair %d (%s with %s): no agreement both confirmed since their first meeting on %s (mentord pair show %d)",
+			u.PairID, u.Mentor, u.Mentee, u.Chemistry.In(zone).Format("Mon 2 Jan 2006"), u.PairID))
 	}
 	return out
 }

@@ -154,7 +154,7 @@ func digest(ctx context.Context, db *store.DB, cfg *config.Config, tpl *template
 	if last, err := store.Setting(ctx, db.R(), "admin_digest_day"); err != nil || last == key {
 		return next, false, err
 	}
-	a, err := LoadAttention(ctx, db.R(), now, now.Add(-period))
+	a, err := LoadAttention(ctx, db.R(), now, now.Add(-period), cfg.Timings.AgreementWithin.D())
 	if err != nil {
 		return next, false, err
 	}

@@ -25,15 +25,12 @@ type ProgrammeReport struct {
 	Pairs  []PairReport `json:"pairs"`
 	// Match: the answers in force to "Are we the right match?", counted
 	// over everyone asked. Unagreed: the active pairs whose chemistry
-	// meeting is over AgreementWithin ago and whose agreement nobody
-	// confirmed as both (no names of what anyone wrote).
-	Match    store.MatchCounts    `json:"match"`
-	Unagreed []store.UnagreedPair `json:"unagreed"`
+	// meeting is over AgreementWithinDays ago (timings.agreement_within) and
+	// whose agreement nobody confirmed as both (no names of what anyone wrote).
+	Match               store.MatchCounts    `json:"match"`
+	Unagreed            []store.UnagreedPair `json:"unagreed"`
+	AgreementWithinDays int                  `json:"agreement_within_days"`
 }
-
-// AgreementWithin is how long after the chemistry meeting a pair may go
-// without an agreement both confirmed before the report lists it.
-const AgreementWithin = 30 * 24 * time.Hour
 
 // PairReport is one pair in the report. Risks is empty unless the pair is
 // active and at risk.
@@ -123,8 +120,10 @@ func loadReportRows(ctx context.Context, q store.Querier, now time.Time) (report
 }
 
 // LoadReport counts, for every pair and the programme, the sessions, the
-// answers to invitations and prompts, and the reasons a pair may be at risk.
-func LoadReport(ctx context.Context, q store.Querier, now time.Time) (ProgrammeReport, error) {
+// answers to invitations and prompts, and the reasons a pair may be at risk;
+// it lists the pairs without an agreement both confirmed agreementWithin
+// after their first meeting (timings.agreement_within).
+func LoadReport(ctx context.Context, q store.Querier, now time.Time, agreementWithin time.Duration) (ProgrammeReport, error) {
 	pairs, err := store.ListPairs(ctx, q, "")
 	if err != nil {
 		return ProgrammeReport{}, fmt.Errorf("report: list pairs: %w", err)
@@ -137,7 +136,7 @@ func LoadReport(ctx context.Context, q store.Querier, now time.Time) (ProgrammeR
 	if err != nil {
 		return ProgrammeReport{}, fmt.Errorf("report: match: %w", err)
 	}
-	unagreed, err := store.PairsWithoutAgreement(ctx, q, now.Add(-AgreementWithin))
+	unagreed, err := store.PairsWithoutAgreement(ctx, q, now.Add(-agreementWithin))
 	if err != nil {
 		return ProgrammeReport{}, fmt.Errorf("report: agreements: %w", err)
 	}
@@ -149,7 +148,8 @@ func LoadReport(ctx context.Context, q store.Querier, now time.Time) (ProgrammeR
 	for _, pa := range pauses {
 		paused[pa.PairID] = pa.Until
 	}
-	r := ProgrammeReport{GeneratedAt: store.UTC(now), Pairs: make([]PairReport, len(pairs)), Match: match, Unagreed: unagreed}
+	r := ProgrammeReport{GeneratedAt: store.UTC(now), Pairs: make([]PairReport, len(pairs)), Match: match, Unagreed: unagreed,
+		AgreementWithinDays: int(agreementWithin.Hours() / 24)}
 	for i, v := range pairs {
 		r.Pairs[i] = rows.pair(v)
 		if until, ok := paused[v.ID]; ok {
@@ -295,7 +295,7 @@ func reportDoc(r ProgrammeReport) doc {
 		un[i] = strconv.FormatInt(u.PairID, 10)
 	}
 	d.field("Agreements", fmt.Sprintf("%d pairs without an agreement both confirmed %d days after their first meeting%s",
-		len(r.Unagreed), int(AgreementWithin.Hours()/24), map[bool]string{true: " (pairs " + strings.Join(un, ", ") + ")", false: ""}[len(un) > 0]))
+		len(r.Unagreed), r.AgreementWithinDays, map[bool]string{true: " (pairs " + strings.Join(un, ", ") + ")", false: ""}[len(un) > 0]))
 	if th := r.Themes; th != nil {
 		d.heading(2, "Themes")
 		d.para(fmt.Sprintf("Of %d answers to the planning question on topics, how many named each of the guide's themes (an answer may name several).", th.Answers))
