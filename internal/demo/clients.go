@@ -167,6 +167,11 @@ func (c *demoClient) read(ctx context.Context, raw []byte) {
 		detail = ", but no plan from " + mentee + " yet"
 	case sent.Kind == "brief":
 		detail = ", without " + mentee + "'s plan, which " + mentee + " keeps private"
+	case sent.Kind == "match":
+		note = c.matchCheck(ctx, m)
+	case sent.Kind == "agreement":
+		c.later(ctx, func() { c.answer(ctx, m, "I agree.", "confirms the agreement (Apple Mail)") })
+		note = c.p.First + " will confirm it"
 	case sent.Kind == "invite" && c.p.Role == "mentor" && n == c.d.cast.move:
 		note = c.p.First + " is away that day and will propose another time"
 		c.later(ctx, func() { c.proposeMove(ctx, m, sent) })

@@ -59,6 +59,19 @@ func TestDemo(t *testing.T) {
 		"says yes to the new time (Apple Mail) → session 4: proposal 1 accepted",
 		"updated invitation to session 4",
 		"mentord → the admin (admin) notice: what needs a person",
+		// The relationship (issue 14): the match check, the agreement both
+		// confirm, and the records for promotion at the end.
+		"mentord → Bo (mentee)    “Are we the right match?”, confidential, after session 1 (chemistry)",
+		"mentord → Ada (mentor)   “Are we the right match?”, confidential, after session 1 (chemistry)",
+		"answers the match check: not sure yet (Apple Mail) → match check: unsure",
+		"“Are we the right match?”, confidential, after session 2",
+		"answers the match check: yes (Apple Mail) → match check: yes",
+		"mentord → Bo (mentee)    the draft agreement to confirm, after session 1 (chemistry)",
+		"mentord → Ada (mentor)   the draft agreement to confirm, after session 1 (chemistry)",
+		"confirms the agreement (Apple Mail) → agreement: version 1 confirmed",
+		"“Your mentoring agreement is agreed”",
+		"mentord → Bo (mentee)    the record for promotion (a one-page PDF), after session 4 (final)",
+		"mentord → Ada (mentor)   the record for promotion (a one-page PDF), after session 4 (final)",
 	} {
 		if !strings.Contains(timeline, want) {
 			t.Errorf("the timeline lacks %q", want)

@@ -19,6 +19,10 @@ import (
 //   - Ada answers the last session's invitation in words with another
 //     time; mentord asks Bo, Bo says yes, and both get the update;
 //   - the admin reads their notices and the weekly digest.
+//
+// And the relationship (issue 14), in clients.go and matchCheck: both
+// answer the match check (Bo "not sure yet", then yes when asked again),
+// both confirm the draft agreement, and each gets a record at the end.
 
 const demoAdmin = "admin@example.org"
 
@@ -80,6 +84,21 @@ func (c *demoClient) talk(ctx context.Context, m demoMail, sent demoSent) string
 		return "the From alone is no proof: " + c.p.First + " confirms by replying"
 	}
 	return ""
+}
+
+// matchCheck answers "Are we the right match?": Ada yes at once; Bo "not
+// sure yet" the first time, and yes when asked again after the next
+// session. Which answer follows from what was answered before, not from
+// when. The caller holds mu.
+func (c *demoClient) matchCheck(ctx context.Context, m demoMail) string {
+	text, label, note := "Yes, a good start.", "answers the match check: yes (Apple Mail)", c.p.First+" will say yes"
+	if c.p.Role == "mentee" && !c.answered["match"] {
+		text, label, note = "Not sure yet: we have only met once.", "answers the match check: not sure yet (Apple Mail)",
+			c.p.First+" is not sure yet after one meeting"
+	}
+	c.answered["match"] = true
+	c.later(ctx, func() { c.answer(ctx, m, text, label) })
+	return note
 }
 
 // answer replies to m from Apple Mail on a phone: the text on top, the quote below.

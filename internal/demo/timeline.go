@@ -117,6 +117,8 @@ var demoKinds = map[string]string{
 	"checklist": "planning checklist for %s", "reflection": "reflection questions on %s", "brief": "brief for %s",
 	"ack": "receipt: what the log now holds for %s", "digest": "the year in review, before %s",
 	"declined": "notice: the mentor declined %s, so no checklist for it", // the mentor's name goes in
+	"match":    "“Are we the right match?”, confidential, after %s", "agreement": "the draft agreement to confirm, after %s",
+	"record": "the record for promotion (a one-page PDF), after %s",
 }
 
 // delivered prints a message of mentord's as its recipient got it, at the
@@ -309,6 +311,10 @@ people are simulated by mail clients that read over IMAP and answer over SMTP.
   both    also talk to mentord: a check-in, a pause around the declined
           session, a yes to the new time; the admin reads the notices and
           the weekly digest
+  pair    after the first meeting both answer "Are we the right match?"
+          (Bo: not sure yet, then yes after the next session) and both
+          confirm the draft agreement; at the end each gets a record for
+          promotion
   pair    %d monthly sessions from %s, %s
 
 Each line: the simulated time in that person's own zone, who wrote to whom, and what.
@@ -324,6 +330,8 @@ var demoNouns = []struct{ kind, one, many string }{
 	{"declined", "decline notice", "decline notices"}, {"digest", "year in review", "years in review"},
 	{"cancel", "cancellation", "cancellations"}, {"talk", "answer in the conversation", "answers in the conversation"},
 	{"notice", "notice to the admin", "notices to the admin"},
+	{"match", "match check", "match checks"}, {"agreement", "agreement to confirm", "agreements to confirm"},
+	{"record", "record for promotion", "records for promotion"},
 }
 
 // summary prints the year in numbers.
