@@ -227,6 +227,9 @@ func (d *demo) waitForTheEnd(ctx context.Context, stopped <-chan struct{}, clien
 // report prints the year in numbers, then the mentee's progress log from the
 // database the daemon left behind.
 func (d *demo) report(ctx context.Context) error {
+	// What the daemon logged as it stopped comes after the last flush; a
+	// warning among it is counted below and must be shown too.
+	d.tl.flush(time.Time{})
 	if err := d.tl.summary(time.Since(d.started)); err != nil {
 		return err
 	}
